@@ -1,0 +1,3 @@
+from dlprep.cli import main
+
+main()

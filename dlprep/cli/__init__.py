@@ -1,0 +1,96 @@
+"""The command-line face: parse, call a feature, render. No SQL, YAML or SM-2 here."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from dlprep import __version__
+from dlprep.cli.context import AppContext
+from dlprep.errors import DlprepError
+
+
+def _one_line(text: str) -> None:
+    sys.stderr.write(text.rstrip() + "\n")
+    sys.stderr.flush()
+
+
+class DlprepGroup(TyperGroup):
+    """Turns user errors, Ctrl-C and closed input into one line and an exit code."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DlprepError as exc:
+            _one_line(f"error: {exc}")
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            _one_line("interrupted")
+            raise typer.Exit(130) from None
+        except EOFError:
+            _one_line("input closed")
+            raise typer.Exit(1) from None
+        except BrokenPipeError:
+            raise typer.Exit(0) from None
+        except (typer.Exit, typer.Abort):
+            raise
+        except Exception as exc:
+            obj = ctx.obj
+            if isinstance(obj, AppContext) and obj.debug:
+                raise
+            if _is_click_exception(exc):
+                raise
+            _one_line(f"internal error: {type(exc).__name__}: {exc} (run with --debug for a traceback)")
+            raise typer.Exit(70) from None
+        finally:
+            if isinstance(ctx.obj, AppContext):
+                ctx.obj.close()
+
+
+def _is_click_exception(exc: Exception) -> bool:
+    return type(exc).__module__.startswith(("click", "typer"))
+
+
+app = typer.Typer(
+    cls=DlprepGroup,
+    name="dlprep",
+    help="Prepare for deep-learning interviews: quiz, spaced repetition, cheat sheets, demos.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"dlprep {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    bank: Annotated[
+        list[Path] | None,
+        typer.Option("--bank", metavar="DIR", help="Extra card folder, merged with the bundled bank (repeatable).", show_default=False),
+    ] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for internal errors.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    ctx.obj = AppContext(bank_dirs=list(bank or []), debug=debug)
+
+
+# Command modules register themselves on `app`; each keeps heavy imports inside its commands.
+from dlprep.cli import bank_cmds, schedule_cmds  # noqa: E402,F401
+
+
+def main() -> None:
+    app(prog_name="dlprep")

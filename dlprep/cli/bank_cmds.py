@@ -1,0 +1,160 @@
+"""Read-only commands over the bank: validate, topics, cards, card."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dlprep.cli import app
+from dlprep.cli.options import Difficulty, JsonOpt, Role, TopicOpt
+from dlprep.cli.output import Output
+
+
+@app.command()
+def validate(
+    ctx: typer.Context,
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Files or folders to check (default: the bundled bank and your extra banks).", show_default=False),
+    ] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Also apply the content rules of the bundled bank.")] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Check card files: every problem, as path:line: card-id: message."""
+    from dlprep.core.bank import check_bank
+    from dlprep.paths import bundled_bank_dir
+
+    obj = ctx.obj
+    bundled = bundled_bank_dir()
+    if paths:
+        folders = [p for p in paths if p.is_dir()]
+        files = [p for p in paths if not p.is_dir()]
+        refs = [bundled] + sorted({f.parent for f in files if f.parent.is_dir()})
+        bank, problems = check_bank(folders=folders, files=files, strict=strict, reference_folders=refs)
+        checked = [str(p) for p in paths]
+    else:
+        folders = [bundled, *obj.extra_bank_dirs]
+        bank, problems = check_bank(folders=folders, strict=strict)
+        checked = [str(p) for p in folders]
+    out = Output(json_out)
+    if json_out:
+        out.json({
+            "ok": not problems,
+            "checked": checked,
+            "cards": len(bank.cards),
+            "topics": len(bank.topics),
+            "problems": [p.to_dict() for p in problems],
+        })
+    else:
+        for p in problems:
+            typer.echo(str(p))
+        if problems:
+            out.message(f"{len(problems)} problem(s) found")
+        else:
+            typer.echo(f"ok: {len(bank.cards)} cards, {len(bank.topics)} topics, {len(bank.files)} files")
+    if problems:
+        raise typer.Exit(1)
+
+
+@app.command()
+def topics(
+    ctx: typer.Context,
+    tree: Annotated[bool, typer.Option("--tree", help="Show the dependency map with your mastery per topic.")] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """List the topics in dependency order."""
+    from dlprep.features.progress import topic_mastery
+
+    obj = ctx.obj
+    bank = obj.bank
+    mastery = topic_mastery(bank, obj.store, obj.now()) if (tree or json_out) and _has_db() else {}
+    rows = []
+    for tid in bank.topic_order():
+        t = bank.topics[tid]
+        rows.append({
+            "id": t.id,
+            "title": t.title,
+            "order": t.order,
+            "summary": t.summary,
+            "prerequisites": list(t.prerequisites),
+            "cards": len(bank.cards_in(t.id)),
+            "mastery": mastery.get(t.id),
+        })
+    out = Output(json_out)
+    if json_out:
+        out.json(rows)
+        return
+    if tree:
+        from dlprep.cli.render import topic_tree
+
+        out.print(topic_tree(bank, mastery))
+        return
+    from rich.table import Table
+
+    table = Table(title="Topics", title_justify="left")
+    for col in ("topic", "title", "cards", "prerequisites"):
+        table.add_column(col, justify="right" if col == "cards" else "left")
+    for r in rows:
+        table.add_row(r["id"], r["title"], str(r["cards"]), ", ".join(r["prerequisites"]) or "-")
+    out.print(table)
+
+
+def _has_db() -> bool:
+    from dlprep.paths import db_path
+
+    return db_path().exists()
+
+
+@app.command()
+def cards(
+    ctx: typer.Context,
+    topic: TopicOpt = None,
+    difficulty: Difficulty = None,
+    role: Role = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """List cards, filtered by topic, difficulty or role."""
+    bank = ctx.obj.bank
+    chosen = bank.filter(topic or (), difficulty.value if difficulty else None, role.value if role else None)
+    out = Output(json_out)
+    if json_out:
+        out.json([
+            {"id": c.id, "topic": c.topic, "difficulty": c.difficulty, "kind": c.kind,
+             "roles": list(c.roles), "question": c.question}
+            for c in chosen
+        ])
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{len(chosen)} cards", title_justify="left")
+    for col in ("id", "topic", "level", "question"):
+        table.add_column(col, overflow="fold" if col == "question" else "ellipsis")
+    for c in chosen:
+        table.add_row(c.id, c.topic, c.difficulty, c.question)
+    out.print(table)
+
+
+@app.command()
+def card(
+    ctx: typer.Context,
+    card_id: Annotated[str, typer.Argument(help="The card's id (see `dlprep cards`).")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Show one card: question, model answer, rubric, follow-ups, red flags, and its schedule."""
+    from dlprep.features.progress import card_progress
+
+    obj = ctx.obj
+    c = obj.bank.get(card_id)
+    progress = card_progress(obj.store, c.id, obj.config.day_rollover_hour) if _has_db() else card_progress(None, c.id, 4)
+    out = Output(json_out)
+    if json_out:
+        data = c.to_dict()
+        data.update(progress)
+        out.json(data)
+        return
+    from dlprep.cli.render import card_panel, schedule_line
+
+    out.print(card_panel(c))
+    out.print(schedule_line(progress))

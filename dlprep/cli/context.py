@@ -1,0 +1,79 @@
+"""What every command gets in ``ctx.obj``: options, and lazily the config,
+bank, store and clock. Nothing heavy is loaded until a command asks for it."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from dlprep.errors import DlprepError
+
+if TYPE_CHECKING:
+    from dlprep.config import Config
+    from dlprep.core.bank import Bank
+    from dlprep.core.store import Store
+
+NOW_ENV = "DLPREP_NOW"
+
+
+def parse_datetime(text: str, what: str = "time") -> datetime:
+    """ISO 8601 date or date-time, with or without offset; local time if none."""
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise DlprepError(f"bad {what} {text!r}: use ISO 8601, e.g. 2026-11-21 or 2026-11-21T09:30+01:00") from None
+    if value.tzinfo is None:
+        value = value.astimezone()  # interpret as local time
+    return value
+
+
+def now() -> datetime:
+    """The current local time, aware. ``DLPREP_NOW`` fixes it (tests, scripts)."""
+    fixed = os.environ.get(NOW_ENV)
+    if fixed:
+        return parse_datetime(fixed, NOW_ENV)
+    return datetime.now().astimezone()
+
+
+@dataclass
+class AppContext:
+    bank_dirs: list[Path] = field(default_factory=list)
+    debug: bool = False
+
+    @cached_property
+    def config(self) -> Config:
+        from dlprep.config import load_config
+
+        return load_config()
+
+    @cached_property
+    def extra_bank_dirs(self) -> list[Path]:
+        dirs = [Path(b).expanduser() for b in self.config.banks] + self.bank_dirs
+        for d in dirs:
+            if not d.is_dir():
+                raise DlprepError(f"{d}: bank folder does not exist")
+        return dirs
+
+    @cached_property
+    def bank(self) -> Bank:
+        from dlprep.core.bank import load_bank
+
+        return load_bank(self.extra_bank_dirs)
+
+    @cached_property
+    def store(self) -> Store:
+        from dlprep.core.store import Store
+        from dlprep.paths import db_path
+
+        return Store.open(db_path())
+
+    def now(self) -> datetime:
+        return now()
+
+    def close(self) -> None:
+        if "store" in self.__dict__:
+            self.store.close()

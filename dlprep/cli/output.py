@@ -1,0 +1,48 @@
+"""Where output goes: data on stdout, messages on stderr, JSON as one envelope.
+
+Card text is user text: it is never interpreted as Rich markup here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from functools import cached_property
+from typing import Any
+
+
+class Output:
+    """Consoles for one command run. Rich is imported on first use."""
+
+    def __init__(self, json_mode: bool = False):
+        self.json_mode = json_mode
+
+    @cached_property
+    def console(self):
+        from rich.console import Console
+
+        return Console(highlight=False, no_color=_no_color() or None, soft_wrap=False)
+
+    @cached_property
+    def err(self):
+        from rich.console import Console
+
+        return Console(stderr=True, highlight=False, no_color=_no_color() or None)
+
+    def json(self, data: Any) -> None:
+        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+        sys.stdout.flush()
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        """Print Rich renderables or plain text; plain strings are never markup."""
+        kwargs.setdefault("markup", False)
+        self.console.print(*objects, **kwargs)
+
+    def message(self, text: str, style: str | None = None) -> None:
+        """A message for the person at the terminal, on stderr."""
+        self.err.print(text, style=style, markup=False, highlight=False)
+
+
+def _no_color() -> bool:
+    return bool(os.environ.get("NO_COLOR"))

@@ -1,0 +1,56 @@
+"""Rendering of `dlprep today`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from dlprep.features.plan import Plan
+from dlprep.features.schedule import Today
+
+
+def render_today(t: Today, plan: Plan | None) -> Any:
+    parts: list[Any] = []
+    head = Text(f"Today, {t.day.isoformat()}", style="bold")
+    if plan and plan.interview:
+        left = (plan.interview - t.day).days
+        head.append(f"  ·  interview in {left} day(s) ({plan.interview.isoformat()}, {plan.role} path)", style="cyan")
+    parts.append(head)
+    overdue = len(t.overdue)
+    summary = Text(
+        f"{len(t.due)} review(s) due ({overdue} overdue) · {len(t.new)} new card(s) · about {t.minutes} min"
+    )
+    parts.append(summary)
+    if t.held_back:
+        parts.append(Text(
+            f"{t.held_back} more due review(s) held back by the daily cap; they stay due and come first tomorrow.",
+            style="yellow",
+        ))
+    if t.due:
+        table = Table(title="Reviews (most overdue first)", title_justify="left", box=None)
+        for col in ("id", "topic", "due", "overdue"):
+            table.add_column(col)
+        for d in t.due[:15]:
+            table.add_row(d.card.id, d.card.topic, d.state.due.isoformat(), f"{d.overdue_days(t.day)}d")
+        if len(t.due) > 15:
+            table.add_row(f"... and {len(t.due) - 15} more", "", "", "")
+        parts.append(table)
+    if t.new:
+        table = Table(title="New cards to introduce", title_justify="left", box=None)
+        table.add_column("id")
+        table.add_column("topic")
+        for c in t.new:
+            table.add_row(c.id, c.topic)
+        parts.append(table)
+    if not t.due and not t.new:
+        parts.append(Text("Nothing due and no new cards today. `dlprep quiz --cram` to practise anyway."))
+    forecast = Text("Next 14 days: ", style="bold")
+    forecast.append("  ".join(f"{d.strftime('%a %d')}:{n}" for d, n in t.forecast))
+    parts.append(forecast)
+    if t.orphans:
+        parts.append(Text(f"{len(t.orphans)} card(s) with history are no longer in the bank (see `dlprep db check`).", style="dim"))
+    parts.append(Text("Start with: dlprep quiz", style="dim"))
+    return Group(*parts)

@@ -1,0 +1,169 @@
+"""Scheduling commands: review, due, today, and the db maintenance group."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from dlprep.cli import app
+from dlprep.cli.context import parse_datetime
+from dlprep.cli.options import JsonOpt, TopicOpt
+from dlprep.cli.output import Output
+from dlprep.errors import UsageError
+
+db_app = typer.Typer(help="Check, rebuild or locate the review database.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@app.command()
+def review(
+    ctx: typer.Context,
+    card_id: Annotated[str, typer.Argument(help="The card's id.")],
+    grade: Annotated[int, typer.Option("--grade", "-g", help="SM-2 grade 0-5 (see README).", min=0, max=5)],
+    at: Annotated[str | None, typer.Option("--at", help="When: ISO 8601 date or date-time (default now).")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Record a review without the quiz (scripts, editors, reviews done on paper)."""
+    from dlprep.core.store import Review
+    from dlprep.features.plan import due_cap
+
+    obj = ctx.obj
+    card = obj.bank.get(card_id)
+    when = parse_datetime(at, "--at") if at else obj.now()
+    store = obj.store
+    state = store.record(
+        Review(card.id, grade, when, mode="review"),
+        obj.config.day_rollover_hour,
+        due_cap(store, card.id, when, obj.config.day_rollover_hour),
+    )
+    out = Output(json_out)
+    result = {"card": card.id, "grade": grade, "at": when.isoformat(), **state_fields(state)}
+    if json_out:
+        out.json(result)
+    else:
+        typer.echo(f"recorded {card.id}: grade {grade}; next due {result['due']} (interval {state.interval_days}d, easiness {state.easiness:.2f})")
+
+
+def state_fields(state) -> dict:
+    return {
+        "repetitions": state.repetitions,
+        "easiness": state.easiness,
+        "interval_days": state.interval_days,
+        "due": state.due.isoformat() if state.due else None,
+    }
+
+
+@app.command()
+def due(
+    ctx: typer.Context,
+    on: Annotated[str | None, typer.Option("--on", help="Day to look at, YYYY-MM-DD (default today).")] = None,
+    topic: TopicOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Cards due on or before a day, most overdue first."""
+    from datetime import date
+
+    from dlprep.core.scheduler import study_day
+    from dlprep.features.schedule import due_cards
+
+    obj = ctx.obj
+    bank = obj.bank
+    for t in topic or ():
+        bank.check_topic(t)
+    if on:
+        try:
+            day = date.fromisoformat(on)
+        except ValueError:
+            raise UsageError(f"bad --on {on!r}: use YYYY-MM-DD") from None
+    else:
+        day = study_day(obj.now(), obj.config.day_rollover_hour)
+    cards = due_cards(bank, obj.store.states(), day, topic)
+    out = Output(json_out)
+    if json_out:
+        out.json([
+            {"id": d.card.id, "topic": d.card.topic, "due": d.state.due.isoformat(),
+             "overdue_days": d.overdue_days(day), "question": d.card.question}
+            for d in cards
+        ])
+        return
+    if not cards:
+        typer.echo(f"nothing due on or before {day.isoformat()}")
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{len(cards)} due on or before {day.isoformat()}", title_justify="left")
+    for col in ("id", "topic", "due", "overdue"):
+        table.add_column(col)
+    for d in cards:
+        table.add_row(d.card.id, d.card.topic, d.state.due.isoformat(), f"{d.overdue_days(day)}d")
+    out.print(table)
+
+
+@app.command()
+def today(ctx: typer.Context, json_out: JsonOpt = False) -> None:
+    """Today's schedule: due and overdue reviews, new cards, time estimate, 14-day forecast."""
+    from dlprep.features.plan import current_plan
+    from dlprep.features.schedule import build_today
+
+    obj = ctx.obj
+    cfg = obj.config
+    plan = current_plan(obj.store)
+    t = build_today(obj.bank, obj.store, obj.now(), cfg.day_rollover_hour, cfg.new_per_day, cfg.review_cap,
+                    role=plan.role if plan else None)
+    out = Output(json_out)
+    if json_out:
+        data = t.to_dict()
+        data["plan"] = plan.to_dict() if plan else None
+        out.json(data)
+        return
+    from dlprep.cli.render_today import render_today
+
+    out.print(render_today(t, plan))
+
+
+@db_app.command("path")
+def db_path_cmd(json_out: JsonOpt = False) -> None:
+    """Where the database and config live (DLPREP_HOME overrides)."""
+    from dlprep import paths
+
+    data = {"home": str(paths.user_dir()), "database": str(paths.db_path()), "config": str(paths.config_path())}
+    if json_out:
+        Output(True).json(data)
+    else:
+        for k, v in data.items():
+            typer.echo(f"{k}: {v}")
+
+
+@db_app.command("check")
+def db_check(ctx: typer.Context, json_out: JsonOpt = False) -> None:
+    """Integrity check, log-vs-state comparison, and cards whose id left the bank."""
+    obj = ctx.obj
+    store = obj.store
+    problems = store.check()
+    orphans = sorted(cid for cid in store.states() if cid not in obj.bank.by_id)
+    reviews = len(store.reviews())
+    if json_out:
+        Output(True).json({"ok": not problems, "problems": problems, "orphaned_cards": orphans, "reviews": reviews})
+    else:
+        for p in problems:
+            typer.echo(p)
+        for cid in orphans:
+            typer.echo(f"orphaned: {cid} has review history but is no longer in the bank (history kept)")
+        if not problems:
+            typer.echo(f"ok: {reviews} reviews, {len(store.states())} cards with history, {len(orphans)} orphaned")
+    if problems:
+        raise typer.Exit(1)
+
+
+@db_app.command("rebuild")
+def db_rebuild(ctx: typer.Context, json_out: JsonOpt = False) -> None:
+    """Recompute every card's scheduling state from the review log."""
+    obj = ctx.obj
+    before = obj.store.states()
+    after = obj.store.rebuild()
+    changed = sorted(cid for cid in set(before) | set(after) if before.get(cid) != after.get(cid))
+    if json_out:
+        Output(True).json({"cards": len(after), "changed": changed})
+    else:
+        typer.echo(f"rebuilt {len(after)} card states from the log; {len(changed)} changed")

@@ -1,0 +1,66 @@
+"""User settings from ``config.yaml`` in the user folder, with defaults.
+
+    banks: [~/my-cards]        # extra card folders, merged with the bundled bank
+    day_rollover_hour: 4       # a review before 04:00 counts for the previous day
+    new_per_day: 10            # new cards introduced a day
+    review_cap: 100            # most reviews scheduled in one day
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from dlprep import paths
+from dlprep.errors import DlprepError
+
+
+@dataclass(frozen=True)
+class Config:
+    banks: list[str] = field(default_factory=list)
+    day_rollover_hour: int = 4
+    new_per_day: int = 10
+    review_cap: int = 100
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str = "config") -> Config:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise DlprepError(f"{source}: unknown setting {unknown[0]!r} (known: {', '.join(sorted(known))})")
+        banks = data.get("banks", [])
+        if not isinstance(banks, list) or not all(isinstance(b, str) for b in banks):
+            raise DlprepError(f"{source}: 'banks' must be a list of folder paths")
+        ints = {"day_rollover_hour": (0, 23), "new_per_day": (0, 1000), "review_cap": (1, 10000)}
+        values: dict[str, Any] = {"banks": banks}
+        for name, (lo, hi) in ints.items():
+            value = data.get(name, getattr(cls, name))
+            if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+                raise DlprepError(f"{source}: {name!r} must be a whole number from {lo} to {hi}, got {value!r}")
+            values[name] = value
+        return cls(**values)
+
+
+def load_config(path: Path | None = None) -> Config:
+    path = path or paths.config_path()
+    if not path.exists():
+        return Config()
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DlprepError(f"{path}: cannot read config: {exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+        raise DlprepError(f"{path}{where}: invalid YAML in config") from None
+    if data is None:
+        return Config()
+    if not isinstance(data, dict):
+        raise DlprepError(f"{path}: config must be a mapping of settings")
+    return Config.from_dict(data, source=str(path))

@@ -1,0 +1,97 @@
+"""Schema migrations: ordered, append-only. An applied migration is never edited.
+
+Each runs in a transaction with its record (sqlite-utils ``Migrations``), and
+``PRAGMA user_version`` holds how many this database has, so an older dlprep
+refuses a newer database instead of silently using it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("dlprep")
+
+
+@migrations()
+def m001_reviews_and_state(db: Any) -> None:
+    db.execute(
+        """
+        CREATE TABLE sessions (
+            id INTEGER PRIMARY KEY,
+            mode TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            ended_at TEXT,
+            meta TEXT NOT NULL DEFAULT '{}'
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE reviews (
+            id INTEGER PRIMARY KEY,
+            card_id TEXT NOT NULL,
+            at TEXT NOT NULL,              -- ISO 8601 with the user's UTC offset
+            at_utc TEXT NOT NULL,          -- the same instant in UTC, for ordering
+            grade INTEGER NOT NULL CHECK (grade BETWEEN 0 AND 5),
+            mode TEXT NOT NULL,
+            counts INTEGER NOT NULL CHECK (counts IN (0, 1)),  -- moves the schedule?
+            points_hit TEXT,               -- JSON list of rubric point indices covered
+            coverage REAL,
+            follow_up TEXT CHECK (follow_up IN ('got', 'missed')),
+            follow_up_index INTEGER,
+            answer_text TEXT,
+            seconds REAL,
+            session_id INTEGER REFERENCES sessions(id),
+            rollover_hour INTEGER NOT NULL,
+            due_cap TEXT                   -- a study plan's cap on the due date, if any
+        )"""
+    )
+    db["reviews"].create_index(["card_id", "at_utc"], if_not_exists=True)
+    db.execute(
+        """
+        CREATE TABLE card_state (
+            card_id TEXT PRIMARY KEY,
+            repetitions INTEGER NOT NULL,
+            easiness_hundredths INTEGER NOT NULL CHECK (easiness_hundredths >= 130),
+            interval_days INTEGER NOT NULL,
+            due TEXT,
+            last_review TEXT,
+            reviews INTEGER NOT NULL,
+            lapses INTEGER NOT NULL
+        )"""
+    )
+    db["card_state"].create_index(["due"], if_not_exists=True)
+
+
+@migrations()
+def m002_settings_and_assessments(db: Any) -> None:
+    db.execute("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    db.execute(
+        """
+        CREATE TABLE assessments (
+            id INTEGER PRIMARY KEY,
+            taken_at TEXT NOT NULL,
+            topic TEXT NOT NULL,
+            rating INTEGER NOT NULL CHECK (rating BETWEEN 0 AND 5),
+            kind TEXT NOT NULL DEFAULT 'self'
+        )"""
+    )
+
+
+SCHEMA_VERSION = len(migrations._migrations)
+
+
+def migrate(db: Any, conn: sqlite3.Connection) -> None:
+    """Apply pending migrations and record the schema version."""
+    known = {m.name for m in migrations._migrations}
+    unknown = [m.name for m in migrations.applied(db) if m.name not in known]
+    if unknown:
+        from dlprep.errors import DlprepError
+
+        raise DlprepError(f"database has migrations this dlprep does not know ({', '.join(unknown)}); upgrade dlprep")
+    if migrations.pending(db):
+        migrations.apply(db)
+    if conn.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")

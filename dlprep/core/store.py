@@ -1,0 +1,354 @@
+"""The review history and scheduling state, in SQLite.
+
+The review log is the source of truth; ``card_state`` is derived from it and
+``rebuild()`` recomputes it. Recording a review is one transaction: the log
+row and the new state together, or neither. Writes take the lock up front
+(``BEGIN IMMEDIATE``) so two dlprep processes never interleave a
+read-then-write; a busy database is waited on for a few seconds, then
+reported as one clear error.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from dlprep.core import scheduler
+from dlprep.core.migrations import SCHEMA_VERSION, migrate
+from dlprep.core.scheduler import CardState
+from dlprep.errors import DlprepError
+
+BUSY_TIMEOUT_S = 5.0
+MODES = ("quiz", "rapid", "cram", "mock", "review", "repeat", "diagnostic")
+
+
+@dataclass(frozen=True)
+class Review:
+    """One review, as entered. ``counts`` says whether it moves the schedule."""
+
+    card_id: str
+    grade: int
+    at: datetime
+    mode: str = "review"
+    counts: bool = True
+    points_hit: tuple[int, ...] | None = None  # indices of rubric points covered
+    coverage: float | None = None
+    follow_up: str | None = None  # None, "got" or "missed"
+    follow_up_index: int | None = None
+    answer_text: str | None = None
+    seconds: float | None = None
+    session_id: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "card_id": self.card_id,
+            "grade": self.grade,
+            "at": self.at.isoformat(),
+            "mode": self.mode,
+            "counts": self.counts,
+            "points_hit": list(self.points_hit) if self.points_hit is not None else None,
+            "coverage": self.coverage,
+            "follow_up": self.follow_up,
+            "follow_up_index": self.follow_up_index,
+            "answer_text": self.answer_text,
+            "seconds": self.seconds,
+            "session_id": self.session_id,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Review:
+        points = data.get("points_hit")
+        return cls(
+            card_id=data["card_id"],
+            grade=int(data["grade"]),
+            at=datetime.fromisoformat(data["at"]),
+            mode=data.get("mode", "review"),
+            counts=bool(data.get("counts", True)),
+            points_hit=tuple(points) if points is not None else None,
+            coverage=data.get("coverage"),
+            follow_up=data.get("follow_up"),
+            follow_up_index=data.get("follow_up_index"),
+            answer_text=data.get("answer_text"),
+            seconds=data.get("seconds"),
+            session_id=data.get("session_id"),
+        )
+
+
+@dataclass
+class Store:
+    path: Path
+    conn: sqlite3.Connection
+    _db: Any = field(default=None, repr=False)
+
+    # ------------------------------------------------------------ opening
+
+    @classmethod
+    def open(cls, path: Path) -> Store:
+        path = Path(path)
+        if path.exists() and path.is_dir():
+            raise DlprepError(f"{path}: is a folder, not a database")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DlprepError(f"{path.parent}: cannot create data folder ({exc.strerror})") from None
+        try:
+            conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise DlprepError(f"{path}: cannot open database ({exc})") from None
+        store = cls(path, conn)
+        try:
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA busy_timeout = %d" % int(BUSY_TIMEOUT_S * 1000))
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise DlprepError(
+                    f"{path}: written by a newer dlprep (schema {version}, this version knows {SCHEMA_VERSION}); "
+                    "upgrade dlprep instead of using this database"
+                )
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
+            migrate(store.db, conn)
+            conn.execute("PRAGMA quick_check").fetchone()
+        except DlprepError:
+            conn.close()
+            raise
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise DlprepError(_describe(path, exc)) from None
+        return store
+
+    @property
+    def db(self) -> Any:
+        """A sqlite-utils view of the same connection (for migrations and reads)."""
+        if self._db is None:
+            from sqlite_utils import Database
+
+            self._db = Database(self.conn, execute_plugins=False, recursive_triggers=False)
+        return self._db
+
+    def close(self) -> None:
+        try:
+            self.conn.close()
+        except sqlite3.Error:
+            pass
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, holding the write lock from the start."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise DlprepError(_describe(self.path, exc)) from None
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        try:
+            self.conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            self.conn.execute("ROLLBACK")
+            raise DlprepError(_describe(self.path, exc)) from None
+
+    def _rows(self, sql: str, params: tuple | list = ()) -> list[dict[str, Any]]:
+        try:
+            cur = self.conn.execute(sql, params)
+        except sqlite3.DatabaseError as exc:
+            raise DlprepError(_describe(self.path, exc)) from None
+        cols = [c[0] for c in cur.description]
+        return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+
+    # ------------------------------------------------------------ state
+
+    def state(self, card_id: str) -> CardState:
+        rows = self._rows("SELECT * FROM card_state WHERE card_id = ?", (card_id,))
+        return _state_from_row(rows[0]) if rows else CardState()
+
+    def states(self) -> dict[str, CardState]:
+        return {r["card_id"]: _state_from_row(r) for r in self._rows("SELECT * FROM card_state")}
+
+    def reviews(self, card_id: str | None = None, since: datetime | None = None) -> list[dict[str, Any]]:
+        """Review rows, oldest first, with ``points_hit`` decoded."""
+        where, params = [], []
+        if card_id is not None:
+            where.append("card_id = ?")
+            params.append(card_id)
+        if since is not None:
+            where.append("at_utc >= ?")
+            params.append(_utc(since))
+        sql = "SELECT * FROM reviews"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        rows = self._rows(sql + " ORDER BY at_utc, id", params)
+        for r in rows:
+            r["points_hit"] = json.loads(r["points_hit"]) if r["points_hit"] is not None else None
+            r["counts"] = bool(r["counts"])
+        return rows
+
+    def timing(self) -> tuple[int, float | None]:
+        """(number of timed reviews, their mean seconds), same-session repeats excluded."""
+        row = self.conn.execute(
+            "SELECT COUNT(*), AVG(seconds) FROM reviews WHERE seconds IS NOT NULL AND mode != 'repeat'"
+        ).fetchone()
+        return int(row[0]), (float(row[1]) if row[1] is not None else None)
+
+    # ------------------------------------------------------------ writes
+
+    def record(self, review: Review, rollover_hour: int = 4, due_cap: date | None = None) -> CardState:
+        """Log one review and update the card's state, atomically.
+
+        Raises DlprepError for a grade outside 0-5, a naive time, an unknown
+        mode, or a scheduling review earlier than the card's last one.
+        """
+        if isinstance(review.grade, bool) or not isinstance(review.grade, int) or not 0 <= review.grade <= 5:
+            raise DlprepError(f"grade must be a whole number from 0 to 5, got {review.grade!r}")
+        if review.at.tzinfo is None:
+            raise DlprepError("review time needs a UTC offset")
+        if review.mode not in MODES:
+            raise DlprepError(f"unknown review mode {review.mode!r}")
+        with self._write() as conn:
+            old = self.state(review.card_id)
+            if review.counts:
+                if old.last_review is not None and review.at < old.last_review:
+                    raise DlprepError(
+                        f"{review.card_id}: review at {review.at.isoformat()} is earlier than its last review "
+                        f"({old.last_review.isoformat()}); reviews must be recorded in order"
+                    )
+                new = scheduler.review(old, review.grade, review.at, rollover_hour, due_cap)
+            else:
+                new = old
+            conn.execute(
+                "INSERT INTO reviews (card_id, at, at_utc, grade, mode, counts, points_hit, coverage,"
+                " follow_up, follow_up_index, answer_text, seconds, session_id, rollover_hour, due_cap)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    review.card_id, review.at.isoformat(), _utc(review.at), review.grade, review.mode,
+                    int(review.counts),
+                    json.dumps(list(review.points_hit)) if review.points_hit is not None else None,
+                    review.coverage, review.follow_up, review.follow_up_index, review.answer_text,
+                    review.seconds, review.session_id, rollover_hour,
+                    due_cap.isoformat() if due_cap else None,
+                ),
+            )
+            if review.counts:
+                _put_state(conn, review.card_id, new)
+        return new
+
+    def start_session(self, mode: str, at: datetime, meta: dict[str, Any] | None = None) -> int:
+        with self._write() as conn:
+            cur = conn.execute(
+                "INSERT INTO sessions (mode, started_at, meta) VALUES (?, ?, ?)",
+                (mode, at.isoformat(), json.dumps(meta or {})),
+            )
+            return int(cur.lastrowid)
+
+    def end_session(self, session_id: int, at: datetime) -> None:
+        with self._write() as conn:
+            conn.execute("UPDATE sessions SET ended_at = ? WHERE id = ?", (at.isoformat(), session_id))
+
+    def derive_states(self) -> dict[str, CardState]:
+        """Every card's state replayed from the log (scheduling reviews only)."""
+        rows = self._rows(
+            "SELECT card_id, grade, at, due_cap, rollover_hour FROM reviews WHERE counts = 1 ORDER BY at_utc, id"
+        )
+        states: dict[str, CardState] = {}
+        for r in rows:
+            cap = date.fromisoformat(r["due_cap"]) if r["due_cap"] else None
+            states[r["card_id"]] = scheduler.review(
+                states.get(r["card_id"], CardState()), r["grade"], datetime.fromisoformat(r["at"]),
+                r["rollover_hour"], cap,
+            )
+        return states
+
+    def rebuild(self) -> dict[str, CardState]:
+        """Recompute every card's state from the log; returns the new states."""
+        states = self.derive_states()
+        with self._write() as conn:
+            conn.execute("DELETE FROM card_state")
+            for card_id, st in states.items():
+                _put_state(conn, card_id, st)
+        return states
+
+    # ------------------------------------------------------------ settings and assessments
+
+    def get_setting(self, key: str) -> Any:
+        rows = self._rows("SELECT value FROM settings WHERE key = ?", (key,))
+        return json.loads(rows[0]["value"]) if rows else None
+
+    def set_setting(self, key: str, value: Any) -> None:
+        with self._write() as conn:
+            if value is None:
+                conn.execute("DELETE FROM settings WHERE key = ?", (key,))
+            else:
+                conn.execute(
+                    "INSERT INTO settings (key, value) VALUES (?, ?)"
+                    " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    (key, json.dumps(value)),
+                )
+
+    def add_assessment(self, at: datetime, ratings: dict[str, int], kind: str = "self") -> None:
+        with self._write() as conn:
+            for topic, rating in ratings.items():
+                conn.execute(
+                    "INSERT INTO assessments (taken_at, topic, rating, kind) VALUES (?, ?, ?, ?)",
+                    (at.isoformat(), topic, rating, kind),
+                )
+
+    def latest_assessment(self, kind: str = "self") -> tuple[str | None, dict[str, int]]:
+        rows = self._rows(
+            "SELECT taken_at, topic, rating FROM assessments WHERE kind = ? AND taken_at ="
+            " (SELECT MAX(taken_at) FROM assessments WHERE kind = ?)",
+            (kind, kind),
+        )
+        if not rows:
+            return None, {}
+        return rows[0]["taken_at"], {r["topic"]: r["rating"] for r in rows}
+
+    def check(self) -> list[str]:
+        """SQLite's integrity check plus a rebuild comparison; [] when healthy."""
+        problems = [r[0] for r in self.conn.execute("PRAGMA integrity_check").fetchall() if r[0] != "ok"]
+        stored = self.states()
+        derived = self.derive_states()
+        for cid in sorted(set(stored) | set(derived)):
+            if stored.get(cid) != derived.get(cid):
+                problems.append(f"{cid}: stored state differs from the review log (run `dlprep db rebuild`)")
+        return problems
+
+
+def _utc(at: datetime) -> str:
+    return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _state_from_row(row: dict[str, Any]) -> CardState:
+    return CardState.from_dict(row)
+
+
+def _put_state(conn: sqlite3.Connection, card_id: str, st: CardState) -> None:
+    d = st.to_dict()
+    conn.execute(
+        "INSERT INTO card_state (card_id, repetitions, easiness_hundredths, interval_days, due, last_review,"
+        " reviews, lapses) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT(card_id) DO UPDATE SET repetitions = excluded.repetitions,"
+        " easiness_hundredths = excluded.easiness_hundredths, interval_days = excluded.interval_days,"
+        " due = excluded.due, last_review = excluded.last_review, reviews = excluded.reviews,"
+        " lapses = excluded.lapses",
+        (card_id, d["repetitions"], d["easiness_hundredths"], d["interval_days"], d["due"],
+         d["last_review"], d["reviews"], d["lapses"]),
+    )
+
+
+def _describe(path: Path, exc: sqlite3.Error) -> str:
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return f"{path}: database is busy (another dlprep is writing); try again in a moment"
+    if "not a database" in text or "malformed" in text or "encrypted" in text:
+        return f"{path}: not a usable dlprep database ({text}); move it aside to start fresh"
+    if "readonly" in text or "read-only" in text:
+        return f"{path}: database is read-only ({text})"
+    return f"{path}: database error ({text})"

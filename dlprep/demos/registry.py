@@ -1,0 +1,83 @@
+"""Find demos without importing them (and so without importing torch).
+
+A demo is a module in ``dlprep/demos/`` or in a bank's ``demos/`` folder that
+sets ``TOPIC`` and ``TITLE`` to string literals and defines ``run``. Its id is
+the file name with ``_`` turned into ``-``.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from pathlib import Path
+
+from dlprep import paths
+
+_NOT_DEMOS = {"__init__", "__main__", "base", "registry", "runner"}
+
+
+@dataclass(frozen=True)
+class DemoInfo:
+    id: str
+    topic: str
+    title: str
+    path: Path
+    bundled: bool
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "topic": self.topic,
+            "title": self.title,
+            "path": str(self.path),
+            "bundled": self.bundled,
+        }
+
+
+def _read_info(path: Path, bundled: bool) -> DemoInfo | None:
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+        return None
+    literals: dict[str, str] = {}
+    has_run = False
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name == "run":
+            has_run = True
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+            if (
+                isinstance(target, ast.Name)
+                and target.id in ("TOPIC", "TITLE")
+                and isinstance(node.value, ast.Constant)
+                and isinstance(node.value.value, str)
+            ):
+                literals[target.id] = node.value.value
+    if not has_run or set(literals) != {"TOPIC", "TITLE"}:
+        return None
+    return DemoInfo(
+        id=path.stem.replace("_", "-"),
+        topic=literals["TOPIC"],
+        title=literals["TITLE"],
+        path=path,
+        bundled=bundled,
+    )
+
+
+def discover(extra_dirs: list[Path] | tuple[Path, ...] = ()) -> dict[str, DemoInfo]:
+    """All demos: the bundled ones, then those in ``extra_dirs``.
+
+    A bundled demo's id cannot be taken over by a user's file.
+    """
+    found: dict[str, DemoInfo] = {}
+    sources = [(paths.bundled_demos_dir(), True)] + [(Path(d), False) for d in extra_dirs]
+    for folder, bundled in sources:
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.glob("*.py")):
+            if path.stem in _NOT_DEMOS or path.stem.startswith("_"):
+                continue
+            info = _read_info(path, bundled)
+            if info is not None and info.id not in found:
+                found[info.id] = info
+    return found

@@ -1,0 +1,15 @@
+"""Errors a user can cause. The CLI prints them as one line and exits non-zero."""
+
+from __future__ import annotations
+
+
+class DlprepError(Exception):
+    """A problem caused by input, files or environment, not by a bug in dlprep."""
+
+    exit_code = 1
+
+
+class UsageError(DlprepError):
+    """A bad argument or option value."""
+
+    exit_code = 2

@@ -1,0 +1,53 @@
+"""Every path dlprep reads or writes is decided here, and only here."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+APP_NAME = "dlprep"
+HOME_ENV = "DLPREP_HOME"
+
+
+def user_dir() -> Path:
+    """The folder for the database, config and exports.
+
+    ``DLPREP_HOME`` wins; otherwise the platform's per-user data folder
+    (``~/.local/share/dlprep`` on Linux). Created on first use by the callers
+    that write, never by merely asking.
+    """
+    override = os.environ.get(HOME_ENV)
+    if override:
+        return Path(override).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir(APP_NAME, appauthor=False))
+
+
+def db_path() -> Path:
+    return user_dir() / "dlprep.db"
+
+
+def config_path() -> Path:
+    return user_dir() / "config.yaml"
+
+
+def scorecards_dir() -> Path:
+    return user_dir() / "scorecards"
+
+
+def bundled_bank_dir() -> Path:
+    """The question bank shipped with dlprep.
+
+    In a wheel it is copied into the package (``dlprep/questions``); in a
+    source checkout or editable install it is ``questions/`` beside the package.
+    """
+    here = Path(__file__).resolve().parent
+    installed = here / "questions"
+    if installed.is_dir():
+        return installed
+    return here.parent / "questions"
+
+
+def bundled_demos_dir() -> Path:
+    return Path(__file__).resolve().parent / "demos"
