@@ -7,6 +7,7 @@ from pathlib import Path
 
 APP_NAME = "dlprep"
 HOME_ENV = "DLPREP_HOME"
+BANK_ENV = "DLPREP_BUNDLED_BANK"
 
 
 def user_dir() -> Path:
@@ -41,7 +42,12 @@ def bundled_bank_dir() -> Path:
 
     In a wheel it is copied into the package (``dlprep/questions``); in a
     source checkout or editable install it is ``questions/`` beside the package.
+    ``DLPREP_BUNDLED_BANK`` points it at another folder (a fork of the bank, or
+    a small bank for tests).
     """
+    override = os.environ.get(BANK_ENV)
+    if override:
+        return Path(override).expanduser()
     here = Path(__file__).resolve().parent
     installed = here / "questions"
     if installed.is_dir():

@@ -30,7 +30,8 @@ def render_today(t: Today, plan: Plan | None) -> Any:
             style="yellow",
         ))
     if t.due:
-        table = Table(title="Reviews (most overdue first)", title_justify="left", box=None)
+        parts.append(Text("\nReviews (most overdue first)", style="bold"))
+        table = Table(box=None)
         for col in ("id", "topic", "due", "overdue"):
             table.add_column(col)
         for d in t.due[:15]:
@@ -39,7 +40,8 @@ def render_today(t: Today, plan: Plan | None) -> Any:
             table.add_row(f"... and {len(t.due) - 15} more", "", "", "")
         parts.append(table)
     if t.new:
-        table = Table(title="New cards to introduce", title_justify="left", box=None)
+        parts.append(Text("\nNew cards to introduce", style="bold"))
+        table = Table(box=None)
         table.add_column("id")
         table.add_column("topic")
         for c in t.new:
@@ -47,8 +49,12 @@ def render_today(t: Today, plan: Plan | None) -> Any:
         parts.append(table)
     if not t.due and not t.new:
         parts.append(Text("Nothing due and no new cards today. `dlprep quiz --cram` to practise anyway."))
-    forecast = Text("Next 14 days: ", style="bold")
-    forecast.append("  ".join(f"{d.strftime('%a %d')}:{n}" for d, n in t.forecast))
+    parts.append(Text("\nDue in the next 14 days", style="bold"))
+    forecast = Table(box=None, pad_edge=False, padding=(0, 1))
+    for d, _ in t.forecast:
+        forecast.add_column(d.strftime("%d"), justify="right")
+    forecast.add_row(*[d.strftime("%a")[:2] for d, _ in t.forecast], style="dim")
+    forecast.add_row(*[str(n) for _, n in t.forecast])
     parts.append(forecast)
     if t.orphans:
         parts.append(Text(f"{len(t.orphans)} card(s) with history are no longer in the bank (see `dlprep db check`).", style="dim"))

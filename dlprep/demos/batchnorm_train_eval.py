@@ -1,4 +1,4 @@
-"""BatchNorm uses batch statistics in train mode and running averages in eval mode, so the same input gives different outputs."""
+"""BatchNorm uses batch statistics in train mode and running averages in eval mode."""
 
 from __future__ import annotations
 
@@ -46,16 +46,34 @@ def run(device: str = "cpu") -> DemoResult:
         pair = bn.train()(batch(2))
         pair_abs = pair.abs()
         # sampling noise of the batch mean, which train-mode BN subtracts
-        mean_std = {n: torch.stack([batch(n).mean(0) for _ in range(500)]).std().item() for n in (2, 64)}
+        mean_std = {
+            n: torch.stack([batch(n).mean(0) for _ in range(500)]).std().item() for n in (2, 64)
+        }
 
     rows = [
-        ["running_mean after 1 step (feature 0)", fmt(first_running_mean), f"0.1 * batch mean = {fmt(expect_mean[0].item())}"],
+        [
+            "running_mean after 1 step (feature 0)",
+            fmt(first_running_mean),
+            f"0.1 * batch mean = {fmt(expect_mean[0].item())}",
+        ],
         ["running_mean: max |PyTorch - formula|", fmt(mean_err), "0"],
         ["running_var: max |PyTorch - formula, unbiased var|", fmt(var_err), "0"],
         ["running_var: max |PyTorch - formula, biased var|", fmt(var_err_if_biased), "> 0"],
-        ["max |train output - eval output|, after 1 step", fmt(gap_fresh), "> 0 (running stats barely moved)"],
-        ["max |train output - eval output|, after 200 steps", fmt(gap_warm), "smaller; not 0 (16-sample stats are noisy)"],
-        ["|train-mode output| for a batch of 2", f"{fmt(pair_abs.min().item(), 6)} .. {fmt(pair_abs.max().item(), 6)}", "about 1"],
+        [
+            "max |train output - eval output|, after 1 step",
+            fmt(gap_fresh),
+            "> 0 (running stats barely moved)",
+        ],
+        [
+            "max |train output - eval output|, after 200 steps",
+            fmt(gap_warm),
+            "smaller; not 0 (16-sample stats are noisy)",
+        ],
+        [
+            "|train-mode output| for a batch of 2",
+            f"{fmt(pair_abs.min().item(), 6)} .. {fmt(pair_abs.max().item(), 6)}",
+            "about 1",
+        ],
         ["std of the batch mean, batch of 2", fmt(mean_std[2]), fmt(STD / 2**0.5)],
         ["std of the batch mean, batch of 64", fmt(mean_std[64]), fmt(STD / 64**0.5)],
     ]
@@ -63,9 +81,10 @@ def run(device: str = "cpu") -> DemoResult:
         columns=["quantity", "measured", "expected"],
         rows=rows,
         conclusion=(
-            f"the same input differs by up to {gap_fresh:.2f} between train and eval mode after one step "
-            f"({gap_warm:.2f} after 200); running_var matches the unbiased-variance update to {var_err:.0e}; "
-            f"a batch of 2 maps every feature to +-{pair_abs.mean().item():.4f}"
+            f"the same input differs by up to {gap_fresh:.2f} between train and eval mode after "
+            f"one step ({gap_warm:.2f} after 200); running_var matches the unbiased-variance "
+            f"update to {var_err:.0e}; a batch of 2 maps every feature to "
+            f"+-{pair_abs.mean().item():.4f}"
         ),
         metrics={
             "running_mean_err": mean_err,
@@ -79,5 +98,8 @@ def run(device: str = "cpu") -> DemoResult:
             "batch_mean_std_n64": mean_std[64],
             "first_running_mean": first_running_mean,
         },
-        notes=[f"inputs ~ N({MEAN:g}, {STD:g}^2) per feature; BatchNorm1d defaults: momentum 0.1, eps 1e-5"],
+        notes=[
+            f"inputs ~ N({MEAN:g}, {STD:g}^2) per feature; BatchNorm1d defaults: momentum 0.1, eps "
+            "1e-5"
+        ],
     )

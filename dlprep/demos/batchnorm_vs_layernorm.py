@@ -1,4 +1,4 @@
-"""BatchNorm normalizes each feature over the batch; LayerNorm normalizes each sample over its features."""
+"""BatchNorm normalizes each feature over the batch; LayerNorm each sample over its features."""
 
 from __future__ import annotations
 
@@ -55,12 +55,13 @@ def run(device: str = "cpu") -> DemoResult:
         rows=rows,
         conclusion=(
             f"BatchNorm: every feature has |mean| <= {bn_feat_mean:.0e} and std within "
-            f"{metrics['bn_feature_std_max_dev']:.0e} of 1, but samples' means reach {bn_samp_mean:.2f}; "
-            f"LayerNorm: every sample has |mean| <= {ln_samp_mean:.0e}, but features' means reach {ln_feat_mean:.2f}"
+            f"{metrics['bn_feature_std_max_dev']:.0e} of 1, but samples' means reach "
+            f"{bn_samp_mean:.2f}; LayerNorm: every sample has |mean| <= {ln_samp_mean:.0e}, but "
+            f"features' means reach {ln_feat_mean:.2f}"
         ),
         metrics=metrics,
         notes=[
-            "affine parameters at their init (gamma = 1, beta = 0); std is slightly below 1 because of eps = 1e-5",
-            "LayerNorm does the same thing in train and eval mode and does not depend on the other samples",
+            "affine parameters at their init (gamma = 1, beta = 0); std is slightly below 1 "
+            "because of eps = 1e-5",
         ],
     )

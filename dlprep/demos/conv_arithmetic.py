@@ -32,26 +32,33 @@ def run(device: str = "cpu") -> DemoResult:
     # receptive field: backprop from one output pixel and see which input pixels get gradient
     rf_measured = {}
     for depth in (1, 2, 3, 5):
-        net = nn.Sequential(*[nn.Conv2d(1, 1, 3, padding=1, bias=False) for _ in range(depth)]).to(device)
+        net = nn.Sequential(*[nn.Conv2d(1, 1, 3, padding=1, bias=False) for _ in range(depth)]).to(
+            device
+        )
         for conv in net:
-            nn.init.constant_(conv.weight, 1.0)  # positive weights: no gradient can cancel to exactly 0
+            nn.init.constant_(
+                conv.weight, 1.0
+            )  # positive weights: no gradient can cancel to exactly 0
         x = torch.zeros(1, 1, 21, 21, device=device, requires_grad=True)
         net(x)[0, 0, 10, 10].backward()
         touched = x.grad[0, 0] != 0  # input pixels that influence that one output pixel
         height, width = int(touched.any(dim=1).sum()), int(touched.any(dim=0).sum())
         rf_measured[depth] = (height, width)
         rf = 2 * depth + 1  # each stride-1 3x3 conv adds one pixel on every side
-        rows.append([f"{depth} stacked 3x3 convs: receptive field", f"{rf}x{rf}", f"{height}x{width}"])
+        rows.append(
+            [f"{depth} stacked 3x3 convs: receptive field", f"{rf}x{rf}", f"{height}x{width}"]
+        )
 
     rf_ok = all(rf_measured[d] == (2 * d + 1, 2 * d + 1) for d in rf_measured)
     return DemoResult(
         columns=["check", "formula", "nn.Conv2d / measured"],
         rows=rows,
         conclusion=(
-            f"output-size formula matched nn.Conv2d in {len(configs) - size_mismatches}/{len(configs)} cases, "
-            f"parameter formula in {len(configs) - param_mismatches}/{len(configs)}; "
-            f"{'every' if rf_ok else 'NOT every'} stack of L 3x3 convs saw a (2L+1)x(2L+1) input patch "
-            f"(5 layers: {rf_measured[5][0]}x{rf_measured[5][1]})"
+            "output-size formula matched nn.Conv2d in "
+            f"{len(configs) - size_mismatches}/{len(configs)} cases, parameter formula in "
+            f"{len(configs) - param_mismatches}/{len(configs)}; "
+            f"{'every' if rf_ok else 'NOT every'} stack of L 3x3 convs saw a (2L+1)x(2L+1) input "
+            f"patch (5 layers: {rf_measured[5][0]}x{rf_measured[5][1]})"
         ),
         metrics={
             "size_mismatches": float(size_mismatches),
@@ -59,5 +66,8 @@ def run(device: str = "cpu") -> DemoResult:
             **{f"rf_height_depth{d}": float(h) for d, (h, _) in rf_measured.items()},
             **{f"rf_width_depth{d}": float(w) for d, (_, w) in rf_measured.items()},
         },
-        notes=["the receptive field is the theoretical one; the effective one is smaller, weighted to the centre"],
+        notes=[
+            "this is the theoretical receptive field; the effective one is smaller, weighted "
+            "towards the centre"
+        ],
     )

@@ -1,8 +1,8 @@
-"""Shift a ReLU layer's biases far negative and most units die: zero output, zero gradient, no recovery."""
+"""Shift ReLU biases far negative and most units die: zero output, zero gradient, no recovery."""
 
 from __future__ import annotations
 
-from dlprep.demos.base import DemoResult, fmt
+from dlprep.demos.base import DemoResult
 
 TOPIC = "activations"
 TITLE = "Dying ReLU: a negative bias shift kills units; leaky ReLU keeps a gradient"
@@ -46,7 +46,14 @@ def run(device: str = "cpu") -> DemoResult:
     for shift in (0.0, 1.0, 2.0, 3.0):  # subtracted from every bias
         relu_dead, relu_zero_grad = _dead_units(_net(shift, False, device), x, y)
         _, leaky_zero_grad = _dead_units(_net(shift, True, device), x, y)
-        rows.append([f"-{shift:g}" if shift else "0", f"{relu_dead}/{HIDDEN}", f"{relu_zero_grad}/{HIDDEN}", f"{leaky_zero_grad}/{HIDDEN}"])
+        rows.append(
+            [
+                f"-{shift:g}" if shift else "0",
+                f"{relu_dead}/{HIDDEN}",
+                f"{relu_zero_grad}/{HIDDEN}",
+                f"{leaky_zero_grad}/{HIDDEN}",
+            ]
+        )
         metrics[f"relu_dead_shift{shift:g}"] = relu_dead / HIDDEN
         metrics[f"relu_zero_grad_shift{shift:g}"] = relu_zero_grad / HIDDEN
         metrics[f"leaky_zero_grad_shift{shift:g}"] = leaky_zero_grad / HIDDEN
@@ -66,16 +73,21 @@ def run(device: str = "cpu") -> DemoResult:
         pre_std = _net(0.0, False, device)[0](x).std().item()
 
     return DemoResult(
-        columns=["bias shift", "ReLU units silent on all inputs", "ReLU units with zero weight grad", "leaky ReLU units with zero weight grad"],
+        columns=[
+            "bias shift",
+            "ReLU units silent on all inputs",
+            "ReLU units with zero weight grad",
+            "leaky ReLU units with zero weight grad",
+        ],
         rows=rows,
         conclusion=(
-            f"shifting biases by -2 (pre-activation std {pre_std:.2f}) kills {before}/{HIDDEN} ReLU units "
-            f"and {after} are still dead after 200 SGD steps; leaky ReLU leaves "
+            f"shifting biases by -2 (pre-activation std {pre_std:.2f}) kills {before}/{HIDDEN} "
+            f"ReLU units and {after} are still dead after 200 SGD steps; leaky ReLU leaves "
             f"{int(metrics['leaky_zero_grad_shift2'] * HIDDEN)} units without gradient"
         ),
         metrics=metrics,
         notes=[
-            f"'dead' means on these {N} inputs; a unit could fire again if the input distribution shifts",
+            f"'dead' means on these {N} inputs; a unit could fire again if the inputs shift",
             "leaky ReLU's gradient for negative inputs is 0.01 x the ReLU one: small but not zero",
         ],
     )

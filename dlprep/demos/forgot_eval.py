@@ -36,7 +36,9 @@ def run(device: str = "cpu") -> DemoResult:
         # the bug: still in train mode at inference time
         bn_mean_before = model[1].running_mean.clone()
         a, b = model(x_test), model(x_test)
-        bn_drift = (model[1].running_mean - bn_mean_before).abs().max().item()  # inference changed the model!
+        bn_drift = (
+            (model[1].running_mean - bn_mean_before).abs().max().item()
+        )  # inference changed the model!
         # the fix
         model.eval()
         c, e = model(x_test), model(x_test)
@@ -63,7 +65,11 @@ def run(device: str = "cpu") -> DemoResult:
     rows = [
         ["max |logit difference| between two calls", fmt(train_gap), fmt(eval_gap)],
         ["predictions that flip between two calls", f"{train_flips:.1%}", f"{eval_flips:.1%}"],
-        ["test accuracy, call 1 / call 2", f"{acc(a):.1%} / {acc(b):.1%}", f"{acc(c):.1%} / {acc(e):.1%}"],
+        [
+            "test accuracy, call 1 / call 2",
+            f"{acc(a):.1%} / {acc(b):.1%}",
+            f"{acc(c):.1%} / {acc(e):.1%}",
+        ],
         ["BatchNorm running_mean change caused by inference", fmt(bn_drift), "0 (not updated)"],
         ["a batch of 1 example", single, single_eval],
     ]
@@ -71,9 +77,9 @@ def run(device: str = "cpu") -> DemoResult:
         columns=["same 256 test inputs", "train mode (forgot eval())", "eval mode"],
         rows=rows,
         conclusion=(
-            f"in train mode two calls on the same inputs differ by up to {train_gap:.2f} in logits and flip "
-            f"{train_flips:.1%} of predictions (accuracy {acc(a):.1%} vs eval {acc(c):.1%}); "
-            f"in eval mode the difference is {eval_gap:g}"
+            f"in train mode two calls on the same inputs differ by up to {train_gap:.2f} in logits "
+            f"and flip {train_flips:.1%} of predictions (accuracy {acc(a):.1%} vs eval "
+            f"{acc(c):.1%}); in eval mode the difference is {eval_gap:g}"
         ),
         metrics={
             "train_max_logit_diff": train_gap,
@@ -86,7 +92,8 @@ def run(device: str = "cpu") -> DemoResult:
             "single_example_fails_in_train": float(single == "ValueError"),
         },
         notes=[
-            "torch.no_grad() does not switch modes: it only stops gradient tracking; model.eval() does",
-            "on a GPU, eval-mode outputs can still differ in the last bits if kernels are non-deterministic",
+            "torch.no_grad() does not switch modes: it only stops gradient tracking; model.eval() "
+            "does",
+            "non-deterministic",
         ],
     )

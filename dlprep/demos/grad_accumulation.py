@@ -1,4 +1,4 @@
-"""backward() adds into .grad: twice without zeroing doubles it; detach() cuts a path out of the graph."""
+"""backward() adds into .grad, so two calls without zeroing double it; detach() cuts the graph."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def run(device: str = "cpu") -> DemoResult:
     nn.functional.mse_loss(model(data), target).backward()
     full_batch = model.weight.grad.clone()
     model.zero_grad()
-    for xb, tb in zip(data.chunk(4), target.chunk(4)):
+    for xb, tb in zip(data.chunk(4), target.chunk(4), strict=True):
         (nn.functional.mse_loss(model(xb), tb) / 4).backward()
     accum_diff = (model.weight.grad - full_batch).abs().max().item()
 
@@ -56,15 +56,19 @@ def run(device: str = "cpu") -> DemoResult:
         ["grad = None, then backward()", _vec(after_reset), "x"],
         ["d/dw sum(w^2 * w)", _vec(full), "3w^2"],
         ["d/dw sum((w^2).detach() * w)", _vec(detached), "w^2 = " + _vec(w.detach() ** 2)],
-        ["4 micro-batches of 8 vs batch of 32", f"max diff {fmt(accum_diff)}", "0 (up to rounding)"],
+        [
+            "4 micro-batches of 8 vs batch of 32",
+            f"max diff {fmt(accum_diff)}",
+            "0 (up to rounding)",
+        ],
     ]
     return DemoResult(
         columns=["what was done", "w.grad", "expected"],
         rows=rows,
         conclusion=(
             f"a second backward() without zeroing multiplies .grad by {ratio:g}; detach() turns "
-            f"the gradient 3w^2 = {_vec(full)} into w^2 = {_vec(detached)}; "
-            f"4 accumulated micro-batches differ from the full batch by {accum_diff:.1e}"
+            f"the gradient 3w^2 = {_vec(full)} into w^2 = {_vec(detached)}; 4 accumulated "
+            f"micro-batches differ from the full batch by {accum_diff:.1e}"
         ),
         metrics={
             "second_over_first": ratio,
@@ -73,5 +77,7 @@ def run(device: str = "cpu") -> DemoResult:
             "detached_grad_diff_w2": (detached - w.detach() ** 2).abs().max().item(),
             "accum_vs_full_batch_diff": accum_diff,
         },
-        notes=["with BatchNorm, micro-batches see different batch statistics, so accumulation is not exact"],
+        notes=[
+            "with BatchNorm, micro-batches see different batch statistics: accumulation is inexact"
+        ],
     )

@@ -37,14 +37,16 @@ def run(device: str = "cpu") -> DemoResult:
             q = torch.clamp(torch.round(w / scale), -127, 127)
             w_hat = q * scale  # dequantized weights
 
-            # the same thing with PyTorch's fake-quantize ops, as a check
+            # the same thing with PyTorch's fake-quantize ops, as a check (on the CPU, where
+            # these ops are always available)
+            w_cpu = w.cpu()
             if scheme == "per-tensor":
-                torch_hat = torch.fake_quantize_per_tensor_affine(w, scale.item(), 0, -128, 127)
+                torch_hat = torch.fake_quantize_per_tensor_affine(w_cpu, scale.item(), 0, -128, 127)
             else:
-                s = scale.squeeze(1)
-                zp = torch.zeros(D_OUT, dtype=torch.int32, device=device)
-                torch_hat = torch.fake_quantize_per_channel_affine(w, s, zp, 0, -128, 127)
-            torch_diff = (torch_hat - w_hat).abs().max().item()
+                s = scale.squeeze(1).cpu()
+                zp = torch.zeros(D_OUT, dtype=torch.int32)
+                torch_hat = torch.fake_quantize_per_channel_affine(w_cpu, s, zp, 0, -128, 127)
+            torch_diff = (torch_hat - w_hat.cpu()).abs().max().item()
 
             err = x @ w_hat.T - ref
             out_err = (err.norm() / ref.norm()).item()
@@ -53,8 +55,21 @@ def run(device: str = "cpu") -> DemoResult:
             w_err = ((w_hat - w).norm() / w.norm()).item()
             zeros = (q == 0).float().mean().item()
             sqnr_db = -20 * math.log10(out_err)
-            rows.append([wname, scheme, f"{zeros:.1%}", fmt(w_err), fmt(out_err), f"{sqnr_db:.1f}", fmt(worst), fmt(torch_diff)])
-            key = f"{'spread' if wname.startswith('rows') else 'similar'}_{scheme.replace('-', '_')}"
+            rows.append(
+                [
+                    wname,
+                    scheme,
+                    f"{zeros:.1%}",
+                    fmt(w_err),
+                    fmt(out_err),
+                    f"{sqnr_db:.1f}",
+                    fmt(worst),
+                    fmt(torch_diff),
+                ]
+            )
+            key = (
+                f"{'spread' if wname.startswith('rows') else 'similar'}_{scheme.replace('-', '_')}"
+            )
             metrics[f"out_rel_err_{key}"] = out_err
             metrics[f"zero_frac_{key}"] = zeros
             metrics[f"worst_channel_err_{key}"] = worst
@@ -62,14 +77,24 @@ def run(device: str = "cpu") -> DemoResult:
 
     t, c = metrics["out_rel_err_spread_per_tensor"], metrics["out_rel_err_spread_per_channel"]
     return DemoResult(
-        columns=["weights", "scales", "weights -> 0", "weight rel. error", "output rel. error", "SQNR dB", "worst channel", "vs torch fake-quant"],
+        columns=[
+            "weights",
+            "scales",
+            "weights -> 0",
+            "weight rel. error",
+            "output rel. error",
+            "SQNR dB",
+            "worst channel",
+            "vs torch fake-quant",
+        ],
         rows=rows,
         conclusion=(
-            f"with row ranges spanning 100x, per-tensor int8 rounds {metrics['zero_frac_spread_per_tensor']:.0%} "
-            f"of weights to 0 and gives {t:.1e} output error vs {c:.1e} per-channel ({t / c:.1f}x), "
+            "with row ranges spanning 100x, per-tensor int8 rounds "
+            f"{metrics['zero_frac_spread_per_tensor']:.0%} of weights to 0 and gives {t:.1e} "
+            f"output error vs {c:.1e} per-channel ({t / c:.1f}x), "
             f"{metrics['worst_channel_err_spread_per_tensor']:.2f} vs "
-            f"{metrics['worst_channel_err_spread_per_channel']:.3f} on the worst channel; "
-            f"with similar rows the two give {metrics['out_rel_err_similar_per_tensor']:.1e} and "
+            f"{metrics['worst_channel_err_spread_per_channel']:.3f} on the worst channel; with "
+            f"similar rows the two give {metrics['out_rel_err_similar_per_tensor']:.1e} and "
             f"{metrics['out_rel_err_similar_per_channel']:.1e}"
         ),
         metrics=metrics,
@@ -77,5 +102,4 @@ def run(device: str = "cpu") -> DemoResult:
             "weights only, activations kept in float32; quantizing activations adds its own error",
             "output error is the relative Frobenius error of x @ W^T over 512 random inputs; "
             "'worst channel' is the largest relative error of a single output column",
-        ],
     )

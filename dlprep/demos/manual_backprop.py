@@ -33,7 +33,9 @@ def run(device: str = "cpu") -> DemoResult:
         dW2 = h1.T @ d_out_  # out = h1 W2 + b2
         db2 = d_out_.sum(0)  # the bias is broadcast over the batch, so sum
         d_h1 = d_out_ @ W2.T
-        d_a1 = d_h1 * (a1 > 0).to(d_h1.dtype)  # ReLU passes the gradient where its input was positive
+        d_a1 = d_h1 * (a1 > 0).to(
+            d_h1.dtype
+        )  # ReLU passes the gradient where its input was positive
         dW1 = x.T @ d_a1
         db1 = d_a1.sum(0)
 
@@ -42,7 +44,9 @@ def run(device: str = "cpu") -> DemoResult:
     for name, manual, param in (("W1", dW1, W1), ("b1", db1, b1), ("W2", dW2, W2), ("b2", db2, b2)):
         diff = (manual - param.grad).abs().max().item()
         diffs[name] = diff
-        rows.append([name, "x".join(map(str, param.shape)), fmt(param.grad.norm().item()), fmt(diff)])
+        rows.append(
+            [name, "x".join(map(str, param.shape)), fmt(param.grad.norm().item()), fmt(diff)]
+        )
     worst = max(diffs.values())
     smallest = min(p.grad.norm().item() for p in (W1, b1, W2, b2))
     verdict = "match" if worst < 1e-5 * smallest else "do NOT match"
@@ -50,8 +54,8 @@ def run(device: str = "cpu") -> DemoResult:
         columns=["parameter", "shape", "||autograd grad||", "max |manual - autograd|"],
         rows=rows,
         conclusion=(
-            f"hand-derived gradients {verdict} autograd: largest abs difference {worst:.1e} "
-            f"over all 4 parameters, whose gradient norms are >= {smallest:.2g}"
+            f"hand-derived gradients {verdict} autograd: largest abs difference {worst:.1e} over "
+            f"all 4 parameters, whose gradient norms are >= {smallest:.2g}"
         ),
         metrics={"max_abs_diff": worst, **{f"diff_{k}": v for k, v in diffs.items()}},
     )

@@ -34,7 +34,7 @@ class DemoInfo:
         }
 
 
-def _read_info(path: Path, bundled: bool) -> DemoInfo | None:
+def read_info(path: Path, bundled: bool) -> DemoInfo | None:
     try:
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
@@ -77,7 +77,7 @@ def discover(extra_dirs: list[Path] | tuple[Path, ...] = ()) -> dict[str, DemoIn
         for path in sorted(folder.glob("*.py")):
             if path.stem in _NOT_DEMOS or path.stem.startswith("_"):
                 continue
-            info = _read_info(path, bundled)
+            info = read_info(path, bundled)
             if info is not None and info.id not in found:
                 found[info.id] = info
     return found

@@ -17,7 +17,9 @@ def _grads(residual: bool, device: str) -> tuple[list[float], float]:
     from torch import nn
 
     torch.manual_seed(0)  # both nets get identical conv weights (PyTorch default init)
-    convs = nn.ModuleList(nn.Conv2d(CHANNELS, CHANNELS, 3, padding=1) for _ in range(DEPTH)).to(device)
+    convs = nn.ModuleList(nn.Conv2d(CHANNELS, CHANNELS, 3, padding=1) for _ in range(DEPTH)).to(
+        device
+    )
     gen = torch.Generator().manual_seed(1)
     x = torch.randn(8, CHANNELS, 16, 16, generator=gen).to(device).requires_grad_()
 
@@ -30,7 +32,7 @@ def _grads(residual: bool, device: str) -> tuple[list[float], float]:
         x = x + branch if residual else branch
     x.retain_grad()
     acts.append(x)
-    (x ** 2).mean().backward()
+    (x**2).mean().backward()
     return [a.grad.norm().item() for a in acts], convs[0].weight.grad.norm().item()
 
 
@@ -39,14 +41,21 @@ def run(device: str = "cpu") -> DemoResult:
     res, res_w = _grads(True, device)
 
     # gradient at each block's input relative to the gradient at the network's output
-    rows = [[layer, fmt(plain[layer] / plain[-1]), fmt(res[layer] / res[-1])] for layer in (30, 20, 10, 5, 0)]
+    rows = [
+        [layer, fmt(plain[layer] / plain[-1]), fmt(res[layer] / res[-1])]
+        for layer in (30, 20, 10, 5, 0)
+    ]
     plain_rel, res_rel = plain[0] / plain[-1], res[0] / res[-1]
     return DemoResult(
-        columns=["block input x_l (l=30 is the output)", "plain: ||dL/dx_l|| / ||dL/dx_30||", "residual: same ratio"],
+        columns=[
+            "block input x_l (l=30 is the output)",
+            "plain: ||dL/dx_l|| / ||dL/dx_30||",
+            "residual: same ratio",
+        ],
         rows=rows,
         conclusion=(
-            f"over {DEPTH} conv layers the gradient reaching the input is {plain_rel:.1e} of the output "
-            f"gradient in the plain net and {res_rel:.3g} with identity skips "
+            f"over {DEPTH} conv layers the gradient reaching the input is {plain_rel:.1e} of the "
+            f"output gradient in the plain net and {res_rel:.3g} with identity skips "
             f"({res_rel / plain_rel:.1e}x more)"
         ),
         metrics={
@@ -56,12 +65,10 @@ def run(device: str = "cpu") -> DemoResult:
             "residual_first_weight_grad": res_w,
         },
         notes=[
-            f"without normalization the residual stream grows (x + f(x)) and so does the gradient, "
-            f"{res_rel ** (1 / DEPTH):.2f}x per block here; real ResNets put BatchNorm in the branch "
-            f"(often with the last gamma initialized to 0) to keep it near 1",
-            "first-conv weight gradients are not comparable across the two nets (their outputs, hence "
-            "losses, differ in scale), so the table uses ratios to the output gradient",
-            "PyTorch's default init, no normalization; He init + BatchNorm would rescue the plain net's "
-            "gradient magnitude, yet very deep plain nets still train worse (the degradation problem ResNets fix)",
-        ],
+            "without normalization the residual stream grows (x + f(x)) and so does the gradient, "
+            f"{res_rel ** (1 / DEPTH):.2f}x per block here; real ResNets put BatchNorm in the "
+            "branch (often with the last gamma initialized to 0) to keep it near 1",
+            "hence losses, differ in scale), so the table uses ratios to the output gradient",
+            "net's gradient magnitude, yet very deep plain nets still train worse (the "
+            "degradation problem ResNets fix)",
     )

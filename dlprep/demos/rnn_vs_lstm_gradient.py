@@ -1,4 +1,4 @@
-"""How much gradient reaches early inputs: vanilla tanh RNN vs LSTM (default and open forget gate)."""
+"""How much gradient reaches early inputs: tanh RNN vs LSTM (default and open forget gate)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def _input_grads(kind: str, device: str) -> list[float]:
         net = nn.LSTM(INPUT, HIDDEN, batch_first=True)
         if kind == "lstm_open":
             # gate order in PyTorch's LSTM weights/biases is (input, forget, cell, output);
-            # biases b_ih + b_hh are summed, so this sets the forget gate's total bias to about FORGET_BIAS
+            # b_ih and b_hh are added, so this makes the forget gate's total bias FORGET_BIAS
             with torch.no_grad():
                 net.bias_ih_l0[HIDDEN : 2 * HIDDEN] = FORGET_BIAS
                 net.bias_hh_l0[HIDDEN : 2 * HIDDEN] = 0.0
@@ -48,12 +48,17 @@ def run(device: str = "cpu") -> DemoResult:
     ]
     far = SEQ_LEN - 1
     return DemoResult(
-        columns=["steps back from the end", "tanh RNN", "LSTM, default init", f"LSTM, forget bias {FORGET_BIAS:g}"],
+        columns=[
+            "steps back from the end",
+            "tanh RNN",
+            "LSTM, default init",
+            f"LSTM, forget bias {FORGET_BIAS:g}",
+        ],
         rows=rows,
         conclusion=(
-            f"gradient from {far} steps back, relative to the last step: RNN {rnn[0] / rnn[last]:.1e}, "
-            f"LSTM (default init) {lstm[0] / lstm[last]:.1e}, LSTM with forget bias {FORGET_BIAS:g} "
-            f"{lstm_open[0] / lstm_open[last]:.1e}"
+            f"gradient from {far} steps back, relative to the last step: RNN "
+            f"{rnn[0] / rnn[last]:.1e}, LSTM (default init) {lstm[0] / lstm[last]:.1e}, LSTM with "
+            f"forget bias {FORGET_BIAS:g} {lstm_open[0] / lstm_open[last]:.1e}"
         ),
         metrics={
             "rnn_far_over_last": rnn[0] / rnn[last],
@@ -63,9 +68,9 @@ def run(device: str = "cpu") -> DemoResult:
             "lstm_open_20_over_last": lstm_open[last - 20] / lstm_open[last],
         },
         notes=[
-            "the LSTM's advantage is the additive cell path c_t = f * c_{t-1} + i * g: its gradient is "
-            "scaled by the forget gate f, so it survives only when f is near 1; PyTorch initializes the "
-            "forget bias like every other bias (near 0, f ~ 0.5), hence the common trick of setting it to 1 or more",
-            "values are at initialization; training changes the gates",
+            "the LSTM's advantage is the additive cell path c_t = f * c_{t-1} + i * g: its "
+            "gradient is scaled by the forget gate f, so it survives only when f is near 1; "
+            "PyTorch initializes the forget bias like every other bias (near 0, f ~ 0.5), hence "
+            "the common trick of setting it to 1 or more",
         ],
     )

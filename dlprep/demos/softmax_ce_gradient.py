@@ -1,4 +1,4 @@
-"""Autograd's gradient of cross-entropy w.r.t. the logits is (softmax(z) - onehot(y)) / batch size."""
+"""Autograd's gradient of cross-entropy w.r.t. the logits is (softmax(z) - onehot(y)) / batch."""
 
 from __future__ import annotations
 
@@ -50,9 +50,9 @@ def run(device: str = "cpu") -> DemoResult:
         columns=["class", "logit z", "softmax p", "onehot y", f"autograd grad x {batch}", "p - y"],
         rows=rows,
         conclusion=(
-            f"max |autograd - (p - y)/{batch}| = {diff_mean:.1e} (mean reduction), "
-            f"max |autograd - (p - y)| = {diff_sum:.1e} (sum reduction); "
-            f"dropping the 1/{batch} for the mean loss would be off by {diff_no_scale:.2f}"
+            f"max |autograd - (p - y)/{batch}| = {diff_mean:.1e} (mean reduction), max |autograd - "
+            f"(p - y)| = {diff_sum:.1e} (sum reduction); dropping the 1/{batch} for the mean loss "
+            f"would be off by {diff_no_scale:.2f}"
         ),
         metrics={
             "max_diff_mean": diff_mean,
@@ -61,7 +61,7 @@ def run(device: str = "cpu") -> DemoResult:
             "batch": float(batch),
         },
         notes=[
-            "F.cross_entropy takes raw logits (it applies log_softmax itself); "
-            "passing softmax outputs would give a different, wrong gradient"
+            "F.cross_entropy takes raw logits (it applies log_softmax itself); passing softmax "
+            "outputs would give a different, wrong gradient"
         ],
     )

@@ -1,4 +1,4 @@
-"""A 20-layer MLP: sigmoid with default init starves the first layers of gradient; ReLU with He init does not."""
+"""A 20-layer MLP: sigmoid + default init starves early layers of gradient; ReLU + He does not."""
 
 from __future__ import annotations
 
@@ -47,8 +47,9 @@ def run(device: str = "cpu") -> DemoResult:
         columns=["layer", "||dL/dW|| sigmoid + default init", "||dL/dW|| ReLU + He init"],
         rows=rows,
         conclusion=(
-            f"layer-1 gradient norm: sigmoid {sig[0]:.1e} vs ReLU+He {relu[0]:.1e} ({ratio:.1e}x smaller); "
-            f"sigmoid's layer 1 gets {sig[0] / sig[-1]:.1e} of its layer-20 gradient, ReLU+He's {relu[0] / relu[-1]:.2g}"
+            f"layer-1 gradient norm: sigmoid {sig[0]:.1e} vs ReLU+He {relu[0]:.1e} ({ratio:.1e}x "
+            f"smaller); sigmoid's layer 1 gets {sig[0] / sig[-1]:.1e} of its layer-20 gradient, "
+            f"ReLU+He's {relu[0] / relu[-1]:.2g}"
         ),
         metrics={
             "sigmoid_first": sig[0],
@@ -57,5 +58,7 @@ def run(device: str = "cpu") -> DemoResult:
             "relu_last": relu[-1],
             "relu_over_sigmoid_first": ratio,
         },
-        notes=["one batch at initialization; training changes the weights and with them these norms"],
+        notes=[
+            "one batch at initialization; training changes the weights and with them these norms"
+        ],
     )

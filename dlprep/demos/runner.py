@@ -1,0 +1,102 @@
+"""Child-process entry point: ``python -m dlprep.demos.runner PATH --device D [--json]``.
+
+Loads one demo module from its file, picks the device, runs it, and prints
+its table and conclusion (or JSON). Errors are one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import sys
+import time
+from pathlib import Path
+
+from dlprep.demos.base import DemoResult
+from dlprep.demos.registry import read_info
+
+
+def resolve_device(requested: str) -> str:
+    import torch
+
+    if requested == "auto":
+        if torch.cuda.is_available():
+            return "cuda"
+        mps = getattr(torch.backends, "mps", None)
+        return "mps" if mps is not None and mps.is_available() else "cpu"
+    if requested == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("device cuda was asked for, but torch sees no CUDA GPU here")
+    if requested == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        if mps is None or not mps.is_available():
+            raise RuntimeError("device mps was asked for, but this machine has no Apple GPU available to torch")
+    return requested
+
+
+def load(path: Path):
+    spec = importlib.util.spec_from_file_location(f"dlprep_demo_{path.stem}", path)
+    if spec is None or spec.loader is None:
+        raise RuntimeError(f"{path}: cannot load demo")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def render(info, device: str, result: DemoResult, seconds: float) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    console = Console(highlight=False)
+    console.print(Text(f"{info.title}", style="bold"))
+    console.print(Text(f"demo {info.id} · topic {info.topic} · device {device}", style="dim"))
+    table = Table(box=None, header_style="bold")
+    for col in result.columns:
+        table.add_column(str(col), overflow="fold")
+    for row in result.rows:
+        table.add_row(*[Text(str(v)) for v in row])
+    console.print(table)
+    for note in result.notes:
+        console.print(Text(f"note: {note}", style="dim"))
+    console.print(Text("=> " + result.conclusion, style="bold green"))
+    console.print(Text(f"({seconds:.1f}s)", style="dim"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="dlprep-demo")
+    parser.add_argument("path", type=Path)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    info = read_info(args.path, bundled=False)
+    if info is None:
+        sys.stderr.write(f"error: {args.path}: not a demo module (needs TOPIC, TITLE and run)\n")
+        return 2
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        sys.stderr.write("error: demos need torch: pip install 'dlprep[demos]'\n")
+        return 1
+    try:
+        device = resolve_device(args.device)
+    except RuntimeError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 2
+    start = time.perf_counter()
+    try:
+        result = load(args.path).run(device)
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return 130
+    seconds = time.perf_counter() - start
+    if args.json:
+        sys.stdout.write(json.dumps({"id": info.id, "topic": info.topic, "title": info.title, "device": device,
+                                     "seconds": round(seconds, 3), **result.to_dict()}, indent=2) + "\n")
+    else:
+        render(info, device, result, seconds)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
