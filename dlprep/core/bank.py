@@ -579,7 +579,9 @@ def check_bank(
     card_sites: list[tuple[str, str, int, bool, Located]] = []  # id, path, line, report, raw
     file_topics: list[tuple[str, str, int, bool]] = []
 
-    for f, report in sorted(wanted, key=lambda fr: (fr[0].name != TOPICS_FILE, str(fr[0]))):
+    # topics.yaml files first (cards name their topics), then in the order given.
+    ordered = sorted(enumerate(wanted), key=lambda iw: (iw[1][0].name != TOPICS_FILE, iw[0]))
+    for _, (f, report) in ordered:
         path = str(f)
         checker.problems = reported if report else []
         try:

@@ -8,6 +8,7 @@ The rules (Wozniak 1990, SuperMemo 2):
 - grade q >= 3: I = 1 if n == 0, 6 if n == 1, else ceil(I_prev * EF); n += 1
 - grade q < 3:  n = 0, I = 1
 - every grade:  EF = max(1.30, EF + 0.1 - (5 - q) * (0.08 + (5 - q) * 0.02))
+- intervals stop growing at 100 years (36,500 days), so dates stay valid
 - due = the study day of the review + I days, where a study day rolls over
   at ``rollover_hour`` local time (a review at 01:30 belongs to the day before).
 """
@@ -22,6 +23,9 @@ from typing import Any
 EF_START = 250  # hundredths
 EF_FLOOR = 130
 PASS = 3
+# SM-2 lets intervals grow without bound; after ~25 perfect reviews they pass
+# the year 9999. Capping at 100 years changes nothing a person will live to see.
+MAX_INTERVAL_DAYS = 36_500
 
 
 class Grade(IntEnum):
@@ -129,7 +133,7 @@ def review(
             interval = 6
         else:
             # ceil(I * EF / 100) in integers: exact, no float rounding.
-            interval = -(-state.interval_days * state.easiness_hundredths // 100)
+            interval = min(-(-state.interval_days * state.easiness_hundredths // 100), MAX_INTERVAL_DAYS)
         repetitions = state.repetitions + 1
         lapses = state.lapses
     else:

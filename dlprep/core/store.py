@@ -89,7 +89,9 @@ class Store:
     # ------------------------------------------------------------ opening
 
     @classmethod
-    def open(cls, path: Path) -> Store:
+    def open(cls, path: Path, timeout: float = BUSY_TIMEOUT_S) -> Store:
+        """Open (creating and migrating as needed) the database at ``path``.
+        ``timeout`` is how long to wait for another writer before giving up."""
         path = Path(path)
         if path.exists() and path.is_dir():
             raise DlprepError(f"{path}: is a folder, not a database")
@@ -98,13 +100,12 @@ class Store:
         except OSError as exc:
             raise DlprepError(f"{path.parent}: cannot create data folder ({exc.strerror})") from None
         try:
-            conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None)
+            conn = sqlite3.connect(str(path), timeout=timeout, isolation_level=None)
         except sqlite3.Error as exc:
             raise DlprepError(f"{path}: cannot open database ({exc})") from None
         store = cls(path, conn)
         try:
             conn.execute("PRAGMA foreign_keys = ON")
-            conn.execute("PRAGMA busy_timeout = %d" % int(BUSY_TIMEOUT_S * 1000))
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
                 raise DlprepError(

@@ -52,7 +52,7 @@ def run(device: str = "cpu") -> DemoResult:
 
     rows = [
         [
-            "running_mean after 1 step (feature 0)",
+            "running_mean after 1 batch (feature 0)",
             fmt(first_running_mean),
             f"0.1 * batch mean = {fmt(expect_mean[0].item())}",
         ],
@@ -60,12 +60,12 @@ def run(device: str = "cpu") -> DemoResult:
         ["running_var: max |PyTorch - formula, unbiased var|", fmt(var_err), "0"],
         ["running_var: max |PyTorch - formula, biased var|", fmt(var_err_if_biased), "> 0"],
         [
-            "max |train output - eval output|, after 1 step",
+            "max |train output - eval output|, after 1 batch",
             fmt(gap_fresh),
             "> 0 (running stats barely moved)",
         ],
         [
-            "max |train output - eval output|, after 200 steps",
+            "same, after 200 more train-mode batches",
             fmt(gap_warm),
             "smaller; not 0 (16-sample stats are noisy)",
         ],
@@ -82,7 +82,7 @@ def run(device: str = "cpu") -> DemoResult:
         rows=rows,
         conclusion=(
             f"the same input differs by up to {gap_fresh:.2f} between train and eval mode after "
-            f"one step ({gap_warm:.2f} after 200); running_var matches the unbiased-variance "
+            f"one batch ({gap_warm:.2f} after 200 more); running_var matches the unbiased-variance "
             f"update to {var_err:.0e}; a batch of 2 maps every feature to "
             f"+-{pair_abs.mean().item():.4f}"
         ),
@@ -99,7 +99,7 @@ def run(device: str = "cpu") -> DemoResult:
             "first_running_mean": first_running_mean,
         },
         notes=[
-            f"inputs ~ N({MEAN:g}, {STD:g}^2) per feature; BatchNorm1d defaults: momentum 0.1, eps "
-            "1e-5"
+            f"inputs ~ N({MEAN:g}, {STD:g}^2) per feature; "
+            "BatchNorm1d defaults: momentum 0.1, eps 1e-5"
         ],
     )

@@ -63,5 +63,6 @@ def run(device: str = "cpu") -> DemoResult:
         notes=[
             "affine parameters at their init (gamma = 1, beta = 0); std is slightly below 1 "
             "because of eps = 1e-5",
+            "LayerNorm does the same in train and eval mode and does not depend on other samples",
         ],
     )

@@ -32,13 +32,10 @@ def run(device: str = "cpu") -> DemoResult:
     # receptive field: backprop from one output pixel and see which input pixels get gradient
     rf_measured = {}
     for depth in (1, 2, 3, 5):
-        net = nn.Sequential(*[nn.Conv2d(1, 1, 3, padding=1, bias=False) for _ in range(depth)]).to(
-            device
-        )
-        for conv in net:
-            nn.init.constant_(
-                conv.weight, 1.0
-            )  # positive weights: no gradient can cancel to exactly 0
+        convs = [nn.Conv2d(1, 1, 3, padding=1, bias=False) for _ in range(depth)]
+        for conv in convs:
+            nn.init.constant_(conv.weight, 1.0)  # positive weights: no gradient cancels to 0
+        net = nn.Sequential(*convs).to(device)
         x = torch.zeros(1, 1, 21, 21, device=device, requires_grad=True)
         net(x)[0, 0, 10, 10].backward()
         touched = x.grad[0, 0] != 0  # input pixels that influence that one output pixel

@@ -97,4 +97,5 @@ def run(device: str = "cpu") -> DemoResult:
             "bias-free convs with 'same' padding, stride 1; biases add C_out (and C_in) parameters",
             "fewer multiply-adds is not proportionally faster in practice: depthwise convs have "
             "low arithmetic intensity and are often memory-bound",
+        ],
     )

@@ -61,11 +61,14 @@ def run(device: str = "cpu") -> DemoResult:
     # train the shift -2 ReLU net: dead units get no gradient, so SGD cannot bring them back
     model = _net(2.0, False, device)
     before, _ = _dead_units(model, x, y)
-    opt = torch.optim.SGD(model.parameters(), lr=0.1)
     for _ in range(200):
-        opt.zero_grad()
+        model.zero_grad()
         torch.nn.functional.mse_loss(model(x), y).backward()
-        opt.step()
+        # plain SGD by hand: what torch.optim.SGD(lr=0.1) does (torch.optim is avoided only
+        # because its first use imports torch._dynamo, about a second of start-up)
+        with torch.no_grad():
+            for p in model.parameters():
+                p -= 0.1 * p.grad
     after, _ = _dead_units(model, x, y)
     metrics.update(dead_before_training=before / HIDDEN, dead_after_training=after / HIDDEN)
     # the pre-activation's spread at init, for scale

@@ -102,4 +102,5 @@ def run(device: str = "cpu") -> DemoResult:
             "weights only, activations kept in float32; quantizing activations adds its own error",
             "output error is the relative Frobenius error of x @ W^T over 512 random inputs; "
             "'worst channel' is the largest relative error of a single output column",
+        ],
     )

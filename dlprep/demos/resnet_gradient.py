@@ -17,9 +17,8 @@ def _grads(residual: bool, device: str) -> tuple[list[float], float]:
     from torch import nn
 
     torch.manual_seed(0)  # both nets get identical conv weights (PyTorch default init)
-    convs = nn.ModuleList(nn.Conv2d(CHANNELS, CHANNELS, 3, padding=1) for _ in range(DEPTH)).to(
-        device
-    )
+    layers = [nn.Conv2d(CHANNELS, CHANNELS, 3, padding=1) for _ in range(DEPTH)]
+    convs = nn.ModuleList(layers).to(device)
     gen = torch.Generator().manual_seed(1)
     x = torch.randn(8, CHANNELS, 16, 16, generator=gen).to(device).requires_grad_()
 
@@ -29,7 +28,7 @@ def _grads(residual: bool, device: str) -> tuple[list[float], float]:
         acts.append(x)
         branch = torch.relu(conv(x))
         # plain: x_{l+1} = f(x_l);  residual: x_{l+1} = x_l + f(x_l), so dx_{l+1}/dx_l = I + df/dx_l
-        x = x + branch if residual else branch
+        x = (x + branch) if residual else branch
     x.retain_grad()
     acts.append(x)
     (x**2).mean().backward()
@@ -68,7 +67,10 @@ def run(device: str = "cpu") -> DemoResult:
             "without normalization the residual stream grows (x + f(x)) and so does the gradient, "
             f"{res_rel ** (1 / DEPTH):.2f}x per block here; real ResNets put BatchNorm in the "
             "branch (often with the last gamma initialized to 0) to keep it near 1",
+            "first-conv weight gradients are not comparable across the two nets (their outputs, "
             "hence losses, differ in scale), so the table uses ratios to the output gradient",
+            "PyTorch's default init, no normalization; He init + BatchNorm would rescue the plain "
             "net's gradient magnitude, yet very deep plain nets still train worse (the "
             "degradation problem ResNets fix)",
+        ],
     )

@@ -48,7 +48,8 @@ def run(device: str = "cpu") -> DemoResult:
     jac = torch.autograd.functional.jacobian(unroll, h0)
     jac_diff = ((jac - torch.linalg.matrix_power(W, STEPS)).abs().max() / jac.abs().max()).item()
 
-    # with tanh the Jacobian is diag(1 - h_t^2) W: the extra factors are <= 1 and can only shrink it
+    # with tanh each step's Jacobian is diag(1 - h_t^2) W: the extra factors are <= 1,
+    # and small wherever a unit saturates
     def unroll_tanh(h):
         for _ in range(STEPS):
             h = torch.tanh(W @ h)
@@ -74,7 +75,9 @@ def run(device: str = "cpu") -> DemoResult:
         notes=[
             "spectral norm ||.||_2; for a non-normal (random Gaussian) W it can exceed rho^k by a "
             "constant factor, for an orthogonal one it equals rho^k exactly",
-            f"(from h_0 ~ N(0, I); it depends on the trajectory)",
+            f"with tanh, the factors 1 - h_t^2 <= 1 tame the radius-1.1 product to {tanh_norm:.3g} "
+            "(from h_0 ~ N(0, I); it depends on the trajectory)",
             f"autograd's Jacobian of the unrolled linear recurrence equals W^{STEPS} to "
             f"{jac_diff:.0e} (relative)",
+        ],
     )

@@ -72,5 +72,6 @@ def run(device: str = "cpu") -> DemoResult:
             "gradient is scaled by the forget gate f, so it survives only when f is near 1; "
             "PyTorch initializes the forget bias like every other bias (near 0, f ~ 0.5), hence "
             "the common trick of setting it to 1 or more",
+            "values are at initialization; training changes the gates",
         ],
     )

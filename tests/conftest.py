@@ -1,0 +1,72 @@
+"""Every test gets its own empty DLPREP_HOME and no fixed clock unless it asks."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+FIXTURE_BANK = Path(__file__).parent / "fixtures" / "bank"
+
+
+@pytest.fixture(autouse=True)
+def dlprep_home(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    monkeypatch.setenv("DLPREP_HOME", str(home))
+    for var in ("DLPREP_NOW", "DLPREP_BUNDLED_BANK", "NO_COLOR"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("COLUMNS", "100")
+    return home
+
+
+@pytest.fixture
+def small_bank(monkeypatch):
+    """Swap the bundled bank for the three-card fixture bank."""
+    monkeypatch.setenv("DLPREP_BUNDLED_BANK", str(FIXTURE_BANK))
+    return FIXTURE_BANK
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Set the time dlprep sees: clock('2026-11-21T10:00+01:00')."""
+
+    def set_now(iso: str) -> None:
+        monkeypatch.setenv("DLPREP_NOW", iso)
+
+    set_now("2026-11-21T10:00:00+01:00")
+    return set_now
+
+
+class Runner:
+    def __init__(self):
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, input: str | None = None, env: dict | None = None):
+        from dlprep.cli import app
+
+        return self.runner.invoke(app, list(args), input=input, env=env, catch_exceptions=False)
+
+    def json(self, *args: str, input: str | None = None):
+        result = self(*args, "--json", input=input)
+        assert result.exit_code == 0, result.output + str(result.stderr)
+        return json.loads(result.stdout)
+
+
+@pytest.fixture
+def cli():
+    return Runner()
+
+
+def pytest_report_header(config):
+    try:
+        import torch
+
+        return f"torch {torch.__version__} (demo tests run)"
+    except ImportError:
+        return "torch not installed: demo tests are skipped"
+
+
+os.environ.setdefault("PYTHONHASHSEED", "0")

@@ -1,0 +1,291 @@
+"""One bad fixture per validation rule; each asserts the exact message and line."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from dlprep.core.bank import check_bank, load_bank
+
+TOPICS = """\
+topics:
+  - id: basics
+    title: Basics
+    order: 1
+    summary: Test topic.
+    prerequisites: []
+"""
+
+GOOD_CARD = """\
+  - id: good-card
+    question: What is it?
+    answer: It is good.
+    rubric:
+      - point: One
+        weight: 2
+      - point: Two
+        weight: 1
+      - point: Three
+        weight: 1
+"""
+
+
+def make_bank(tmp_path: Path, cards: str, topics: str = TOPICS, name: str = "basics.yaml") -> Path:
+    folder = tmp_path / "bank"
+    folder.mkdir(exist_ok=True)
+    (folder / "topics.yaml").write_text(topics)
+    (folder / name).write_text("topic: basics\ncards:\n" + textwrap.dedent(cards))
+    return folder
+
+
+def problems_for(folder: Path, strict: bool = False) -> list[str]:
+    _, problems = check_bank(folders=[folder], strict=strict)
+    return [str(p).replace(str(folder) + "/", "") for p in problems]
+
+
+def card(extra: str = "", drop: str | None = None, card_id: str = "c1") -> str:
+    """A valid card with lines added (``extra``) or a key removed (``drop``)."""
+    lines = [
+        f"  - id: {card_id}",
+        "    question: Why?",
+        "    answer: Because.",
+        "    rubric:",
+        "      - point: A",
+        "        weight: 2",
+        "      - point: B",
+        "        weight: 1",
+        "      - point: C",
+        "        weight: 1",
+    ]
+    if drop:
+        lines = [ln for ln in lines if not ln.strip().startswith(f"{drop}:") and not ln.startswith(f"  - {drop}:")]
+    return "\n".join(lines) + "\n" + textwrap.indent(textwrap.dedent(extra), "    ")
+
+
+def test_valid_bank_has_no_problems(tmp_path):
+    assert problems_for(make_bank(tmp_path, GOOD_CARD)) == []
+
+
+@pytest.mark.parametrize(
+    ("cards", "expected"),
+    [
+        (card("anwser: typo\n"), "basics.yaml:13: c1: unknown key 'anwser' in card (did you mean 'answer'?)"),
+        (card(drop="answer"), "basics.yaml:3: c1: missing required key 'answer'"),
+        (card(drop="question"), "basics.yaml:3: c1: missing required key 'question'"),
+        (card("difficulty: easy\n"), "basics.yaml:13: c1: 'difficulty' must be one of junior, mid, senior, got 'easy'"),
+        (card("kind: essay\n"), "basics.yaml:13: c1: 'kind' must be one of concept, derivation, implementation, design, debugging, behavioral, got 'essay'"),
+        (card("pattern: guess\n"), "basics.yaml:13: c1: 'pattern' must be one of derive-then-scale, why-not, connect-the-dots, debug-the-run, got 'guess'"),
+        (card("time_target_s: 5\n"), "basics.yaml:13: c1: 'time_target_s' must be an integer from 10 to 600, got 5"),
+        (card("time_target_s: fast\n"), "basics.yaml:13: c1: 'time_target_s' must be an integer from 10 to 600, got 'fast'"),
+        (card("roles: [mle, chef]\n"), "basics.yaml:13: c1: 'roles' must be a non-empty subset of mle, nlp, cv, research, startup, got ['mle', 'chef']"),
+        (card("roles: [mle, mle]\n"), "basics.yaml:13: c1: 'roles' lists a role twice"),
+        (card("red_flags: not-a-list\n"), "basics.yaml:13: c1: 'red_flags' must be a list of non-empty strings"),
+        (card("references: [1, 2]\n"), "basics.yaml:13: c1: 'references' must be a list of non-empty strings"),
+        (card("follow_ups:\n  - question: Why not X?\n"), "basics.yaml:14: c1: missing required key 'answer'"),
+        (card("follow_ups: nope\n"), "basics.yaml:13: c1: 'follow_ups' must be a list of question/answer pairs"),
+        (card("question: twice\n"), "basics.yaml:13: duplicate key 'question'"),
+        (card(card_id="Bad_Id"), "basics.yaml:3: Bad_Id: id 'Bad_Id' must be kebab-case (a-z, 0-9, single hyphens)"),
+        (card("see_also: [nowhere]\n"), "basics.yaml:13: c1: see_also 'nowhere' is not a card id"),
+        (card("show_me: no-such-demo\n"), "basics.yaml:13: c1: show_me 'no-such-demo' is not a demo id"),
+        (card() + card(card_id="c1"), "basics.yaml:13: c1: duplicate id (first defined at basics.yaml:3)"),
+    ],
+    ids=[
+        "unknown-key", "missing-answer", "missing-question", "bad-difficulty", "bad-kind", "bad-pattern",
+        "time-out-of-range", "time-wrong-type", "unknown-role", "repeated-role", "red-flags-type",
+        "references-type", "follow-up-missing-answer", "follow-ups-type", "duplicate-key", "bad-id",
+        "see-also-nowhere", "show-me-nowhere", "duplicate-id",
+    ],
+)
+def test_card_rule(tmp_path, cards, expected):
+    assert problems_for(make_bank(tmp_path, cards)) == [expected]
+
+
+RUBRIC_HEAD = "  - id: c1\n    question: Why?\n    answer: Because.\n"
+
+
+@pytest.mark.parametrize(
+    ("rubric", "expected"),
+    [
+        ("    rubric: []\n", "basics.yaml:6: c1: 'rubric' must be a list of 3-6 points, got 0"),
+        ("    rubric:\n      - point: A\n        weight: 1\n      - point: B\n        weight: 1\n",
+         "basics.yaml:6: c1: 'rubric' must be a list of 3-6 points, got 2"),
+        ("    rubric:\n" + "      - point: A\n        weight: 1\n" * 7,
+         "basics.yaml:6: c1: 'rubric' must be a list of 3-6 points, got 7"),
+        ("    rubric:\n      - point: A\n        weight: 0\n      - point: B\n        weight: 1\n      - point: C\n        weight: 1\n",
+         "basics.yaml:8: c1: 'weight' must be an integer >= 1, got 0"),
+        ("    rubric:\n      - point: A\n        weight: 1.5\n      - point: B\n        weight: 1\n      - point: C\n        weight: 1\n",
+         "basics.yaml:8: c1: 'weight' must be an integer >= 1, got 1.5"),
+        ("    rubric:\n      - point: A\n      - point: B\n        weight: 1\n      - point: C\n        weight: 1\n",
+         "basics.yaml:7: c1: rubric[1]: missing required key 'weight'"),
+        ("    rubric:\n      - point: ''\n        weight: 1\n      - point: B\n        weight: 1\n      - point: C\n        weight: 1\n",
+         "basics.yaml:7: c1: 'point' must be a non-empty string"),
+        ("    rubric:\n      - just text\n      - point: B\n        weight: 1\n      - point: C\n        weight: 1\n",
+         "basics.yaml:6: c1: rubric[1] must be a mapping with 'point' and 'weight'"),
+    ],
+    ids=["empty", "too-few", "too-many", "zero-weight", "float-weight", "missing-weight", "empty-point", "not-mapping"],
+)
+def test_rubric_rule(tmp_path, rubric, expected):
+    assert problems_for(make_bank(tmp_path, RUBRIC_HEAD + rubric)) == [expected]
+
+
+def test_missing_rubric(tmp_path):
+    assert problems_for(make_bank(tmp_path, RUBRIC_HEAD)) == ["basics.yaml:3: c1: missing required key 'rubric'"]
+
+
+def test_every_problem_is_reported_not_just_the_first(tmp_path):
+    cards = card("difficulty: easy\nkind: essay\n") + card(card_id="c2", drop="answer")
+    found = problems_for(make_bank(tmp_path, cards))
+    assert found == [
+        "basics.yaml:13: c1: 'difficulty' must be one of junior, mid, senior, got 'easy'",
+        "basics.yaml:14: c1: 'kind' must be one of concept, derivation, implementation, design, debugging, behavioral, got 'essay'",
+        "basics.yaml:15: c2: missing required key 'answer'",
+    ]
+
+
+def test_malformed_yaml_gives_line_and_column(tmp_path):
+    folder = make_bank(tmp_path, GOOD_CARD)
+    (folder / "broken.yaml").write_text("topic: basics\ncards:\n  - id: x\n    question: [unclosed\n")
+    found = problems_for(folder)
+    assert len(found) == 1
+    assert found[0].startswith("broken.yaml:5:1: invalid YAML:")
+
+
+def test_topic_file_shape_errors(tmp_path):
+    folder = make_bank(tmp_path, GOOD_CARD)
+    (folder / "empty.yaml").write_text("")
+    (folder / "list.yaml").write_text("- a\n- b\n")
+    (folder / "nocards.yaml").write_text("topic: basics\n")
+    (folder / "wrongtopic.yaml").write_text("topic: basic\ncards: []\n")
+    assert sorted(problems_for(folder)) == [
+        "empty.yaml:1: empty file: expected 'topic' and 'cards'",
+        "list.yaml:1: a topic file must be a mapping with 'topic' and 'cards'",
+        "nocards.yaml:1: missing required key 'cards'",
+        "wrongtopic.yaml:1: unknown topic 'basic' (did you mean 'basics'?): add it to a topics.yaml",
+    ]
+
+
+def test_prerequisite_that_points_nowhere(tmp_path):
+    topics = TOPICS.replace("prerequisites: []", "prerequisites: [calculus]")
+    assert problems_for(make_bank(tmp_path, GOOD_CARD, topics)) == [
+        "topics.yaml: topic 'basics': prerequisite 'calculus' is not a topic"
+    ]
+
+
+def test_prerequisite_cycle(tmp_path):
+    topics = TOPICS.replace("prerequisites: []", "prerequisites: [extra]") + (
+        "  - id: extra\n    title: Extra\n    order: 2\n    summary: More.\n    prerequisites: [basics]\n"
+    )
+    assert problems_for(make_bank(tmp_path, GOOD_CARD, topics)) == [
+        "topics.yaml: prerequisite cycle: basics -> extra -> basics"
+    ]
+
+
+def test_study_path_with_unknown_topic(tmp_path):
+    topics = TOPICS + "paths:\n  - role: mle\n    title: T\n    days: 7\n    stages:\n      - label: W1\n        topics: [nope]\n"
+    assert problems_for(make_bank(tmp_path, GOOD_CARD, topics)) == [
+        "topics.yaml: path 'mle': stage 'W1' names unknown topic 'nope'"
+    ]
+
+
+def test_duplicate_ids_across_files(tmp_path):
+    folder = make_bank(tmp_path, card())
+    (folder / "second.yaml").write_text("topic: basics\ncards:\n" + card())
+    assert problems_for(folder) == ["second.yaml:3: c1: duplicate id (first defined at basics.yaml:3)"]
+
+
+def test_strict_content_rules(tmp_path):
+    found = problems_for(make_bank(tmp_path, card()), strict=True)
+    assert found == [
+        "basics.yaml:3: c1: missing key 'difficulty' (required by --strict)",
+        "basics.yaml:3: c1: missing key 'kind' (required by --strict)",
+        "basics.yaml:3: c1: missing key 'roles' (required by --strict)",
+        "basics.yaml:3: c1: missing key 'time_target_s' (required by --strict)",
+        "basics.yaml:5: c1: answer has 1 words; --strict wants 80-300",
+        "basics.yaml:3: c1: needs at least one follow-up (required by --strict)",
+        "basics.yaml:3: c1: needs at least one red flag (required by --strict)",
+        "basics.yaml:3: c1: needs at least one reference (required by --strict)",
+    ]
+
+
+def test_load_bank_raises_with_every_problem(tmp_path, monkeypatch):
+    from dlprep.core.bank import BankError
+
+    monkeypatch.setenv("DLPREP_BUNDLED_BANK", str(make_bank(tmp_path, card("kind: essay\ndifficulty: easy\n"))))
+    with pytest.raises(BankError) as info:
+        load_bank()
+    assert len(info.value.problems) == 2
+    assert "(and 1 more; run `dlprep validate`)" in str(info.value)
+
+
+def test_validate_command_reports_and_exits_nonzero(tmp_path, cli):
+    folder = make_bank(tmp_path, card("difficulty: easy\n"))
+    result = cli("validate", str(folder))
+    assert result.exit_code == 1
+    assert result.stdout.strip().endswith("basics.yaml:13: c1: 'difficulty' must be one of junior, mid, senior, got 'easy'")
+    assert "Traceback" not in result.output
+
+
+def test_validate_json(tmp_path, cli):
+    folder = make_bank(tmp_path, card("difficulty: easy\n"))
+    result = cli("validate", str(folder), "--json")
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data["ok"] is False
+    assert data["problems"] == [{
+        "path": str(folder / "basics.yaml"), "line": 13, "column": 0, "card": "c1",
+        "message": "'difficulty' must be one of junior, mid, senior, got 'easy'",
+    }]
+
+
+def test_validate_single_file_resolves_references_against_bundled_bank(tmp_path, cli, small_bank):
+    extra = tmp_path / "mine.yaml"
+    extra.write_text("topic: basics\ncards:\n" + card("see_also: [alpha]\nshow_me: sigmoid-derivative\n"))
+    result = cli("validate", str(extra))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("ok:")
+
+
+def test_bad_yaml_in_bank_is_one_line_for_every_command(tmp_path, cli, monkeypatch):
+    folder = make_bank(tmp_path, GOOD_CARD)
+    (folder / "broken.yaml").write_text("topic: basics\ncards: [\n")
+    monkeypatch.setenv("DLPREP_BUNDLED_BANK", str(folder))
+    for args in (["topics"], ["cards"], ["quiz"], ["today"]):
+        result = cli(*args)
+        assert result.exit_code == 1
+        assert "Traceback" not in result.output
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"error: {folder}/broken.yaml:3:1: invalid YAML")
+
+
+def test_extra_bank_is_merged_and_ids_stay_unique(tmp_path, cli, small_bank):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "extra.yaml").write_text("topic: basics\ncards:\n" + card(card_id="my-card") + card(card_id="alpha"))
+    result = cli("--bank", str(mine), "cards", "--json")
+    assert result.exit_code == 1
+    assert "alpha: duplicate id (first defined at" in result.stderr
+    (mine / "extra.yaml").write_text("topic: basics\ncards:\n" + card(card_id="my-card"))
+    ids = [c["id"] for c in cli.json("--bank", str(mine), "cards")]
+    assert ids == ["alpha", "beta", "my-card", "gamma"]
+
+
+def test_extra_bank_from_config_file(tmp_path, cli, small_bank, dlprep_home):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "extra.yaml").write_text("topic: basics\ncards:\n" + card(card_id="from-config"))
+    dlprep_home.mkdir(parents=True)
+    (dlprep_home / "config.yaml").write_text(f"banks: [{mine}]\n")
+    assert "from-config" in [c["id"] for c in cli.json("cards")]
+
+
+def test_bad_config_is_one_line(cli, small_bank, dlprep_home):
+    dlprep_home.mkdir(parents=True)
+    (dlprep_home / "config.yaml").write_text("new_per_day: lots\n")
+    result = cli("today")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        f"error: {dlprep_home}/config.yaml: 'new_per_day' must be a whole number from 0 to 1000, got 'lots'"
+    )
