@@ -1,9 +1,9 @@
 """User settings from ``config.yaml`` in the user folder, with defaults.
 
-    banks: [~/my-cards]        # extra card folders, merged with the bundled bank
-    day_rollover_hour: 4       # a review before 04:00 counts for the previous day
-    new_per_day: 10            # new cards introduced a day
-    review_cap: 100            # most reviews scheduled in one day
+banks: [~/my-cards]        # extra card folders, merged with the bundled bank
+day_rollover_hour: 4       # a review before 04:00 counts for the previous day
+new_per_day: 10            # new cards introduced a day
+review_cap: 100            # most reviews scheduled in one day
 """
 
 from __future__ import annotations

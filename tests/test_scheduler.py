@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given, settings
@@ -101,7 +101,7 @@ def test_day_rolls_over_at_4am_local():
 def test_study_day_uses_the_reviews_own_offset():
     # 23:30 UTC on the 21st is 08:30 on the 22nd in Tokyo.
     tokyo = timezone(timedelta(hours=9))
-    at = datetime(2026, 11, 21, 23, 30, tzinfo=timezone.utc).astimezone(tokyo)
+    at = datetime(2026, 11, 21, 23, 30, tzinfo=UTC).astimezone(tokyo)
     assert study_day(at, 4) == date(2026, 11, 22)
 
 

@@ -41,7 +41,13 @@ def test_record_writes_log_row_and_state_together(store):
     assert state.interval_days == 1 and state.due == date(2026, 11, 3)
     assert store.state("c1") == state
     [row] = store.reviews("c1")
-    assert (row["grade"], row["points_hit"], row["answer_text"], row["seconds"], row["mode"]) == (5, [0, 2], "x", 12.5, "review")
+    assert (row["grade"], row["points_hit"], row["answer_text"], row["seconds"], row["mode"]) == (
+        5,
+        [0, 2],
+        "x",
+        12.5,
+        "review",
+    )
     assert row["at"] == "2026-11-02T10:00:00+01:00"
 
 
@@ -210,7 +216,8 @@ def spawn(tmp_path, card, n, mode="plain"):
     script.write_text(CHILD)
     return subprocess.Popen(
         [sys.executable, str(script), str(tmp_path / "dlprep.db"), card, str(n), mode],
-        stdout=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        text=True,
     )
 
 

@@ -76,11 +76,23 @@ def test_valid_bank_has_no_problems(tmp_path):
         (card(drop="answer"), "basics.yaml:3: c1: missing required key 'answer'"),
         (card(drop="question"), "basics.yaml:3: c1: missing required key 'question'"),
         (card("difficulty: easy\n"), "basics.yaml:13: c1: 'difficulty' must be one of junior, mid, senior, got 'easy'"),
-        (card("kind: essay\n"), "basics.yaml:13: c1: 'kind' must be one of concept, derivation, implementation, design, debugging, behavioral, got 'essay'"),
-        (card("pattern: guess\n"), "basics.yaml:13: c1: 'pattern' must be one of derive-then-scale, why-not, connect-the-dots, debug-the-run, got 'guess'"),
+        (
+            card("kind: essay\n"),
+            "basics.yaml:13: c1: 'kind' must be one of concept, derivation, implementation, design, debugging, behavioral, got 'essay'",
+        ),
+        (
+            card("pattern: guess\n"),
+            "basics.yaml:13: c1: 'pattern' must be one of derive-then-scale, why-not, connect-the-dots, debug-the-run, got 'guess'",
+        ),
         (card("time_target_s: 5\n"), "basics.yaml:13: c1: 'time_target_s' must be an integer from 10 to 600, got 5"),
-        (card("time_target_s: fast\n"), "basics.yaml:13: c1: 'time_target_s' must be an integer from 10 to 600, got 'fast'"),
-        (card("roles: [mle, chef]\n"), "basics.yaml:13: c1: 'roles' must be a non-empty subset of mle, nlp, cv, research, startup, got ['mle', 'chef']"),
+        (
+            card("time_target_s: fast\n"),
+            "basics.yaml:13: c1: 'time_target_s' must be an integer from 10 to 600, got 'fast'",
+        ),
+        (
+            card("roles: [mle, chef]\n"),
+            "basics.yaml:13: c1: 'roles' must be a non-empty subset of mle, nlp, cv, research, startup, got ['mle', 'chef']",
+        ),
         (card("roles: [mle, mle]\n"), "basics.yaml:13: c1: 'roles' lists a role twice"),
         (card("red_flags: not-a-list\n"), "basics.yaml:13: c1: 'red_flags' must be a list of non-empty strings"),
         (card("references: [1, 2]\n"), "basics.yaml:13: c1: 'references' must be a list of non-empty strings"),
@@ -93,10 +105,25 @@ def test_valid_bank_has_no_problems(tmp_path):
         (card() + card(card_id="c1"), "basics.yaml:13: c1: duplicate id (first defined at basics.yaml:3)"),
     ],
     ids=[
-        "unknown-key", "missing-answer", "missing-question", "bad-difficulty", "bad-kind", "bad-pattern",
-        "time-out-of-range", "time-wrong-type", "unknown-role", "repeated-role", "red-flags-type",
-        "references-type", "follow-up-missing-answer", "follow-ups-type", "duplicate-key", "bad-id",
-        "see-also-nowhere", "show-me-nowhere", "duplicate-id",
+        "unknown-key",
+        "missing-answer",
+        "missing-question",
+        "bad-difficulty",
+        "bad-kind",
+        "bad-pattern",
+        "time-out-of-range",
+        "time-wrong-type",
+        "unknown-role",
+        "repeated-role",
+        "red-flags-type",
+        "references-type",
+        "follow-up-missing-answer",
+        "follow-ups-type",
+        "duplicate-key",
+        "bad-id",
+        "see-also-nowhere",
+        "show-me-nowhere",
+        "duplicate-id",
     ],
 )
 def test_card_rule(tmp_path, cards, expected):
@@ -110,20 +137,34 @@ RUBRIC_HEAD = "  - id: c1\n    question: Why?\n    answer: Because.\n"
     ("rubric", "expected"),
     [
         ("    rubric: []\n", "basics.yaml:6: c1: 'rubric' must be a list of 3-6 points, got 0"),
-        ("    rubric:\n      - point: A\n        weight: 1\n      - point: B\n        weight: 1\n",
-         "basics.yaml:6: c1: 'rubric' must be a list of 3-6 points, got 2"),
-        ("    rubric:\n" + "      - point: A\n        weight: 1\n" * 7,
-         "basics.yaml:6: c1: 'rubric' must be a list of 3-6 points, got 7"),
-        ("    rubric:\n      - point: A\n        weight: 0\n      - point: B\n        weight: 1\n      - point: C\n        weight: 1\n",
-         "basics.yaml:8: c1: 'weight' must be an integer >= 1, got 0"),
-        ("    rubric:\n      - point: A\n        weight: 1.5\n      - point: B\n        weight: 1\n      - point: C\n        weight: 1\n",
-         "basics.yaml:8: c1: 'weight' must be an integer >= 1, got 1.5"),
-        ("    rubric:\n      - point: A\n      - point: B\n        weight: 1\n      - point: C\n        weight: 1\n",
-         "basics.yaml:7: c1: rubric[1]: missing required key 'weight'"),
-        ("    rubric:\n      - point: ''\n        weight: 1\n      - point: B\n        weight: 1\n      - point: C\n        weight: 1\n",
-         "basics.yaml:7: c1: 'point' must be a non-empty string"),
-        ("    rubric:\n      - just text\n      - point: B\n        weight: 1\n      - point: C\n        weight: 1\n",
-         "basics.yaml:6: c1: rubric[1] must be a mapping with 'point' and 'weight'"),
+        (
+            "    rubric:\n      - point: A\n        weight: 1\n      - point: B\n        weight: 1\n",
+            "basics.yaml:6: c1: 'rubric' must be a list of 3-6 points, got 2",
+        ),
+        (
+            "    rubric:\n" + "      - point: A\n        weight: 1\n" * 7,
+            "basics.yaml:6: c1: 'rubric' must be a list of 3-6 points, got 7",
+        ),
+        (
+            "    rubric:\n      - point: A\n        weight: 0\n      - point: B\n        weight: 1\n      - point: C\n        weight: 1\n",
+            "basics.yaml:8: c1: 'weight' must be an integer >= 1, got 0",
+        ),
+        (
+            "    rubric:\n      - point: A\n        weight: 1.5\n      - point: B\n        weight: 1\n      - point: C\n        weight: 1\n",
+            "basics.yaml:8: c1: 'weight' must be an integer >= 1, got 1.5",
+        ),
+        (
+            "    rubric:\n      - point: A\n      - point: B\n        weight: 1\n      - point: C\n        weight: 1\n",
+            "basics.yaml:7: c1: rubric[1]: missing required key 'weight'",
+        ),
+        (
+            "    rubric:\n      - point: ''\n        weight: 1\n      - point: B\n        weight: 1\n      - point: C\n        weight: 1\n",
+            "basics.yaml:7: c1: 'point' must be a non-empty string",
+        ),
+        (
+            "    rubric:\n      - just text\n      - point: B\n        weight: 1\n      - point: C\n        weight: 1\n",
+            "basics.yaml:6: c1: rubric[1] must be a mapping with 'point' and 'weight'",
+        ),
     ],
     ids=["empty", "too-few", "too-many", "zero-weight", "float-weight", "missing-weight", "empty-point", "not-mapping"],
 )
@@ -184,7 +225,10 @@ def test_prerequisite_cycle(tmp_path):
 
 
 def test_study_path_with_unknown_topic(tmp_path):
-    topics = TOPICS + "paths:\n  - role: mle\n    title: T\n    days: 7\n    stages:\n      - label: W1\n        topics: [nope]\n"
+    topics = (
+        TOPICS
+        + "paths:\n  - role: mle\n    title: T\n    days: 7\n    stages:\n      - label: W1\n        topics: [nope]\n"
+    )
     assert problems_for(make_bank(tmp_path, GOOD_CARD, topics)) == [
         "topics.yaml: path 'mle': stage 'W1' names unknown topic 'nope'"
     ]
@@ -224,7 +268,9 @@ def test_validate_command_reports_and_exits_nonzero(tmp_path, cli):
     folder = make_bank(tmp_path, card("difficulty: easy\n"))
     result = cli("validate", str(folder))
     assert result.exit_code == 1
-    assert result.stdout.strip().endswith("basics.yaml:13: c1: 'difficulty' must be one of junior, mid, senior, got 'easy'")
+    assert result.stdout.strip().endswith(
+        "basics.yaml:13: c1: 'difficulty' must be one of junior, mid, senior, got 'easy'"
+    )
     assert "Traceback" not in result.output
 
 
@@ -234,10 +280,15 @@ def test_validate_json(tmp_path, cli):
     assert result.exit_code == 1
     data = json.loads(result.stdout)
     assert data["ok"] is False
-    assert data["problems"] == [{
-        "path": str(folder / "basics.yaml"), "line": 13, "column": 0, "card": "c1",
-        "message": "'difficulty' must be one of junior, mid, senior, got 'easy'",
-    }]
+    assert data["problems"] == [
+        {
+            "path": str(folder / "basics.yaml"),
+            "line": 13,
+            "column": 0,
+            "card": "c1",
+            "message": "'difficulty' must be one of junior, mid, senior, got 'easy'",
+        }
+    ]
 
 
 def test_validate_single_file_resolves_references_against_bundled_bank(tmp_path, cli, small_bank):

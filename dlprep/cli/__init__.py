@@ -22,6 +22,38 @@ def _one_line(text: str) -> None:
 class DlprepGroup(TyperGroup):
     """Turns user errors, Ctrl-C and closed input into one line and an exit code."""
 
+    def main(
+        self,
+        args: Any = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        from typer._click.exceptions import ClickException, UsageError
+        from typer.exceptions import Abort
+
+        try:
+            rv = super().main(args=args, prog_name=prog_name, complete_var=complete_var, standalone_mode=False, **extra)
+        except UsageError as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError":
+                sys.stdout.write(exc.format_message() + "\n")
+                rv = 0
+            else:
+                where = exc.ctx.command_path if exc.ctx else "dlprep"
+                _one_line(f"error: {exc.format_message()} (see '{where} --help')")
+                rv = exc.exit_code
+        except ClickException as exc:
+            _one_line(f"error: {exc.format_message()}")
+            rv = exc.exit_code
+        except Abort:
+            _one_line("interrupted")
+            rv = 130
+        code = rv if isinstance(rv, int) else 0
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
@@ -78,7 +110,12 @@ def root(
     ctx: typer.Context,
     bank: Annotated[
         list[Path] | None,
-        typer.Option("--bank", metavar="DIR", help="Extra card folder, merged with the bundled bank (repeatable).", show_default=False),
+        typer.Option(
+            "--bank",
+            metavar="DIR",
+            help="Extra card folder, merged with the bundled bank (repeatable).",
+            show_default=False,
+        ),
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for internal errors.")] = False,
     version: Annotated[

@@ -17,7 +17,9 @@ def validate(
     ctx: typer.Context,
     paths: Annotated[
         list[Path] | None,
-        typer.Argument(help="Files or folders to check (default: the bundled bank and your extra banks).", show_default=False),
+        typer.Argument(
+            help="Files or folders to check (default: the bundled bank and your extra banks).", show_default=False
+        ),
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Also apply the content rules of the bundled bank.")] = False,
     json_out: JsonOpt = False,
@@ -31,7 +33,7 @@ def validate(
     if paths:
         folders = [p for p in paths if p.is_dir()]
         files = [p for p in paths if not p.is_dir()]
-        refs = [bundled] + sorted({f.parent for f in files if f.parent.is_dir()})
+        refs = [bundled, *sorted({f.parent for f in files if f.parent.is_dir()})]
         bank, problems = check_bank(folders=folders, files=files, strict=strict, reference_folders=refs)
         checked = [str(p) for p in paths]
     else:
@@ -40,13 +42,15 @@ def validate(
         checked = [str(p) for p in folders]
     out = Output(json_out)
     if json_out:
-        out.json({
-            "ok": not problems,
-            "checked": checked,
-            "cards": len(bank.cards),
-            "topics": len(bank.topics),
-            "problems": [p.to_dict() for p in problems],
-        })
+        out.json(
+            {
+                "ok": not problems,
+                "checked": checked,
+                "cards": len(bank.cards),
+                "topics": len(bank.topics),
+                "problems": [p.to_dict() for p in problems],
+            }
+        )
     else:
         for p in problems:
             typer.echo(str(p))
@@ -73,15 +77,17 @@ def topics(
     rows = []
     for tid in bank.topic_order():
         t = bank.topics[tid]
-        rows.append({
-            "id": t.id,
-            "title": t.title,
-            "order": t.order,
-            "summary": t.summary,
-            "prerequisites": list(t.prerequisites),
-            "cards": len(bank.cards_in(t.id)),
-            "mastery": mastery.get(t.id),
-        })
+        rows.append(
+            {
+                "id": t.id,
+                "title": t.title,
+                "order": t.order,
+                "summary": t.summary,
+                "prerequisites": list(t.prerequisites),
+                "cards": len(bank.cards_in(t.id)),
+                "mastery": mastery.get(t.id),
+            }
+        )
     out = Output(json_out)
     if json_out:
         out.json(rows)
@@ -120,11 +126,19 @@ def cards(
     chosen = bank.filter(topic or (), difficulty.value if difficulty else None, role.value if role else None)
     out = Output(json_out)
     if json_out:
-        out.json([
-            {"id": c.id, "topic": c.topic, "difficulty": c.difficulty, "kind": c.kind,
-             "roles": list(c.roles), "question": c.question}
-            for c in chosen
-        ])
+        out.json(
+            [
+                {
+                    "id": c.id,
+                    "topic": c.topic,
+                    "difficulty": c.difficulty,
+                    "kind": c.kind,
+                    "roles": list(c.roles),
+                    "question": c.question,
+                }
+                for c in chosen
+            ]
+        )
         return
     from rich.table import Table
 
@@ -147,7 +161,9 @@ def card(
 
     obj = ctx.obj
     c = obj.bank.get(card_id)
-    progress = card_progress(obj.store, c.id, obj.config.day_rollover_hour) if _has_db() else card_progress(None, c.id, 4)
+    progress = (
+        card_progress(obj.store, c.id, obj.config.day_rollover_hour) if _has_db() else card_progress(None, c.id, 4)
+    )
     out = Output(json_out)
     if json_out:
         data = c.to_dict()

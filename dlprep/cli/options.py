@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated
 
 import typer
 
 
-class RoleChoice(str, Enum):
+class RoleChoice(StrEnum):
     mle = "mle"
     nlp = "nlp"
     cv = "cv"
@@ -16,7 +16,7 @@ class RoleChoice(str, Enum):
     startup = "startup"
 
 
-class DifficultyChoice(str, Enum):
+class DifficultyChoice(StrEnum):
     junior = "junior"
     mid = "mid"
     senior = "senior"

@@ -41,13 +41,21 @@ def quiz(
     ctx: typer.Context,
     topic: TopicOpt = None,
     limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, help="At most this many cards.")] = None,
-    new: Annotated[int | None, typer.Option("--new", min=0, help="New cards to introduce (default: the daily limit).")] = None,
+    new: Annotated[
+        int | None, typer.Option("--new", min=0, help="New cards to introduce (default: the daily limit).")
+    ] = None,
     role: Role = None,
     difficulty: Difficulty = None,
-    cram: Annotated[bool, typer.Option("--cram", help="Ask cards that are not due; the schedule is left alone.")] = False,
-    reschedule: Annotated[bool, typer.Option("--reschedule", help="With --cram: let these reviews move the schedule.")] = False,
+    cram: Annotated[
+        bool, typer.Option("--cram", help="Ask cards that are not due; the schedule is left alone.")
+    ] = False,
+    reschedule: Annotated[
+        bool, typer.Option("--reschedule", help="With --cram: let these reviews move the schedule.")
+    ] = False,
     rapid: Annotated[bool, typer.Option("--rapid", help="Rapid-fire: answer against each card's time target.")] = False,
-    json_out: Annotated[bool, typer.Option("--json", help="Print the session summary as JSON on stdout at the end.")] = False,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print the session summary as JSON on stdout at the end.")
+    ] = False,
 ) -> None:
     """Today's reviews and new cards, scored against each card's rubric (SM-2 scheduled)."""
     from dlprep.features.demos import torch_available
@@ -56,8 +64,14 @@ def quiz(
     obj = ctx.obj
     cfg = obj.config
     opts = Options(
-        topics=list(topic or []), limit=limit, new=new, role=role.value if role else None,
-        difficulty=difficulty.value if difficulty else None, cram=cram, reschedule=reschedule, rapid=rapid,
+        topics=list(topic or []),
+        limit=limit,
+        new=new,
+        role=role.value if role else None,
+        difficulty=difficulty.value if difficulty else None,
+        cram=cram,
+        reschedule=reschedule,
+        rapid=rapid,
     )
     bank, store = obj.bank, obj.store
     cards = select_cards(bank, store, obj.now(), opts, cfg.day_rollover_hour, cfg.new_per_day, cfg.review_cap)
@@ -126,7 +140,9 @@ def mock(
     ctx: typer.Context,
     minutes: Annotated[int, typer.Option("--minutes", "-m", min=5, max=180, help="Length of the interview.")] = 45,
     role: Role = None,
-    topics: Annotated[list[str] | None, typer.Option("--topic", "-t", help="Topics to cover (default: chosen for you).")] = None,
+    topics: Annotated[
+        list[str] | None, typer.Option("--topic", "-t", help="Topics to cover (default: chosen for you).")
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """A timed mock interview over 4-5 topics, with chained follow-ups and a scorecard."""
@@ -144,8 +160,9 @@ def mock(
     if not cards:
         out.message("No cards for those topics.")
         raise typer.Exit(1)
-    interview = MockInterview(bank, store, obj.now, minutes, chosen, obj.config.day_rollover_hour,
-                              demo_available=torch_available())
+    interview = MockInterview(
+        bank, store, obj.now, minutes, chosen, obj.config.day_rollover_hour, demo_available=torch_available()
+    )
     console = out.err if json_out else out.console
     from dlprep.cli.quiz_ui import TerminalQuizUI
 

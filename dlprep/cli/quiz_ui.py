@@ -95,10 +95,15 @@ class TerminalQuizUI:
         if target_s is not None:
             over = elapsed_s - target_s
             verdict = f"over by {over:.0f}s: suggested grade lowered by one" if over > 0 else "within target"
-            self.console.print(Text(f"answered in {elapsed_s:.0f}s (target {target_s}s): {verdict}",
-                                    style="red" if over > 0 else "green"))
-        self.console.print(Panel(render.markdown(card.answer), title="model answer", title_align="left",
-                                 border_style="green"))
+            self.console.print(
+                Text(
+                    f"answered in {elapsed_s:.0f}s (target {target_s}s): {verdict}",
+                    style="red" if over > 0 else "green",
+                )
+            )
+        self.console.print(
+            Panel(render.markdown(card.answer), title="model answer", title_align="left", border_style="green")
+        )
         if card.red_flags:
             self.console.print(render.red_flags(card))
 
@@ -111,12 +116,14 @@ class TerminalQuizUI:
             chosen = parse_points(reply, n)
             if chosen is not None:
                 return chosen
-            self.console.print(Text(f"Type numbers from 1 to {n} (e.g. 1 3), a for all, Enter for none.",
-                                    style="yellow"))
+            self.console.print(
+                Text(f"Type numbers from 1 to {n} (e.g. 1 3), a for all, Enter for none.", style="yellow")
+            )
 
     def follow_up(self, card: Card, follow_up: FollowUp) -> bool:
-        self.console.print(Panel(Text(follow_up.question, style="bold"), title="follow-up",
-                                 title_align="left", border_style="magenta"))
+        self.console.print(
+            Panel(Text(follow_up.question, style="bold"), title="follow-up", title_align="left", border_style="magenta")
+        )
         self.ask("answer it, then Enter to reveal > ", "Think or say your answer, then press Enter.")
         self.console.print(render.markdown(follow_up.answer))
         while True:
@@ -127,9 +134,9 @@ class TerminalQuizUI:
                 return False
 
     def confirm(self, card: Card, suggestion: Suggestion, demo: bool) -> int:
-        reasons = "; ".join(suggestion.reasons)
-        self.console.print(Text(f"suggested grade {suggestion.grade} ({GRADE_LABELS[suggestion.grade]}): {reasons}",
-                                style="bold"))
+        self.console.print(Text(f"suggested grade {suggestion.grade}: {GRADE_LABELS[suggestion.grade]}", style="bold"))
+        for reason in suggestion.reasons:
+            self.console.print(Text(f"  · {reason}", style="dim"))
         demo_hint = " · s demo" if demo else ""
         while True:
             reply = self.ask(f"Enter accept · 0-5 override{demo_hint} · g scale · ? help > ", HELP_CONFIRM)
@@ -201,15 +208,18 @@ def summary_view(summary: SessionSummary, rapid: bool) -> object:
         t = f"{o.seconds:.0f}s"
         if rapid:
             t += f" / {o.card.time_target_s}s" + (" !" if o.over_time else "")
-        table.add_row(o.card.id + (" (again)" if o.repeat else ""), str(o.grade), f"{o.coverage:.0%}",
-                      o.follow_up or "-", t)
+        table.add_row(
+            o.card.id + (" (again)" if o.repeat else ""), str(o.grade), f"{o.coverage:.0%}", o.follow_up or "-", t
+        )
     parts.append(table)
     avg = sum(o.coverage for o in first) / len(first) if first else 0.0
     minutes = summary.seconds / 60
-    parts.append(Text(
-        f"{len(first)} of {summary.planned} card(s) done · {len(summary.outcomes) - len(first)} repeat(s) · "
-        f"average coverage {avg:.0%} · {minutes:.1f} min · due tomorrow: {summary.due_tomorrow}"
-    ))
+    parts.append(
+        Text(
+            f"{len(first)} of {summary.planned} card(s) done · {len(summary.outcomes) - len(first)} repeat(s) · "
+            f"average coverage {avg:.0%} · {minutes:.1f} min · due tomorrow: {summary.due_tomorrow}"
+        )
+    )
     weak = summary.weakest_points()
     if weak:
         parts.append(Text("Weakest rubric points this session:", style="bold"))

@@ -20,15 +20,15 @@ def render_today(t: Today, plan: Plan | None) -> Any:
         head.append(f"  ·  interview in {left} day(s) ({plan.interview.isoformat()}, {plan.role} path)", style="cyan")
     parts.append(head)
     overdue = len(t.overdue)
-    summary = Text(
-        f"{len(t.due)} review(s) due ({overdue} overdue) · {len(t.new)} new card(s) · about {t.minutes} min"
-    )
+    summary = Text(f"{len(t.due)} review(s) due ({overdue} overdue) · {len(t.new)} new card(s) · about {t.minutes} min")
     parts.append(summary)
     if t.held_back:
-        parts.append(Text(
-            f"{t.held_back} more due review(s) held back by the daily cap; they stay due and come first tomorrow.",
-            style="yellow",
-        ))
+        parts.append(
+            Text(
+                f"{t.held_back} more due review(s) held back by the daily cap; they stay due and come first tomorrow.",
+                style="yellow",
+            )
+        )
     if t.due:
         parts.append(Text("\nReviews (most overdue first)", style="bold"))
         table = Table(box=None)
@@ -57,6 +57,10 @@ def render_today(t: Today, plan: Plan | None) -> Any:
     forecast.add_row(*[str(n) for _, n in t.forecast])
     parts.append(forecast)
     if t.orphans:
-        parts.append(Text(f"{len(t.orphans)} card(s) with history are no longer in the bank (see `dlprep db check`).", style="dim"))
+        parts.append(
+            Text(
+                f"{len(t.orphans)} card(s) with history are no longer in the bank (see `dlprep db check`).", style="dim"
+            )
+        )
     parts.append(Text("Start with: dlprep quiz", style="dim"))
     return Group(*parts)

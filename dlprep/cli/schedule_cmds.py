@@ -42,7 +42,10 @@ def review(
     if json_out:
         out.json(result)
     else:
-        typer.echo(f"recorded {card.id}: grade {grade}; next due {result['due']} (interval {state.interval_days}d, easiness {state.easiness:.2f})")
+        typer.echo(
+            f"recorded {card.id}: grade {grade}; next due {result['due']} "
+            f"(interval {state.interval_days}d, easiness {state.easiness:.2f})"
+        )
 
 
 def state_fields(state) -> dict:
@@ -81,11 +84,18 @@ def due(
     cards = due_cards(bank, obj.store.states(), day, topic)
     out = Output(json_out)
     if json_out:
-        out.json([
-            {"id": d.card.id, "topic": d.card.topic, "due": d.state.due.isoformat(),
-             "overdue_days": d.overdue_days(day), "question": d.card.question}
-            for d in cards
-        ])
+        out.json(
+            [
+                {
+                    "id": d.card.id,
+                    "topic": d.card.topic,
+                    "due": d.state.due.isoformat(),
+                    "overdue_days": d.overdue_days(day),
+                    "question": d.card.question,
+                }
+                for d in cards
+            ]
+        )
         return
     if not cards:
         typer.echo(f"nothing due on or before {day.isoformat()}")
@@ -109,8 +119,15 @@ def today(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     obj = ctx.obj
     cfg = obj.config
     plan = current_plan(obj.store)
-    t = build_today(obj.bank, obj.store, obj.now(), cfg.day_rollover_hour, cfg.new_per_day, cfg.review_cap,
-                    role=plan.role if plan else None)
+    t = build_today(
+        obj.bank,
+        obj.store,
+        obj.now(),
+        cfg.day_rollover_hour,
+        cfg.new_per_day,
+        cfg.review_cap,
+        role=plan.role if plan else None,
+    )
     out = Output(json_out)
     if json_out:
         data = t.to_dict()

@@ -19,7 +19,9 @@ def show(
     list_: Annotated[bool, typer.Option("--list", "-l", help="List the demos.")] = False,
     code: Annotated[bool, typer.Option("--code", help="Print the demo's source instead of running it.")] = False,
     device: Annotated[str, typer.Option("--device", help="auto, cpu, cuda or mps.")] = "auto",
-    trust: Annotated[bool, typer.Option("--trust", help="Run a demo from your own bank folder without asking.")] = False,
+    trust: Annotated[
+        bool, typer.Option("--trust", help="Run a demo from your own bank folder without asking.")
+    ] = False,
     timeout: Annotated[float, typer.Option("--timeout", min=1, help="Stop the demo after this many seconds.")] = 120,
     json_out: JsonOpt = False,
 ) -> None:

@@ -30,8 +30,16 @@ ANSWER_WORDS = (80, 300)
 
 CARD_REQUIRED = ("id", "question", "answer", "rubric")
 CARD_OPTIONAL = (
-    "follow_ups", "red_flags", "difficulty", "kind", "roles", "pattern",
-    "show_me", "see_also", "time_target_s", "references",
+    "follow_ups",
+    "red_flags",
+    "difficulty",
+    "kind",
+    "roles",
+    "pattern",
+    "show_me",
+    "see_also",
+    "time_target_s",
+    "references",
 )
 STRICT_REQUIRED = ("difficulty", "kind", "roles", "time_target_s")
 TOPIC_KEYS = ("id", "title", "order", "summary", "prerequisites", "cheatsheet")
@@ -324,7 +332,12 @@ class _Checker:
             if roles is not None:
                 bad = [r for r in roles if r not in ROLES]
                 if bad or not roles:
-                    self.add(path, raw.line_of("roles"), f"'roles' must be a non-empty subset of {', '.join(ROLES)}, got {list(roles)!r}", cid)
+                    self.add(
+                        path,
+                        raw.line_of("roles"),
+                        f"'roles' must be a non-empty subset of {', '.join(ROLES)}, got {list(roles)!r}",
+                        cid,
+                    )
                 elif len(set(roles)) != len(roles):
                     self.add(path, raw.line_of("roles"), "'roles' lists a role twice", cid)
                 values["roles"] = roles
@@ -345,8 +358,14 @@ class _Checker:
         if len(self.problems) > before or None in (card_id, question, answer, rubric):
             return None
         return Card(
-            id=card_id, topic=topic, question=question, answer=answer, rubric=rubric,
-            follow_ups=follow_ups, source=path, line=raw.line,
+            id=card_id,
+            topic=topic,
+            question=question,
+            answer=answer,
+            rubric=rubric,
+            follow_ups=follow_ups,
+            source=path,
+            line=raw.line,
             **{k: v for k, v in values.items() if v is not None},
         )
 
@@ -358,7 +377,12 @@ class _Checker:
         items = raw["rubric"]
         if not isinstance(items, list) or not RUBRIC_MIN <= len(items) <= RUBRIC_MAX:
             got = len(items) if isinstance(items, list) else type(items).__name__
-            self.add(path, raw.line_of("rubric"), f"'rubric' must be a list of {RUBRIC_MIN}-{RUBRIC_MAX} points, got {got}", cid)
+            self.add(
+                path,
+                raw.line_of("rubric"),
+                f"'rubric' must be a list of {RUBRIC_MIN}-{RUBRIC_MAX} points, got {got}",
+                cid,
+            )
             return None
         points = []
         for i, item in enumerate(items):
@@ -385,7 +409,12 @@ class _Checker:
         result = []
         for i, item in enumerate(items):
             if not isinstance(item, Located):
-                self.add(path, raw.line_of("follow_ups"), f"follow_ups[{i + 1}] must be a mapping with 'question' and 'answer'", cid)
+                self.add(
+                    path,
+                    raw.line_of("follow_ups"),
+                    f"follow_ups[{i + 1}] must be a mapping with 'question' and 'answer'",
+                    cid,
+                )
                 continue
             self.keys(item, ("question", "answer"), where, f"follow_ups[{i + 1}]")
             q = self.text(item, "question", where)
@@ -437,7 +466,9 @@ class _Checker:
         if "order" not in raw:
             self.add(path, raw.line, "missing required key 'order'")
         prereqs = self.str_list(raw, "prerequisites", where) if "prerequisites" in raw else ()
-        sheet = self.cheatsheet(raw["cheatsheet"], path, raw.line_of("cheatsheet")) if "cheatsheet" in raw else Cheatsheet()
+        sheet = (
+            self.cheatsheet(raw["cheatsheet"], path, raw.line_of("cheatsheet")) if "cheatsheet" in raw else Cheatsheet()
+        )
         if len(self.problems) > before:
             return None
         return Topic(tid, title, order, summary, prereqs or (), sheet or Cheatsheet(), path)
@@ -451,7 +482,9 @@ class _Checker:
         formulas = []
         for item in raw.get("formulas", []) or []:
             if not isinstance(item, Located) or set(item) != {"name", "formula"}:
-                self.add(path, getattr(item, "line", line), "each cheatsheet formula needs exactly 'name' and 'formula'")
+                self.add(
+                    path, getattr(item, "line", line), "each cheatsheet formula needs exactly 'name' and 'formula'"
+                )
                 continue
             name, formula = self.text(item, "name", where), self.text(item, "formula", where)
             if name and formula:
@@ -467,8 +500,14 @@ class _Checker:
             else:
                 columns = self.str_list(table, "columns", where) or ()
                 for row in table["rows"] if isinstance(table["rows"], list) else [None]:
-                    if not isinstance(row, list) or len(row) != len(columns) or not all(isinstance(c, str) for c in row):
-                        self.add(path, table.line_of("rows"), f"each table row must be a list of {len(columns)} strings")
+                    if (
+                        not isinstance(row, list)
+                        or len(row) != len(columns)
+                        or not all(isinstance(c, str) for c in row)
+                    ):
+                        self.add(
+                            path, table.line_of("rows"), f"each table row must be a list of {len(columns)} strings"
+                        )
                         continue
                     rows.append(tuple(row))
         return Cheatsheet(tuple(formulas), summaries or (), traps or (), columns, tuple(rows))
@@ -512,7 +551,7 @@ def _find_cycle(prereqs: dict[str, tuple[str, ...]]) -> list[str] | None:
         stack.append(node)
         for nxt in prereqs.get(node, ()):
             if state.get(nxt) == 1:
-                return [*stack[stack.index(nxt):], nxt]
+                return [*stack[stack.index(nxt) :], nxt]
             if nxt in prereqs and state.get(nxt) is None:
                 found = visit(nxt)
                 if found:
@@ -648,8 +687,11 @@ def check_bank(
         for st in sp.stages:
             for tid in st.topics:
                 if tid not in topics:
-                    checker.add(next(iter(topics.values())).source if topics else "topics.yaml", 0,
-                                f"path {sp.role!r}: stage {st.label!r} names unknown topic {tid!r}")
+                    checker.add(
+                        next(iter(topics.values())).source if topics else "topics.yaml",
+                        0,
+                        f"path {sp.role!r}: stage {st.label!r} names unknown topic {tid!r}",
+                    )
 
     first_site: dict[str, tuple[str, int]] = {}
     for cid, path, line, report, _raw in card_sites:
@@ -667,10 +709,14 @@ def check_bank(
         if isinstance(see_also, list):
             for ref in see_also:
                 if isinstance(ref, str) and ref not in all_ids:
-                    checker.add(path, raw.line_of("see_also"), f"see_also {ref!r} is not a card id{_suggest(ref, all_ids)}", cid)
+                    checker.add(
+                        path, raw.line_of("see_also"), f"see_also {ref!r} is not a card id{_suggest(ref, all_ids)}", cid
+                    )
         demo = raw.get("show_me")
         if isinstance(demo, str) and demo.strip() and demo not in demo_ids:
-            checker.add(path, raw.line_of("show_me"), f"show_me {demo!r} is not a demo id{_suggest(demo, demo_ids)}", cid)
+            checker.add(
+                path, raw.line_of("show_me"), f"show_me {demo!r} is not a demo id{_suggest(demo, demo_ids)}", cid
+            )
 
     unique: dict[str, Card] = {}
     for card, _report in card_entries:

@@ -158,9 +158,7 @@ def _capped(due: date, day: date, cap: date | None) -> date:
     return max(cap, day + timedelta(days=1))
 
 
-def replay(
-    reviews: list[tuple[int, datetime, date | None]], rollover_hour: int = 4
-) -> CardState:
+def replay(reviews: list[tuple[int, datetime, date | None]], rollover_hour: int = 4) -> CardState:
     """The state after a sequence of scheduling reviews (grade, time, due cap), oldest first."""
     state = CardState()
     for grade, at, cap in reviews:

@@ -10,12 +10,13 @@ reported as one clear error.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -134,10 +135,8 @@ class Store:
         return self._db
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(sqlite3.Error):
             self.conn.close()
-        except sqlite3.Error:
-            pass
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -229,11 +228,20 @@ class Store:
                 " follow_up, follow_up_index, answer_text, seconds, session_id, rollover_hour, due_cap)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    review.card_id, review.at.isoformat(), _utc(review.at), review.grade, review.mode,
+                    review.card_id,
+                    review.at.isoformat(),
+                    _utc(review.at),
+                    review.grade,
+                    review.mode,
                     int(review.counts),
                     json.dumps(list(review.points_hit)) if review.points_hit is not None else None,
-                    review.coverage, review.follow_up, review.follow_up_index, review.answer_text,
-                    review.seconds, review.session_id, rollover_hour,
+                    review.coverage,
+                    review.follow_up,
+                    review.follow_up_index,
+                    review.answer_text,
+                    review.seconds,
+                    review.session_id,
+                    rollover_hour,
                     due_cap.isoformat() if due_cap else None,
                 ),
             )
@@ -262,8 +270,11 @@ class Store:
         for r in rows:
             cap = date.fromisoformat(r["due_cap"]) if r["due_cap"] else None
             states[r["card_id"]] = scheduler.review(
-                states.get(r["card_id"], CardState()), r["grade"], datetime.fromisoformat(r["at"]),
-                r["rollover_hour"], cap,
+                states.get(r["card_id"], CardState()),
+                r["grade"],
+                datetime.fromisoformat(r["at"]),
+                r["rollover_hour"],
+                cap,
             )
         return states
 
@@ -323,7 +334,7 @@ class Store:
 
 
 def _utc(at: datetime) -> str:
-    return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _state_from_row(row: dict[str, Any]) -> CardState:
@@ -339,8 +350,16 @@ def _put_state(conn: sqlite3.Connection, card_id: str, st: CardState) -> None:
         " easiness_hundredths = excluded.easiness_hundredths, interval_days = excluded.interval_days,"
         " due = excluded.due, last_review = excluded.last_review, reviews = excluded.reviews,"
         " lapses = excluded.lapses",
-        (card_id, d["repetitions"], d["easiness_hundredths"], d["interval_days"], d["due"],
-         d["last_review"], d["reviews"], d["lapses"]),
+        (
+            card_id,
+            d["repetitions"],
+            d["easiness_hundredths"],
+            d["interval_days"],
+            d["due"],
+            d["last_review"],
+            d["reviews"],
+            d["lapses"],
+        ),
     )
 
 

@@ -41,9 +41,8 @@ def run(device: str = "cpu") -> DemoResult:
         # the bug: still in train mode at inference time
         bn_mean_before = model[1].running_mean.clone()
         a, b = model(x_test), model(x_test)
-        bn_drift = (
-            (model[1].running_mean - bn_mean_before).abs().max().item()
-        )  # inference changed the model!
+        # train-mode forwards also update BatchNorm's running stats: inference changed the model
+        bn_drift = (model[1].running_mean - bn_mean_before).abs().max().item()
         # the fix
         model.eval()
         c, e = model(x_test), model(x_test)

@@ -20,7 +20,7 @@ def run(device: str = "cpu") -> DemoResult:
     base = torch.randn(D_OUT, D_IN, device=device) / D_IN**0.5
     weights = {
         "similar rows": base,
-        # rows (output channels) whose ranges span 100x, as in real trained layers
+        # rows (output channels) whose ranges span 100x, as can happen in trained layers
         "rows 0.01x..1x": base * torch.logspace(-2, 0, D_OUT, device=device).unsqueeze(1),
     }
 
@@ -67,9 +67,8 @@ def run(device: str = "cpu") -> DemoResult:
                     fmt(torch_diff),
                 ]
             )
-            key = (
-                f"{'spread' if wname.startswith('rows') else 'similar'}_{scheme.replace('-', '_')}"
-            )
+            kind = "spread" if wname.startswith("rows") else "similar"
+            key = f"{kind}_{scheme.replace('-', '_')}"
             metrics[f"out_rel_err_{key}"] = out_err
             metrics[f"zero_frac_{key}"] = zeros
             metrics[f"worst_channel_err_{key}"] = worst
@@ -83,7 +82,7 @@ def run(device: str = "cpu") -> DemoResult:
             "weights -> 0",
             "weight rel. error",
             "output rel. error",
-            "SQNR dB",
+            "output SQNR dB",
             "worst channel",
             "vs torch fake-quant",
         ],

@@ -33,9 +33,8 @@ def run(device: str = "cpu") -> DemoResult:
         dW2 = h1.T @ d_out_  # out = h1 W2 + b2
         db2 = d_out_.sum(0)  # the bias is broadcast over the batch, so sum
         d_h1 = d_out_ @ W2.T
-        d_a1 = d_h1 * (a1 > 0).to(
-            d_h1.dtype
-        )  # ReLU passes the gradient where its input was positive
+        # ReLU passes the gradient where its input was positive and blocks it elsewhere
+        d_a1 = d_h1 * (a1 > 0).to(d_h1.dtype)
         dW1 = x.T @ d_a1
         db1 = d_a1.sum(0)
 

@@ -12,7 +12,7 @@ FORGET_BIAS = 3.0
 
 
 def _input_grads(kind: str, device: str) -> list[float]:
-    """||d h_T / d x_t|| (through a fixed random readout) for every step t."""
+    """||d(r . h_T) / d x_t|| for every step t, with r a fixed random readout of the last state."""
     import torch
     from torch import nn
 
@@ -49,7 +49,7 @@ def run(device: str = "cpu") -> DemoResult:
     far = SEQ_LEN - 1
     return DemoResult(
         columns=[
-            "steps back from the end",
+            "steps back from the end: ||d(r.h_T)/dx_t||",
             "tanh RNN",
             "LSTM, default init",
             f"LSTM, forget bias {FORGET_BIAS:g}",

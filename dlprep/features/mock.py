@@ -3,7 +3,9 @@ and a markdown scorecard in the data folder."""
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -15,8 +17,19 @@ from dlprep.features.progress import card_mastery, grades_by_card, topic_mastery
 from dlprep.features.quiz import Options, QuizSession, QuizUI
 
 # The deep-learning core a mock draws from when no role path is set.
-CORE_TOPICS = ("backprop", "activations", "cnns", "rnns", "attention", "transformers",
-               "normalization", "training", "distributed", "generative", "production")
+CORE_TOPICS = (
+    "backprop",
+    "activations",
+    "cnns",
+    "rnns",
+    "attention",
+    "transformers",
+    "normalization",
+    "training",
+    "distributed",
+    "generative",
+    "production",
+)
 PATTERN_ORDER = ("derive-then-scale", "why-not", "connect-the-dots", "debug-the-run")
 MINUTES_PER_CARD = 8  # a main question with its follow-ups, answered out loud
 
@@ -39,11 +52,9 @@ def pick_cards(bank: Bank, store: Store, topics: list[str], minutes: int, role: 
     grades = grades_by_card(store)
     per_topic = max(1, round(minutes / MINUTES_PER_CARD / max(len(topics), 1)))
     chosen: list[Card] = []
-    pattern_i = 0
-    for topic in topics:
+    for slot, topic in enumerate(topics):
         cards = [c for c in bank.cards_in(topic) if not role or role in c.roles] or bank.cards_in(topic)
-        wanted = PATTERN_ORDER[pattern_i % len(PATTERN_ORDER)]
-        pattern_i += 1
+        wanted = PATTERN_ORDER[slot % len(PATTERN_ORDER)]
 
         def rank(c: Card, wanted: str = wanted) -> tuple:
             return (
@@ -69,12 +80,22 @@ class MockInterview:
     demo_available: bool = False
     started: datetime | None = None
     session: QuizSession | None = field(default=None, repr=False)
+    monotonic: Callable[[], float] = time.monotonic
 
     def run(self, cards: list[Card], ui: QuizUI, console: Any = None) -> None:
         self.started = self.clock()
         self.session = QuizSession(
-            self.bank, self.store, self.clock, Options(), self.rollover_hour, self.demo_available,
-            mode="mock", repeats=False, chain_follow_ups=True, minutes=self.minutes,
+            self.bank,
+            self.store,
+            self.clock,
+            Options(),
+            self.rollover_hour,
+            self.demo_available,
+            mode="mock",
+            monotonic=self.monotonic,
+            repeats=False,
+            chain_follow_ups=True,
+            minutes=self.minutes,
         )
         self.session.run(cards, ui)
 
@@ -86,14 +107,18 @@ class MockInterview:
         topics = []
         for t in self.topics:
             os_ = by_topic.get(t, [])
-            topics.append({
-                "topic": t,
-                "cards": [o.card.id for o in os_],
-                "coverage": round(sum(o.coverage for o in os_) / len(os_), 3) if os_ else None,
-                "seconds": round(sum(o.seconds for o in os_), 1),
-                "missed_points": [p.point for o in os_ for i, p in enumerate(o.card.rubric) if i not in o.points_hit],
-                "missed_follow_ups": [q for o in os_ for q in o.follow_ups_missed],
-            })
+            topics.append(
+                {
+                    "topic": t,
+                    "cards": [o.card.id for o in os_],
+                    "coverage": round(sum(o.coverage for o in os_) / len(os_), 3) if os_ else None,
+                    "seconds": round(sum(o.seconds for o in os_), 1),
+                    "missed_points": [
+                        p.point for o in os_ for i, p in enumerate(o.card.rubric) if i not in o.points_hit
+                    ],
+                    "missed_follow_ups": [q for o in os_ for q in o.follow_ups_missed],
+                }
+            )
         review_next = [o.card.id for o in sorted(outcomes, key=lambda o: o.coverage) if o.grade < 4]
         return {
             "started": self.started.isoformat() if self.started else None,
@@ -107,7 +132,10 @@ class MockInterview:
         }
 
     def scorecard_markdown(self, result: dict[str, Any]) -> str:
-        lines = [f"# Mock interview scorecard, {result['started'][:16].replace('T', ' ') if result['started'] else ''}", ""]
+        lines = [
+            f"# Mock interview scorecard, {result['started'][:16].replace('T', ' ') if result['started'] else ''}",
+            "",
+        ]
         lines.append(
             f"{result['asked']} of {result['planned']} question(s) in {result['seconds'] / 60:.1f} of "
             f"{result['minutes']} minutes" + (" (time ran out)" if result["timed_out"] else "") + "."

@@ -25,8 +25,14 @@ def card_progress(store: Store | None, card_id: str, rollover_hour: int) -> dict
         "last_review": state.last_review.isoformat() if state.last_review else None,
         "lapses": state.lapses,
         "reviews": [
-            {"at": r["at"], "grade": r["grade"], "mode": r["mode"], "counts": r["counts"],
-             "coverage": r["coverage"], "follow_up": r["follow_up"]}
+            {
+                "at": r["at"],
+                "grade": r["grade"],
+                "mode": r["mode"],
+                "counts": r["counts"],
+                "coverage": r["coverage"],
+                "follow_up": r["follow_up"],
+            }
             for r in history
         ],
     }

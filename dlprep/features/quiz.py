@@ -117,9 +117,16 @@ class SessionSummary:
             "due_tomorrow": self.due_tomorrow,
             "interrupted": self.interrupted,
             "reviews": [
-                {"id": o.card.id, "grade": o.grade, "coverage": round(o.coverage, 3), "follow_up": o.follow_up,
-                 "seconds": round(o.seconds, 1), "repeat": o.repeat, "over_time": o.over_time,
-                 "due": o.due.isoformat() if o.due else None}
+                {
+                    "id": o.card.id,
+                    "grade": o.grade,
+                    "coverage": round(o.coverage, 3),
+                    "follow_up": o.follow_up,
+                    "seconds": round(o.seconds, 1),
+                    "repeat": o.repeat,
+                    "over_time": o.over_time,
+                    "due": o.due.isoformat() if o.due else None,
+                }
                 for o in self.outcomes
             ],
             "weakest_points": [{"card": c, "point": p, "weight": w} for c, p, w in self.weakest_points()],
@@ -149,8 +156,9 @@ class QuizUI(Protocol):
     def saved(self, outcome: Outcome) -> None: ...
 
 
-def select_cards(bank: Bank, store: Store, now: datetime, opts: Options, rollover_hour: int,
-                 new_per_day: int, review_cap: int) -> list[Card]:
+def select_cards(
+    bank: Bank, store: Store, now: datetime, opts: Options, rollover_hour: int, new_per_day: int, review_cap: int
+) -> list[Card]:
     """The session's cards: due reviews (most overdue first), then new cards;
     or, with ``cram``, cards not due, least recently seen first."""
     for t in opts.topics:
@@ -159,8 +167,11 @@ def select_cards(bank: Bank, store: Store, now: datetime, opts: Options, rollove
     states = store.states()
     day = study_day(now, rollover_hour)
     if opts.cram:
-        not_due = [c for c in bank.filter(opts.topics, opts.difficulty, opts.role)
-                   if c.id not in states or (states[c.id].due or day) > day]
+        not_due = [
+            c
+            for c in bank.filter(opts.topics, opts.difficulty, opts.role)
+            if c.id not in states or (states[c.id].due or day) > day
+        ]
         # Seen cards first (oldest review first), then unseen ones in bank order.
         seen = sorted((c for c in not_due if c.id in states), key=lambda c: states[c.id].last_review)
         cards = seen + [c for c in not_due if c.id not in states]
@@ -168,7 +179,8 @@ def select_cards(bank: Bank, store: Store, now: datetime, opts: Options, rollove
     due = [d.card for d in due_cards(bank, states, day, opts.topics or None) if d.card.id in eligible][:review_cap]
     plan = current_plan(store)
     introduced = sum(
-        1 for st in states.values()
+        1
+        for st in states.values()
         if st.reviews == 1 and st.last_review is not None and study_day(st.last_review, rollover_hour) == day
     )
     n_new = opts.new if opts.new is not None else max(new_per_day - introduced, 0)
@@ -263,15 +275,32 @@ class QuizSession:
         counts = not repeat and (not self.opts.cram or self.opts.reschedule)
         now = self.clock()
         review = Review(
-            card_id=card.id, grade=grade, at=now, mode="repeat" if repeat else mode, counts=counts,
-            points_hit=tuple(sorted(hit)), coverage=round(cov, 4),
+            card_id=card.id,
+            grade=grade,
+            at=now,
+            mode="repeat" if repeat else mode,
+            counts=counts,
+            points_hit=tuple(sorted(hit)),
+            coverage=round(cov, 4),
             follow_up=None if got is None else ("got" if got else "missed"),
             follow_up_index=asked[0][0] if asked else None,
-            answer_text=typed or None, seconds=round(self.monotonic() - t0, 2), session_id=self.session_id,
+            answer_text=typed or None,
+            seconds=round(self.monotonic() - t0, 2),
+            session_id=self.session_id,
         )
         state = self.store.record(review, self.rollover_hour, due_cap(self.store, card.id, now, self.rollover_hour))
-        outcome = Outcome(card, grade, cov, review.points_hit or (), review.follow_up, review.seconds or 0.0,
-                          repeat, over, state.due if counts else None, missed)
+        outcome = Outcome(
+            card,
+            grade,
+            cov,
+            review.points_hit or (),
+            review.follow_up,
+            review.seconds or 0.0,
+            repeat,
+            over,
+            state.due if counts else None,
+            missed,
+        )
         self.outcomes.append(outcome)
         ui.saved(outcome)
         return outcome

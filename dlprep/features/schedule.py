@@ -43,8 +43,12 @@ class Today:
         return {
             "day": self.day.isoformat(),
             "due": [
-                {"id": d.card.id, "topic": d.card.topic, "due": d.state.due.isoformat() if d.state.due else None,
-                 "overdue_days": d.overdue_days(self.day)}
+                {
+                    "id": d.card.id,
+                    "topic": d.card.topic,
+                    "due": d.state.due.isoformat() if d.state.due else None,
+                    "overdue_days": d.overdue_days(self.day),
+                }
                 for d in self.due
             ],
             "due_count": len(self.due),
@@ -70,8 +74,9 @@ def topic_sequence(bank: Bank, role: str | None = None) -> list[str]:
     return order
 
 
-def new_cards(bank: Bank, states: dict[str, CardState], role: str | None = None,
-              topics: list[str] | None = None) -> list[Card]:
+def new_cards(
+    bank: Bank, states: dict[str, CardState], role: str | None = None, topics: list[str] | None = None
+) -> list[Card]:
     """Never-reviewed cards in introduction order (within a topic, junior first)."""
     rank = {"junior": 0, "mid": 1, "senior": 2}
     result = []
@@ -83,15 +88,13 @@ def new_cards(bank: Bank, states: dict[str, CardState], role: str | None = None,
     return result
 
 
-def due_cards(bank: Bank, states: dict[str, CardState], on: date,
-              topics: list[str] | None = None) -> list[DueCard]:
+def due_cards(bank: Bank, states: dict[str, CardState], on: date, topics: list[str] | None = None) -> list[DueCard]:
     """Cards due on or before ``on``, most overdue first (orphans skipped)."""
     order = {t: i for i, t in enumerate(bank.topic_order())}
     due = [
         DueCard(bank.by_id[cid], st)
         for cid, st in states.items()
-        if st.due is not None and st.due <= on and cid in bank.by_id
-        and (not topics or bank.by_id[cid].topic in topics)
+        if st.due is not None and st.due <= on and cid in bank.by_id and (not topics or bank.by_id[cid].topic in topics)
     ]
     return sorted(due, key=lambda d: (d.state.due, order.get(d.card.topic, 99), d.card.id))
 
@@ -112,7 +115,8 @@ def build_today(
     due = due_all[:review_cap]
     # A card with exactly one scheduling review, made today, was introduced today.
     introduced = sum(
-        1 for st in states.values()
+        1
+        for st in states.values()
         if st.reviews == 1 and st.last_review is not None and study_day(st.last_review, rollover_hour) == day
     )
     new = new_cards(bank, states, role, topics)[: max(new_per_day - introduced, 0)]

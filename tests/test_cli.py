@@ -1,0 +1,247 @@
+"""The read and scripted commands, through typer's CliRunner, on the fixture bank."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.usefixtures("small_bank")
+
+
+def test_version(cli):
+    from dlprep import __version__
+
+    result = cli("--version")
+    assert result.exit_code == 0 and result.stdout.strip() == f"dlprep {__version__}"
+
+
+def test_topics_table_and_json(cli):
+    result = cli("topics")
+    assert result.exit_code == 0
+    assert "basics" in result.stdout and "advanced" in result.stdout
+    data = cli.json("topics")
+    assert [(t["id"], t["cards"], t["prerequisites"]) for t in data] == [("basics", 2, []), ("advanced", 1, ["basics"])]
+
+
+def test_read_commands_do_not_create_the_database(cli, dlprep_home):
+    for args in (["topics"], ["cards"], ["card", "alpha"], ["validate"], ["show", "--list"]):
+        assert cli(*args).exit_code == 0
+    assert not (dlprep_home / "dlprep.db").exists()
+
+
+def test_cards_filters(cli):
+    assert [c["id"] for c in cli.json("cards")] == ["alpha", "beta", "gamma"]
+    assert [c["id"] for c in cli.json("cards", "--topic", "advanced")] == ["gamma"]
+    assert [c["id"] for c in cli.json("cards", "--difficulty", "mid")] == ["beta"]
+    assert [c["id"] for c in cli.json("cards", "--role", "cv")] == ["beta", "gamma"]  # gamma: no roles = all
+
+
+def test_unknown_topic_is_one_line(cli):
+    result = cli("cards", "--topic", "basic")
+    assert result.exit_code == 1
+    assert result.stderr == "error: unknown topic 'basic' (topics: basics, advanced)\n"
+
+
+def test_card_renders_brackets_literally(cli):
+    result = cli("card", "alpha")
+    assert result.exit_code == 0
+    assert "Shape [batch, seq, dim]." in result.stdout
+    assert "[brackets]" in result.stdout
+    assert "Why not beta?" in result.stdout and "Alpha is last." in result.stdout
+    assert "new card: not reviewed yet" in result.stdout
+
+
+def test_unknown_card_suggests(cli):
+    result = cli("card", "alpah")
+    assert result.exit_code == 1
+    assert result.stderr == "error: unknown card id 'alpah' (did you mean 'alpha'?)\n"
+
+
+def test_review_then_card_json_has_schedule(cli, clock):
+    clock("2026-11-21T10:00:00+01:00")
+    assert cli("review", "alpha", "--grade", "5").exit_code == 0
+    clock("2026-11-22T09:00:00+01:00")
+    out = cli.json("review", "alpha", "--grade", "4")
+    assert (out["repetitions"], out["interval_days"], out["due"], out["easiness"]) == (2, 6, "2026-11-28", 2.6)
+    card = cli.json("card", "alpha")
+    assert card["id"] == "alpha" and card["rubric"][0] == {"point": "Names alpha", "weight": 3}
+    assert (card["repetitions"], card["easiness"], card["interval_days"], card["due"]) == (2, 2.6, 6, "2026-11-28")
+    assert card["last_review"] == "2026-11-22T09:00:00+01:00"
+    assert [(r["at"], r["grade"]) for r in card["reviews"]] == [
+        ("2026-11-21T10:00:00+01:00", 5),
+        ("2026-11-22T09:00:00+01:00", 4),
+    ]
+
+
+def test_new_card_json_has_null_due(cli):
+    card = cli.json("card", "beta")
+    assert (card["due"], card["repetitions"], card["easiness"], card["reviews"]) == (None, 0, 2.5, [])
+
+
+def test_review_at_accepts_dates_and_offsets(cli, clock):
+    assert cli.json("review", "beta", "--grade", "3", "--at", "2026-11-01")["due"] == "2026-11-01"
+    # A date alone is local midnight, before the 04:00 rollover: it counts for Oct 31, due Nov 1.
+    out = cli.json("review", "beta", "--grade", "5", "--at", "2026-11-05T12:00:00-05:00")
+    assert out["due"] == "2026-11-11"
+
+
+def test_review_refuses_bad_input_and_writes_nothing(cli, clock):
+    cases = [
+        (
+            ["review", "alpha", "--grade", "6"],
+            2,
+            "error: Invalid value for '--grade' / '-g': Input should be less than or equal to 5 (see 'dlprep review --help')\n",
+        ),
+        (["review", "nope", "--grade", "3"], 1, "error: unknown card id 'nope'\n"),
+        (
+            ["review", "alpha", "--grade", "3", "--at", "yesterday"],
+            1,
+            "error: bad --at 'yesterday': use ISO 8601, e.g. 2026-11-21 or 2026-11-21T09:30+01:00\n",
+        ),
+    ]
+    for args, code, message in cases:
+        result = cli(*args)
+        assert (result.exit_code, result.stderr) == (code, message)
+    assert cli.json("card", "alpha")["reviews"] == []
+
+
+def test_review_earlier_than_last_is_refused(cli, clock):
+    cli("review", "alpha", "--grade", "5", "--at", "2026-11-20T10:00+01:00")
+    result = cli("review", "alpha", "--grade", "5", "--at", "2026-11-19T10:00+01:00")
+    assert result.exit_code == 1
+    assert "is earlier than its last review" in result.stderr
+    assert len(cli.json("card", "alpha")["reviews"]) == 1
+
+
+def test_due_lists_most_overdue_first(cli, clock):
+    cli("review", "beta", "--grade", "5", "--at", "2026-11-10T10:00+01:00")  # due 11-11
+    cli("review", "alpha", "--grade", "5", "--at", "2026-11-12T10:00+01:00")  # due 11-13
+    cli("review", "gamma", "--grade", "5", "--at", "2026-11-21T09:00+01:00")  # due 11-22
+    clock("2026-11-21T10:00:00+01:00")
+    due = cli.json("due")
+    assert [(d["id"], d["overdue_days"]) for d in due] == [("beta", 10), ("alpha", 8)]
+    assert [d["id"] for d in cli.json("due", "--on", "2026-11-22")] == ["beta", "alpha", "gamma"]
+    assert [d["id"] for d in cli.json("due", "--topic", "advanced", "--on", "2026-11-30")] == ["gamma"]
+    result = cli("due", "--on", "someday")
+    assert result.exit_code == 2 and result.stderr == "error: bad --on 'someday': use YYYY-MM-DD\n"
+
+
+def test_today_new_cards_follow_topic_order_and_limit(cli, clock, dlprep_home):
+    dlprep_home.mkdir(parents=True)
+    (dlprep_home / "config.yaml").write_text("new_per_day: 2\n")
+    t = cli.json("today")
+    assert t["day"] == "2026-11-21"
+    assert [c["id"] for c in t["new"]] == ["alpha", "beta"]  # basics before advanced; junior first
+    assert t["estimated_minutes"] == 4  # 2 cards x 2 min until there is history
+    assert len(t["forecast"]) == 14 and t["forecast"][0]["day"] == "2026-11-22"
+    cli("review", "alpha", "--grade", "5")
+    t = cli.json("today")
+    assert [c["id"] for c in t["new"]] == ["beta"]  # one of today's two new cards is used up
+    assert t["new_introduced_today"] == 1
+    assert t["forecast"][0] == {"day": "2026-11-22", "due": 1}
+
+
+def test_today_review_cap_holds_back_most_recent_and_keeps_them_due(cli, clock, dlprep_home):
+    dlprep_home.mkdir(parents=True)
+    (dlprep_home / "config.yaml").write_text("review_cap: 2\n")
+    cli("review", "gamma", "--grade", "5", "--at", "2026-11-01T10:00+01:00")
+    cli("review", "alpha", "--grade", "5", "--at", "2026-11-05T10:00+01:00")
+    cli("review", "beta", "--grade", "5", "--at", "2026-11-09T10:00+01:00")
+    t = cli.json("today")
+    assert [d["id"] for d in t["due"]] == ["gamma", "alpha"]
+    assert t["held_back"] == 1
+    assert [d["id"] for d in cli.json("due")] == ["gamma", "alpha", "beta"]  # still due, state untouched
+    assert cli.json("card", "beta")["due"] == "2026-11-10"
+
+
+def test_today_text_mentions_held_back(cli, clock, dlprep_home):
+    dlprep_home.mkdir(parents=True)
+    (dlprep_home / "config.yaml").write_text("review_cap: 1\n")
+    cli("review", "gamma", "--grade", "5", "--at", "2026-11-01T10:00+01:00")
+    cli("review", "alpha", "--grade", "5", "--at", "2026-11-05T10:00+01:00")
+    out = cli("today").stdout
+    assert "1 more due review(s) held back by the daily cap" in out
+
+
+def test_db_check_reports_orphans_and_rebuild(cli, clock, tmp_path, monkeypatch):
+    cli("review", "alpha", "--grade", "5")
+    cli("review", "beta", "--grade", "2")
+    # The card "beta" leaves the bank: its history stays and is reported.
+    import shutil
+
+    from conftest import FIXTURE_BANK
+
+    bank = tmp_path / "bank"
+    shutil.copytree(FIXTURE_BANK, bank)
+    text = (bank / "basics.yaml").read_text()
+    (bank / "basics.yaml").write_text(text[: text.index("  - id: beta")].replace("see_also: [beta]", "see_also: []"))
+    monkeypatch.setenv("DLPREP_BUNDLED_BANK", str(bank))
+    check = cli.json("db", "check")
+    assert check == {"ok": True, "problems": [], "orphaned_cards": ["beta"], "reviews": 2}
+    rebuilt = cli.json("db", "rebuild")
+    assert rebuilt == {"cards": 2, "changed": []}
+
+
+def test_corrupt_database_is_one_line(cli, dlprep_home):
+    dlprep_home.mkdir(parents=True)
+    (dlprep_home / "dlprep.db").write_text("garbage" * 500)
+    for args in (["today"], ["review", "alpha", "--grade", "3"], ["quiz"]):
+        result = cli(*args)
+        assert result.exit_code == 1
+        assert result.stderr.startswith(f"error: {dlprep_home}/dlprep.db: not a usable dlprep database")
+        assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_db_path_honours_dlprep_home(cli, dlprep_home):
+    assert cli.json("db", "path") == {
+        "home": str(dlprep_home),
+        "database": str(dlprep_home / "dlprep.db"),
+        "config": str(dlprep_home / "config.yaml"),
+    }
+
+
+def test_internal_errors_are_one_line_unless_debug(cli, monkeypatch):
+    import dlprep.features.schedule as schedule
+
+    def broken(*a, **k):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(schedule, "build_today", broken)
+    result = cli("today")
+    assert result.exit_code == 70
+    assert result.stderr == "internal error: ZeroDivisionError: boom (run with --debug for a traceback)\n"
+    with pytest.raises(ZeroDivisionError):
+        cli("--debug", "today")
+
+
+def test_no_color_is_honoured(cli, clock):
+    coloured = cli("card", "alpha", env={"FORCE_COLOR": "1", "NO_COLOR": None})
+    assert "\x1b[" in coloured.stdout  # a forced terminal gets colour...
+    plain = cli("card", "alpha", env={"FORCE_COLOR": "1", "NO_COLOR": "1"})
+    assert "\x1b[3" not in plain.stdout and "\x1b[9" not in plain.stdout  # ...but no colour with NO_COLOR
+
+
+def test_json_output_is_valid_for_every_read_command(cli, clock):
+    cli("review", "alpha", "--grade", "5")
+    for args in (
+        ["topics"],
+        ["cards"],
+        ["card", "alpha"],
+        ["due"],
+        ["today"],
+        ["db", "check"],
+        ["db", "path"],
+        ["validate"],
+        ["show", "--list"],
+    ):
+        result = cli(*args, "--json")
+        assert result.exit_code == 0, args
+        json.loads(result.stdout)
+
+
+def test_python_dash_m_works(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "dlprep", "--version"], capture_output=True, text=True, check=True)
+    assert out.stdout.startswith("dlprep ")

@@ -1,0 +1,343 @@
+"""The quiz: grade suggestion, the session flow with scripted input, repeats,
+follow-up rotation, cram and rapid-fire, quitting, and the mock interview."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from dlprep.cli.quiz_ui import parse_points
+from dlprep.core.bank import load_bank
+from dlprep.core.store import Store
+from dlprep.features.quiz import (
+    Options,
+    QuizSession,
+    coverage,
+    grade_from_coverage,
+    suggest_grade,
+)
+
+pytestmark = pytest.mark.usefixtures("small_bank")
+CET = timezone(timedelta(hours=1))
+
+
+@pytest.mark.parametrize(
+    ("cov", "grade"),
+    [
+        (1.0, 5),
+        (0.9, 5),
+        (0.89, 4),
+        (0.75, 4),
+        (0.74, 3),
+        (0.5, 3),
+        (0.49, 2),
+        (0.3, 2),
+        (0.29, 1),
+        (0.01, 1),
+        (0.0, 0),
+    ],
+)
+def test_coverage_to_grade_mapping(cov, grade):
+    assert grade_from_coverage(cov) == grade
+
+
+def test_coverage_is_weighted():
+    card = load_bank().get("alpha")  # weights 3, 1, 1
+    assert coverage(card, {0}) == pytest.approx(0.6)
+    assert coverage(card, {1, 2}) == pytest.approx(0.4)
+    assert coverage(card, {0, 1, 2}) == 1.0
+
+
+def test_missed_follow_up_caps_at_three_and_overtime_lowers_by_one():
+    assert suggest_grade(1.0, follow_up_missed=True).grade == 3
+    assert suggest_grade(0.5, follow_up_missed=True).grade == 3
+    assert suggest_grade(0.3, follow_up_missed=True).grade == 2
+    assert suggest_grade(1.0, over_time=True).grade == 4
+    assert suggest_grade(0.0, over_time=True).grade == 0
+    s = suggest_grade(1.0, follow_up_missed=True, over_time=True)
+    assert s.grade == 3 and len(s.reasons) == 3
+
+
+def test_parse_points():
+    assert parse_points("1 3", 4) == {0, 2}
+    assert parse_points("1,3,4", 4) == {0, 2, 3}
+    assert parse_points("134", 4) == {0, 2, 3}
+    assert parse_points("a", 4) == {0, 1, 2, 3}
+    assert parse_points("", 4) == set()
+    assert parse_points("5", 4) is None
+    assert parse_points("x", 4) is None
+
+
+def reviews(home):
+    store = Store.open(home / "dlprep.db")
+    try:
+        return store.reviews(), store.states()
+    finally:
+        store.close()
+
+
+# alpha: rubric weights 3,1,1, two follow-ups; beta: weights 2,2,1, none; gamma: 1,1,1, one follow-up.
+FULL_SESSION = (
+    "\n".join(
+        [
+            "",
+            "1 2",
+            "",
+            "y",
+            "",  # alpha: reveal, cover 80% -> 4, follow-up got, accept 4
+            "t",
+            "my typed answer",
+            "",
+            "a",
+            "",  # beta: type an answer, cover all -> 5, accept
+            "",
+            "1",
+            "",
+            "n",
+            "",  # gamma: 33% -> 2, follow-up missed, accept 2 -> repeat later
+            "",
+            "a",
+            "",  # gamma again: 100% -> 5 (no follow-up on a repeat)
+        ]
+    )
+    + "\n"
+)
+
+
+def test_full_session(cli, clock, dlprep_home):
+    result = cli("quiz", input=FULL_SESSION)
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "3 card(s) in this session" in out
+    assert "suggested grade 4: right, after hesitation\n  · rubric coverage 80% -> 4" in out
+    assert "again: graded below 4 earlier this session" in out
+    assert "Session summary" in out and "3 of 3 card(s) done · 1 repeat(s)" in out
+    rows, states = reviews(dlprep_home)
+    assert [(r["card_id"], r["grade"], r["mode"], r["counts"]) for r in rows] == [
+        ("alpha", 4, "quiz", True),
+        ("beta", 5, "quiz", True),
+        ("gamma", 2, "quiz", True),
+        ("gamma", 5, "repeat", False),
+    ]
+    assert rows[0]["points_hit"] == [0, 1] and rows[0]["coverage"] == 0.8 and rows[0]["follow_up"] == "got"
+    assert rows[1]["answer_text"] == "my typed answer"
+    assert rows[2]["follow_up"] == "missed"
+    # The repeat did not move gamma's schedule: still n=0, I=1 from the grade 2.
+    assert (states["gamma"].repetitions, states["gamma"].interval_days, states["gamma"].reviews) == (0, 1, 1)
+
+
+def test_next_day_sees_the_right_cards_due(cli, clock, dlprep_home):
+    cli("quiz", input=FULL_SESSION)
+    clock("2026-11-22T09:00:00+01:00")
+    due = cli.json("due")
+    assert [d["id"] for d in due] == ["alpha", "beta", "gamma"]  # all three had interval 1
+    # The second review of alpha rotates to its second follow-up.
+    script = "\n".join(["", "a", "", "y", "", "q"]) + "\n"
+    result = cli("quiz", input=script)
+    assert "How would you know?" in result.stdout
+    assert "Why not beta?" not in result.stdout
+    rows, states = reviews(dlprep_home)
+    assert rows[-1]["follow_up_index"] == 1
+    assert states["alpha"].interval_days == 6
+
+
+def test_missed_follow_up_caps_grade(cli, clock, dlprep_home):
+    result = cli("quiz", "--limit", "1", input="\na\n\nn\n\nq\n")
+    assert "missed follow-up caps the grade at 3" in result.stdout
+    rows, _ = reviews(dlprep_home)
+    assert rows[0]["grade"] == 3
+
+
+def test_grade_override(cli, clock, dlprep_home):
+    cli("quiz", "--limit", "1", input="\n1\n\ny\n5\n")
+    rows, _ = reviews(dlprep_home)
+    assert rows[0]["grade"] == 5 and rows[0]["coverage"] == 0.6
+
+
+def test_bad_keys_reprompt_and_help(cli, clock, dlprep_home):
+    script = "x\n?\n\n9\n?\n1\n\ny\nz\n?\n\nq\n"  # graded 3, so it would come back: q
+    result = cli("quiz", "--limit", "1", input=script)
+    assert result.exit_code == 0
+    out = result.stdout
+    assert "Press Enter to reveal, t to type, q to quit, ? for help." in out
+    assert "Type numbers from 1 to 3 (e.g. 1 3), a for all, Enter for none." in out
+    assert "Mark the rubric points your answer covered" in out  # rubric help
+    assert ">= 90% -> 5, >= 75% -> 4" in out  # grade help
+    rows, _ = reviews(dlprep_home)
+    assert [r["grade"] for r in rows] == [3]
+
+
+def test_quit_keeps_confirmed_reviews(cli, clock, dlprep_home):
+    result = cli("quiz", input="\na\n\ny\n\nq\n")
+    assert result.exit_code == 0
+    assert "1 of 3 card(s) done" in result.stdout
+    rows, _ = reviews(dlprep_home)
+    assert [r["card_id"] for r in rows] == ["alpha"]
+
+
+def test_closed_input_mid_session_keeps_reviews_and_exits_nonzero(cli, clock, dlprep_home):
+    result = cli("quiz", input="\na\n\ny\n\n\n1")  # input ends inside the second card
+    assert result.exit_code == 1
+    assert result.stderr.strip().endswith("input closed: 1 review(s) saved")
+    assert "Traceback" not in result.output
+    rows, _ = reviews(dlprep_home)
+    assert [r["card_id"] for r in rows] == ["alpha"]
+
+
+def test_closed_input_at_start(cli, clock, dlprep_home):
+    result = cli("quiz", input="")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "input closed: 0 review(s) saved"
+
+
+def test_nothing_to_do(cli, clock, dlprep_home):
+    result = cli("quiz", "--topic", "advanced", "--new", "0")
+    assert result.exit_code == 0
+    assert "Nothing to review right now" in result.stderr
+
+
+def test_json_summary_on_stdout_conversation_on_stderr(cli, clock):
+    result = cli("quiz", "--limit", "1", "--json", input="\na\n\ny\n\n")
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert data["cards"] == 1 and data["reviews"][0]["id"] == "alpha" and data["reviews"][0]["grade"] == 5
+    assert "model answer" in result.stderr
+
+
+def test_cram_leaves_schedule_alone_unless_asked(cli, clock, dlprep_home):
+    cli("review", "alpha", "--grade", "5")
+    before = cli.json("card", "alpha")["due"]
+    result = cli("quiz", "--cram", "--topic", "basics", input="\na\n\ny\n\n\na\n\n")
+    assert result.exit_code == 0
+    rows, states = reviews(dlprep_home)
+    assert [(r["card_id"], r["mode"], r["counts"]) for r in rows[1:]] == [
+        ("alpha", "cram", False),
+        ("beta", "cram", False),
+    ]
+    assert cli.json("card", "alpha")["due"] == before and "beta" not in states
+    cli("quiz", "--cram", "--reschedule", "--limit", "1", input="\na\n\ny\n\n")
+    assert cli.json("card", "alpha")["repetitions"] == 2
+
+
+def test_filters_role_and_difficulty(cli, clock):
+    result = cli("quiz", "--role", "cv", "--difficulty", "mid", "--json", input="\na\n\n")
+    assert [r["id"] for r in json.loads(result.stdout)["reviews"]] == ["beta"]
+
+
+class ScriptedUI:
+    """A QuizUI that answers from a script and records what it was shown."""
+
+    def __init__(self, points, follow_ups=(), grades=(), on_question=None):
+        self.points = list(points)
+        self.follow_ups = list(follow_ups)
+        self.grades = list(grades)
+        self.on_question = on_question
+        self.shown = []
+
+    def question(self, card, index, total, repeat, target_s):
+        self.shown.append((card.id, repeat, target_s))
+        if self.on_question:
+            self.on_question(card)
+        return None
+
+    def reveal(self, card, elapsed_s, target_s):
+        pass
+
+    def rubric(self, card):
+        return self.points.pop(0)
+
+    def follow_up(self, card, follow_up):
+        return self.follow_ups.pop(0)
+
+    def confirm(self, card, suggestion, demo):
+        return self.grades.pop(0) if self.grades else suggestion.grade
+
+    def saved(self, outcome):
+        pass
+
+
+class FakeClock:
+    def __init__(self):
+        self.t = 0.0
+
+    def __call__(self):
+        return self.t
+
+
+def session(tmp_path, **kw):
+    store = Store.open(tmp_path / "q.db")
+    now = datetime(2026, 11, 21, 10, tzinfo=CET)
+    return QuizSession(load_bank(), store, lambda: now, **kw)
+
+
+def test_rapid_fire_over_target_lowers_grade(tmp_path):
+    mono = FakeClock()
+    s = session(tmp_path, opts=Options(rapid=True), monotonic=mono)
+    bank = s.bank
+
+    def think(card):
+        mono.t += card.time_target_s + 5 if card.id == "alpha" else 1
+
+    ui = ScriptedUI(points=[{0, 1, 2}, {0, 1, 2}], follow_ups=[True], on_question=think)
+    summary = s.run([bank.get("alpha"), bank.get("beta")], ui)
+    assert [(o.card.id, o.grade, o.over_time) for o in summary.outcomes] == [("alpha", 4, True), ("beta", 5, False)]
+    assert ui.shown[0][2] == 30  # the target was shown
+    assert [r["mode"] for r in s.store.reviews()] == ["rapid", "rapid"]
+
+
+def test_same_session_repeats_until_four(tmp_path):
+    s = session(tmp_path, opts=Options())
+    bank = s.bank
+    ui = ScriptedUI(points=[set(), {0}, {0, 1}, {0, 1, 2}])
+    summary = s.run([bank.get("beta")], ui)
+    assert [o.grade for o in summary.outcomes] == [0, 2, 4]  # stops once it reaches 4
+    assert [r["mode"] for r in s.store.reviews()] == ["quiz", "repeat", "repeat"]
+    assert s.store.state("beta").reviews == 1
+
+
+def test_repeat_comes_back_after_other_cards(tmp_path):
+    s = session(tmp_path, opts=Options())
+    bank = s.bank
+    ui = ScriptedUI(points=[set(), {0, 1, 2}, {0, 1, 2}, {0, 1, 2}], follow_ups=[True, True])
+    s.run([bank.get("beta"), bank.get("alpha"), bank.get("gamma")], ui)
+    assert [cid for cid, _, _ in ui.shown] == ["beta", "alpha", "gamma", "beta"]
+
+
+def test_mock_interview_chains_follow_ups_writes_scorecard(cli, clock, dlprep_home):
+    # gamma (derive-then-scale) has one follow-up; alpha (why-not) two.
+    script = "\n".join(["", "1", "", "n", "", "", "a", "", "y", "", "y", ""]) + "\n"
+    result = cli("mock", "--topic", "advanced", "--topic", "basics", "--minutes", "20", input=script)
+    assert result.exit_code == 0, result.output
+    assert "scorecard written to" in result.stdout
+    cards = list((dlprep_home / "scorecards").glob("mock-*.md"))
+    assert len(cards) == 1
+    text = cards[0].read_text()
+    assert "| advanced | 33% |" in text and "| basics | 100% |" in text
+    assert "- follow-up missed: And delta?" in text
+    assert "- `dlprep card gamma`" in text
+    rows, _ = reviews(dlprep_home)
+    assert [(r["card_id"], r["mode"], r["follow_up"]) for r in rows] == [
+        ("gamma", "mock", "missed"),
+        ("alpha", "mock", "got"),
+    ]
+
+
+def test_mock_stops_when_time_is_up(tmp_path):
+    from dlprep.features.mock import MockInterview
+
+    store = Store.open(tmp_path / "m.db")
+    bank = load_bank()
+    mono = FakeClock()
+    interview = MockInterview(
+        bank, store, lambda: datetime(2026, 11, 21, 10, tzinfo=CET), 5, ["basics", "advanced"], monotonic=mono
+    )
+
+    def slow(card):
+        mono.t += 400  # each answer takes longer than the whole interview
+
+    ui = ScriptedUI(points=[{0}] * 3, follow_ups=[True] * 3, on_question=slow)
+    interview.run([bank.get("alpha"), bank.get("beta"), bank.get("gamma")], ui)
+    result = interview.result()
+    assert result["timed_out"] is True and result["asked"] == 1 and result["planned"] == 3
