@@ -2,20 +2,18 @@
 
 Each runs in a transaction with its record (sqlite-utils ``Migrations``), and
 ``PRAGMA user_version`` holds how many this database has, so an older dlprep
-refuses a newer database instead of silently using it.
+refuses a newer database instead of silently using it. An up-to-date
+database is recognised from ``user_version`` alone, so everyday commands do
+not pay for importing sqlite-utils (and numpy, which it pulls in).
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from typing import Any
 
-from sqlite_utils.migrations import Migrations
 
-migrations = Migrations("dlprep")
-
-
-@migrations()
 def m001_reviews_and_state(db: Any) -> None:
     db.execute(
         """
@@ -65,7 +63,6 @@ def m001_reviews_and_state(db: Any) -> None:
     db["card_state"].create_index(["due"], if_not_exists=True)
 
 
-@migrations()
 def m002_settings_and_assessments(db: Any) -> None:
     db.execute("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
     db.execute(
@@ -80,12 +77,31 @@ def m002_settings_and_assessments(db: Any) -> None:
     )
 
 
-SCHEMA_VERSION = len(migrations._migrations)
+# Append new migrations here; never edit or reorder the ones above.
+MIGRATIONS = (m001_reviews_and_state, m002_settings_and_assessments)
+SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def migrate(db: Any, conn: sqlite3.Connection) -> None:
-    """Apply pending migrations and record the schema version."""
-    known = {m.name for m in migrations._migrations}
+def build_migrations() -> Any:
+    from sqlite_utils.migrations import Migrations
+
+    migrations = Migrations("dlprep")
+    for fn in MIGRATIONS:
+        migrations()(fn)
+    return migrations
+
+
+def migrate(conn: sqlite3.Connection, get_db: Callable[[], Any]) -> None:
+    """Apply pending migrations and record the schema version.
+
+    ``get_db`` gives a sqlite-utils Database on ``conn``; it is only called
+    when there is something to do.
+    """
+    if conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+        return
+    db = get_db()
+    migrations = build_migrations()
+    known = {fn.__name__ for fn in MIGRATIONS}
     unknown = [m.name for m in migrations.applied(db) if m.name not in known]
     if unknown:
         from dlprep.errors import DlprepError

@@ -115,7 +115,7 @@ class Store:
                 )
             if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                 conn.execute("PRAGMA journal_mode = WAL")
-            migrate(store.db, conn)
+            migrate(conn, lambda: store.db)
             conn.execute("PRAGMA quick_check").fetchone()
         except DlprepError:
             conn.close()

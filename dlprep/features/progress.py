@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dlprep.core.bank import Bank
 from dlprep.core.scheduler import CardState
-from dlprep.core.store import Store
+
+if TYPE_CHECKING:
+    from dlprep.core.bank import Bank
+    from dlprep.core.store import Store
 
 RECENT = 3  # a card's mastery looks at its last few scheduling grades
 
