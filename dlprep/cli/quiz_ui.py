@@ -217,9 +217,10 @@ def summary_view(summary: SessionSummary, rapid: bool) -> object:
     parts.append(
         Text(
             f"{len(first)} of {summary.planned} card(s) done · {len(summary.outcomes) - len(first)} repeat(s) · "
-            f"average coverage {avg:.0%} · {minutes:.1f} min · due tomorrow: {summary.due_tomorrow}"
+            f"average coverage {avg:.0%} · {minutes:.1f} min"
         )
     )
+    parts.append(Text(f"due tomorrow: {summary.due_tomorrow}"))
     weak = summary.weakest_points()
     if weak:
         parts.append(Text("Weakest rubric points this session:", style="bold"))
