@@ -37,6 +37,15 @@ def scorecards_dir() -> Path:
     return user_dir() / "scorecards"
 
 
+def cache_dir() -> Path:
+    """Disposable caches (the parsed bank). Under DLPREP_HOME when it is set."""
+    if os.environ.get(HOME_ENV):
+        return user_dir() / "cache"
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir(APP_NAME, appauthor=False))
+
+
 def bundled_bank_dir() -> Path:
     """The question bank shipped with dlprep.
 

@@ -245,3 +245,23 @@ def test_json_output_is_valid_for_every_read_command(cli, clock):
 def test_python_dash_m_works(tmp_path):
     out = subprocess.run([sys.executable, "-m", "dlprep", "--version"], capture_output=True, text=True, check=True)
     assert out.stdout.startswith("dlprep ")
+
+
+def test_bank_cache_is_used_and_invalidated_by_edits(cli, tmp_path, monkeypatch, dlprep_home):
+    import shutil
+
+    from conftest import FIXTURE_BANK
+
+    bank = tmp_path / "bank"
+    shutil.copytree(FIXTURE_BANK, bank)
+    monkeypatch.setenv("DLPREP_BUNDLED_BANK", str(bank))
+    assert [c["id"] for c in cli.json("cards")] == ["alpha", "beta", "gamma"]
+    assert (dlprep_home / "cache" / "bank.pickle").exists()
+    # An edit (new size and mtime) is picked up at once, never served stale from the cache.
+    text = (bank / "advanced.yaml").read_text().replace("What is gamma?", "What is gamma, really?")
+    (bank / "advanced.yaml").write_text(text)
+    assert cli.json("card", "gamma")["question"] == "What is gamma, really?"
+    # A broken edit is reported, not hidden behind the cached good bank.
+    (bank / "advanced.yaml").write_text(text.replace("difficulty: senior", "difficulty: expert"))
+    result = cli("cards")
+    assert result.exit_code == 1 and "'difficulty' must be one of" in result.stderr

@@ -60,9 +60,9 @@ class AppContext:
 
     @cached_property
     def bank(self) -> Bank:
-        from dlprep.core.bank import load_bank
+        from dlprep.core.bankcache import load_bank_cached
 
-        return load_bank(self.extra_bank_dirs)
+        return load_bank_cached(self.extra_bank_dirs)
 
     @cached_property
     def store(self) -> Store:
