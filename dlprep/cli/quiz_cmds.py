@@ -86,8 +86,8 @@ def quiz(
     _run_session(session, cards, out, rapid)
 
 
-def _run_session(session, cards, out: Output, rapid: bool) -> None:
-    """Run a quiz or mock session and always end with its summary."""
+def _run_session(session, cards, out: Output, rapid: bool, emit_json: bool = True) -> None:
+    """Run a quiz session and always end with its summary (as JSON too, with --json)."""
     from rich.console import Console
 
     from dlprep.cli.quiz_ui import TerminalQuizUI, summary_view
@@ -113,7 +113,7 @@ def _run_session(session, cards, out: Output, rapid: bool) -> None:
     if summary.outcomes:
         console.print()
         console.print(summary_view(summary, rapid))
-    if out.json_mode:
+    if out.json_mode and emit_json:
         out.json(summary.to_dict())
     if ending:
         out.message(ending[0])

@@ -1,4 +1,4 @@
-"""Activation std over 30 layers: N(0,1) weights explode or saturate, Xavier suits tanh, He suits ReLU."""
+"""Activation std over 30 layers: N(0,1) weights explode (ReLU) or saturate (tanh); He keeps ReLU nets at scale."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def run(device: str = "cpu") -> DemoResult:
 
     keys = list(stds)
     rows = [[layer, *[fmt(stds[k][layer - 1]) for k in keys]] for layer in SHOWN]
-    rows.append(["tanh units |h| > 0.99 at layer 30", *[fmt(saturated[k]) if k in saturated else "-" for k in keys]])
+    rows.append(["layer 30: tanh units with |h| > 0.99", *[fmt(saturated[k]) if k in saturated else "-" for k in keys]])
 
     metrics: dict[str, float] = {}
     for k in keys:
@@ -56,7 +56,8 @@ def run(device: str = "cpu") -> DemoResult:
             f"after 30 ReLU layers the activation std is {m['std_layer30_n01_relu']:.1e} with N(0,1) "
             f"weights, {m['std_layer30_xavier_relu']:.1e} with Xavier (halved variance per layer) and "
             f"{m['std_layer30_he_relu']:.2f} with He; with tanh, N(0,1) leaves "
-            f"{m['saturated_n01_tanh']:.0%} of units saturated while Xavier keeps the std at "
+            f"{m['saturated_n01_tanh']:.0%} of units saturated (|h| > 0.99), Xavier "
+            f"{m['saturated_xavier_tanh']:.0%} but its std drifts down to "
             f"{m['std_layer30_xavier_tanh']:.2f}"
         ),
         metrics=metrics,

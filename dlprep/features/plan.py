@@ -12,10 +12,12 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dlprep.core.scheduler import study_day
-from dlprep.core.store import Store
+
+if TYPE_CHECKING:
+    from dlprep.core.store import Store
 
 FINAL_WINDOW_DAYS = 3
 PLAN_KEY = "plan"
@@ -73,3 +75,135 @@ def due_cap(store: Store, card_id: str, when: datetime, rollover_hour: int) -> d
     if plan is None:
         return None
     return cap_for(card_id, study_day(when, rollover_hour), plan.interview)
+
+
+# ---------------------------------------------------------------- laying out a plan
+
+CHECKPOINTS: tuple[tuple[int, str], ...] = (
+    (3, "Review checkpoint: everything so far, from memory (dlprep quiz)"),
+    (7, "Connections: link topics (activation vs init, BatchNorm vs LayerNorm, attention vs RNN gradients)"),
+    (14, "Timed simulation: five 10-minute problems and a 60-second answer per topic (dlprep quiz --rapid)"),
+    (21, "45-minute mock interview over 4-5 topics (dlprep mock)"),
+)
+
+
+@dataclass(frozen=True)
+class Block:
+    topic: str
+    first_day: date
+    last_day: date
+    weight: float
+
+
+@dataclass(frozen=True)
+class Milestone:
+    day: date
+    text: str
+
+
+@dataclass
+class PlanView:
+    role: str
+    title: str
+    start: date
+    end: date  # the interview day, or the end of the path's nominal length
+    interview: date | None
+    blocks: list[Block]
+    milestones: list[Milestone]
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days
+
+    def periods(self) -> list[tuple[str, date, date]]:
+        """Weeks, or single days when the plan is two weeks or shorter."""
+        step = 1 if self.days <= 14 else 7
+        out = []
+        day = self.start
+        i = 1
+        while day < self.end:
+            last = min(day + timedelta(days=step - 1), self.end - timedelta(days=1))
+            out.append((f"Day {i}" if step == 1 else f"Week {i}", day, last))
+            day = last + timedelta(days=1)
+            i += 1
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "role": self.role,
+            "title": self.title,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "interview": self.interview.isoformat() if self.interview else None,
+            "days": self.days,
+            "blocks": [
+                {"topic": b.topic, "first_day": b.first_day.isoformat(), "last_day": b.last_day.isoformat(),
+                 "weight": round(b.weight, 2)}
+                for b in self.blocks
+            ],
+            "periods": [
+                {"label": label, "from": a.isoformat(), "to": b.isoformat(),
+                 "topics": [x.topic for x in self.blocks if x.first_day <= b and x.last_day >= a]}
+                for label, a, b in self.periods()
+            ],
+            "milestones": [{"day": m.day.isoformat(), "text": m.text} for m in self.milestones],
+        }
+
+
+def weakness(topic: str, ratings: dict[str, int], mastery: dict[str, float], seen: set[str]) -> float:
+    """0 (strong) to 1 (weak), from the self-rating and measured mastery; 0.5 when nothing is known."""
+    signals = []
+    if topic in ratings:
+        signals.append((5 - ratings[topic]) / 4)
+    if topic in seen and topic in mastery:
+        signals.append(1 - mastery[topic])
+    return sum(signals) / len(signals) if signals else 0.5
+
+
+def lay_out(
+    bank: Any,
+    role: str,
+    start: date,
+    interview: date | None,
+    ratings: dict[str, int] | None = None,
+    mastery: dict[str, float] | None = None,
+    seen_topics: set[str] | None = None,
+) -> PlanView:
+    """Spread the role's path over the days to the interview, giving weak
+    topics more days; keep the last days for mock interviews and cheat sheets."""
+    from dlprep.errors import DlprepError
+
+    if role not in bank.paths:
+        raise DlprepError(f"no study path for role {role!r} (roles: {', '.join(sorted(bank.paths))})")
+    path = bank.paths[role]
+    end = interview or start + timedelta(days=path.days)
+    days = (end - start).days
+    if days < 1:
+        raise DlprepError(f"the interview date {end.isoformat()} must be after today ({start.isoformat()})")
+    topics = list(dict.fromkeys(t for st in path.stages for t in st.topics))
+    ratings, mastery, seen = ratings or {}, mastery or {}, seen_topics or set()
+    weights = [1 + weakness(t, ratings, mastery, seen) for t in topics]
+    final = 2 if days >= 7 else (1 if days >= 3 else 0)
+    study = days - final
+    total = sum(weights)
+    blocks, acc = [], 0.0
+    for t, w in zip(topics, weights, strict=True):
+        first = int(study * acc / total)
+        acc += w
+        last = max(first, int(study * acc / total) - 1)
+        blocks.append(Block(t, start + timedelta(days=first), start + timedelta(days=min(last, study - 1)), w))
+    milestones = [Milestone(start + timedelta(days=d), text) for d, text in CHECKPOINTS if d < days - final]
+    for st in path.stages:
+        if not st.topics and st.note:
+            milestones.append(Milestone(start + timedelta(days=max(study - 1, 0)), st.note))
+    if interview is not None:
+        if final >= 2:
+            milestones.append(Milestone(interview - timedelta(days=2), "Mock interview under time (dlprep mock)"))
+        if final >= 1:
+            milestones.append(Milestone(
+                interview - timedelta(days=1),
+                "Final pass: cheat sheets (dlprep cheatsheet --all) and a light review; no new topics",
+            ))
+        milestones.append(Milestone(interview, "Interview"))
+    milestones.sort(key=lambda m: m.day)
+    return PlanView(role, path.title, start, end, interview, blocks, milestones)

@@ -1,0 +1,127 @@
+"""Rendering of cheat sheets, assessments, plans and stats in the terminal."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from dlprep.cli.render import mastery_bar
+from dlprep.features.cheatsheet import Sheet
+from dlprep.features.plan import PlanView
+
+
+def _heading(text: str) -> Text:
+    return Text("\n" + text, style="bold")
+
+
+def sheet_view(s: Sheet) -> Group:
+    parts: list[Any] = [Text(s.title, style="bold underline"), Text(s.summary, style="italic")]
+    if s.formulas:
+        parts.append(_heading("Key formulas"))
+        table = Table(box=None, show_header=False, pad_edge=False)
+        table.add_column("name", style="cyan", max_width=30, overflow="fold")
+        table.add_column("formula", overflow="fold")
+        for name, formula in s.formulas:
+            table.add_row(Text(name), Text(formula))
+        parts.append(table)
+    for title, items in (("In one line", s.summaries), ("Common traps", s.traps)):
+        if items:
+            parts.append(_heading(title))
+            parts.extend(Text("  - " + x) for x in items)
+    if s.table_columns:
+        table = Table(show_lines=False)
+        for col in s.table_columns:
+            table.add_column(col, overflow="fold")
+        for row in s.table_rows:
+            table.add_row(*[Text(c) for c in row])
+        parts.append(Text(""))
+        parts.append(table)
+    if s.weak_points:
+        parts.append(_heading("Your most-missed rubric points"))
+        parts.extend(Text(f"  - {p} ({c}, missed {m} of {a})") for c, p, m, a in s.weak_points)
+    if s.questions:
+        parts.append(_heading("Questions and what the answer must contain"))
+        for cid, q, p in s.questions:
+            line = Text("  - ")
+            line.append(q, style="bold")
+            line.append(" " + p)
+            line.append(f" ({cid})", style="dim")
+            parts.append(line)
+    parts.append(Text(""))
+    return Group(*parts)
+
+
+def assessment_view(result: dict[str, Any]) -> Group:
+    table = Table()
+    table.add_column("area")
+    table.add_column("self", justify="right")
+    table.add_column("measured", justify="right")
+    table.add_column("")
+    for a in result["areas"]:
+        measured = f"{a['measured']:.1f}" if a["measured"] is not None else "-"
+        flag = Text("overconfident?", style="yellow") if a["overconfident"] else Text("")
+        table.add_row(a["area"], str(a["self"] or "-"), measured, flag)
+    parts: list[Any] = [
+        Text("Self-rating vs what your reviews measure", style="bold"),
+        table,
+        Text(f"total {result['total']} of 55", style="bold"),
+    ]
+    if result["band"]:
+        parts.append(Text(result["band"]))
+    parts.append(Text("measured = 1 + 4 x mastery from your recent grades; '-' = not reviewed yet", style="dim"))
+    return Group(*parts)
+
+
+def plan_view(view: PlanView, today: date) -> Group:
+    head = Text(f"{view.title} plan: {view.start.isoformat()} to {view.end.isoformat()} ({view.days} days)",
+                style="bold")
+    if view.interview:
+        head.append(f" · interview {view.interview.isoformat()}", style="cyan")
+    table = Table(box=None, header_style="bold")
+    table.add_column("when")
+    table.add_column("dates")
+    table.add_column("topics")
+    table.add_column("milestones", overflow="fold")
+    for label, a, b in view.periods():
+        topics = [x.topic for x in view.blocks if x.first_day <= b and x.last_day >= a]
+        marks = [f"{m.day.strftime('%a %d')}: {m.text}" for m in view.milestones if a <= m.day <= b]
+        dates = a.strftime("%b %d") + ("" if a == b else " - " + b.strftime("%b %d"))
+        style = "green" if a <= today <= b else None
+        table.add_row(label, dates, ", ".join(topics) or "-", "\n".join(marks), style=style)
+    parts: list[Any] = [head, table]
+    after = [m for m in view.milestones if m.day >= view.end]
+    parts.extend(Text(f"{m.day.strftime('%a %d %b')}: {m.text}", style="bold cyan") for m in after)
+    weights = ", ".join(f"{b.topic} {b.weight:.1f}" for b in view.blocks)
+    parts.append(Text(f"time per topic weighted by weakness (1 = strong, 2 = weak): {weights}", style="dim"))
+    parts.append(Text("New cards in `dlprep quiz` and `dlprep today` now follow this order.", style="dim"))
+    return Group(*parts)
+
+
+def stats_view(data: dict[str, Any]) -> Group:
+    parts: list[Any] = [Text(f"Progress on {data['today']}", style="bold")]
+    retention = f"{data['retention']:.0%}" if data["retention"] is not None else "-"
+    avg = f"{data['average_grade']:.2f}" if data["average_grade"] is not None else "-"
+    parts.append(Text(
+        f"{data['reviews']} reviews · {data['cards_seen']}/{data['cards_total']} cards seen · "
+        f"streak {data['streak_days']} day(s) · retention {retention} · average grade {avg} · "
+        f"{data['minutes']:.0f} min"
+    ))
+    counts = Table(box=None, pad_edge=False, padding=(0, 1), title="reviews, last 14 days", title_justify="left")
+    for d in data["last_days"]:
+        counts.add_column(d["day"][8:], justify="right")
+    counts.add_row(*[str(d["reviews"]) for d in data["last_days"]])
+    parts.append(counts)
+    table = Table(box=None, header_style="bold")
+    for col, just in (("topic", "left"), ("seen", "right"), ("due", "right"), ("mastery", "left")):
+        table.add_column(col, justify=just)
+    for t in data["topics"]:
+        table.add_row(t["topic"], f"{t['seen']}/{t['cards']}", str(t["due"]), mastery_bar(t["mastery"]))
+    parts.append(table)
+    if data["most_missed"]:
+        parts.append(_heading("Rubric points you miss most"))
+        parts.extend(Text(f"  - {m['point']} ({m['card']}, {m['missed']} of {m['asked']})") for m in data["most_missed"])
+    return Group(*parts)
