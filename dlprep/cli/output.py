@@ -41,7 +41,7 @@ class Output:
 
     def message(self, text: str, style: str | None = None) -> None:
         """A message for the person at the terminal, on stderr."""
-        self.err.print(text, style=style, markup=False, highlight=False)
+        self.err.print(text, style=style, markup=False, highlight=False, soft_wrap=True)
 
 
 def _no_color() -> bool:
