@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
@@ -58,7 +59,9 @@ def show(
         return
     if not info.bundled and not trust:
         out.message(f"{info.id} is code from your bank, not from dlprep: {info.path}")
-        answer = typer.prompt("Run it? [y/N]", default="n", show_default=False, err=True)
+        sys.stderr.write("Run it? [y/N] ")
+        sys.stderr.flush()
+        answer = sys.stdin.readline()
         if answer.strip().lower() not in ("y", "yes"):
             raise DlprepError("not run (use --trust to run bank demos without asking)")
     if device not in ("auto", "cpu", "cuda", "mps"):
