@@ -71,15 +71,20 @@ def main() -> int:
         env = {**os.environ, "DLPREP_HOME": str(home), "DLPREP_NOW": "2026-11-21T10:00:00+00:00"}
         os.environ["DLPREP_HOME"] = str(home)
         card = seed_history(home)
-        baseline = statistics.median(
-            time_command_raw([sys.executable, "-c", "pass"], env, args.runs)
-        )
+        baseline = statistics.median(time_command_raw([sys.executable, "-c", "pass"], env, args.runs))
         results = []
         for name, (cmd, budget) in COMMANDS.items():
             times = time_command([c.format(card=card) for c in cmd], env, args.runs)
             med = statistics.median(times)
-            results.append({"command": name, "median_s": round(med, 4), "min_s": round(min(times), 4),
-                            "budget_s": budget, "ok": med <= budget})
+            results.append(
+                {
+                    "command": name,
+                    "median_s": round(med, 4),
+                    "min_s": round(min(times), 4),
+                    "budget_s": budget,
+                    "ok": med <= budget,
+                }
+            )
     if args.json:
         print(json.dumps({"python_startup_s": round(baseline, 4), "results": results}, indent=2))
     else:
@@ -87,8 +92,10 @@ def main() -> int:
         print(f"{'command':<14} {'median':>8} {'min':>8} {'budget':>8}")
         for r in results:
             flag = "" if r["ok"] else "  OVER BUDGET"
-            print(f"{r['command']:<14} {r['median_s'] * 1000:>6.0f}ms {r['min_s'] * 1000:>6.0f}ms "
-                  f"{r['budget_s'] * 1000:>6.0f}ms{flag}")
+            print(
+                f"{r['command']:<14} {r['median_s'] * 1000:>6.0f}ms {r['min_s'] * 1000:>6.0f}ms "
+                f"{r['budget_s'] * 1000:>6.0f}ms{flag}"
+            )
     return 0 if all(r["ok"] for r in results) else 1
 
 

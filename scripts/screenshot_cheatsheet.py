@@ -20,8 +20,14 @@ import tempfile
 from pathlib import Path
 
 CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
     "--hide-scrollbars",
 ]
 
@@ -41,16 +47,33 @@ def pdf_pages(pdf: Path) -> int:
 def render(topic: str | None, out: Path, chromium: str) -> dict[str, object]:
     out.mkdir(parents=True, exist_ok=True)
     html = out / "cheatsheet.html"
-    args = [sys.executable, "-m", "dlprep", "cheatsheet", *(["--all"] if topic is None else [topic]),
-            "--format", "html", "-o", str(html)]
+    args = [
+        sys.executable,
+        "-m",
+        "dlprep",
+        "cheatsheet",
+        *(["--all"] if topic is None else [topic]),
+        "--format",
+        "html",
+        "-o",
+        str(html),
+    ]
     subprocess.run(args, check=True, capture_output=True)
     png, pdf = out / "cheatsheet.png", out / "cheatsheet.pdf"
     with tempfile.TemporaryDirectory() as profile:
         common = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}"]
-        subprocess.run([*common, "--window-size=900,1270", f"--screenshot={png}", html.as_uri()],
-                       check=True, capture_output=True, timeout=120)
-        subprocess.run([*common, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", html.as_uri()],
-                       check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            [*common, "--window-size=900,1270", f"--screenshot={png}", html.as_uri()],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        subprocess.run(
+            [*common, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", html.as_uri()],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
     return {"html": html, "png": png, "pdf": pdf, "pages": pdf_pages(pdf)}
 
 

@@ -18,8 +18,8 @@ def test_diagnostic_picks_one_mid_card_per_core_topic(tmp_path):
 
 
 def test_diagnostic_recommends_first_weak_topic_in_dependency_order(cli, clock):
-    strong = "\n".join(["", "a", "", "y", ""])     # reveal, all points, follow-up got, accept
-    weak = "\n".join(["", "", "", "n", ""])        # reveal, no points, follow-up missed, accept
+    strong = "\n".join(["", "a", "", "y", ""])  # reveal, all points, follow-up got, accept
+    weak = "\n".join(["", "", "", "n", ""])  # reveal, no points, follow-up missed, accept
     script = "\n".join([strong] + [weak] * 9) + "\n"
     result = cli("assess", "--diagnostic", "--json", input=script)
     assert result.exit_code == 0, result.stderr[-2000:]

@@ -35,7 +35,8 @@ def test_readme_has_exactly_two_setup_commands():
 
 def test_ci_runs_the_readme_test_command_and_nothing_else():
     lines = [
-        ln for ln in (ROOT / ".ci" / "run").read_text().splitlines()
+        ln
+        for ln in (ROOT / ".ci" / "run").read_text().splitlines()
         if ln.strip() and not ln.startswith("#") and not ln.startswith("set ")
     ]
     assert lines == [readme_commands()[1]]
@@ -65,8 +66,11 @@ def test_read_commands_do_not_import_torch_or_numpy(tmp_path):
         "    assert r.exit_code == 0, (args, r.output)\n"
         "print(','.join(m for m in ('torch', 'numpy') if m in sys.modules))\n"
     )
-    env = {"DLPREP_HOME": str(tmp_path), "DLPREP_BUNDLED_BANK": str(ROOT / "tests" / "fixtures" / "bank"),
-           "PATH": "/usr/bin:/bin"}
+    env = {
+        "DLPREP_HOME": str(tmp_path),
+        "DLPREP_BUNDLED_BANK": str(ROOT / "tests" / "fixtures" / "bank"),
+        "PATH": "/usr/bin:/bin",
+    }
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     assert out.stdout.strip() == ""
 
@@ -77,7 +81,8 @@ def test_installed_wheel_finds_its_bank_from_another_directory(tmp_path):
     dist = tmp_path / "dist"
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(dist), str(ROOT)],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
     [wheel] = dist.glob("dlprep-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
@@ -85,8 +90,11 @@ def test_installed_wheel_finds_its_bank_from_another_directory(tmp_path):
     assert {p.name for p in (ROOT / "questions").glob("*.yaml")} <= shipped
     assert "dlprep/demos/sigmoid_derivative.py" in names
     target = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
+        check=True,
+        capture_output=True,
+    )
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     code = (

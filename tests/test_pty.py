@@ -104,7 +104,11 @@ def test_ctrl_d_ends_the_session_cleanly(tmp_path):
 def test_closed_stdin_is_one_line_and_no_traceback(tmp_path):
     env = {**os.environ, "DLPREP_HOME": str(tmp_path), "DLPREP_BUNDLED_BANK": str(FIXTURE_BANK)}
     proc = subprocess.run(
-        [sys.executable, "-m", "dlprep", "quiz"], stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env,
+        [sys.executable, "-m", "dlprep", "quiz"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env=env,
         timeout=30,
     )
     assert proc.returncode == 1

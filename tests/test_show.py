@@ -41,8 +41,19 @@ def test_list_has_every_planned_demo_with_topic_and_title(cli):
     assert all(d["topic"] and d["title"] and d["bundled"] for d in demos)
     # at least 2 demos for every deep-learning topic and production
     topics = [d["topic"] for d in demos]
-    for topic in ("backprop", "activations", "cnns", "rnns", "attention", "transformers", "normalization",
-                  "training", "distributed", "generative", "production"):
+    for topic in (
+        "backprop",
+        "activations",
+        "cnns",
+        "rnns",
+        "attention",
+        "transformers",
+        "normalization",
+        "training",
+        "distributed",
+        "generative",
+        "production",
+    ):
         assert topics.count(topic) >= 2, topic
 
 

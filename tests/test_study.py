@@ -41,8 +41,11 @@ def test_cheatsheet_needs_one_topic_or_all(cli):
 def test_cheatsheet_all_is_in_dependency_order(cli):
     sheets = cli.json("cheatsheet", "--all")
     assert [s["topic"] for s in sheets] == ["basics", "advanced"]
-    assert sheets[0]["questions"][0] == {"id": "alpha", "question": "What is alpha? Shape [batch, seq, dim].",
-                                          "top_point": "Names alpha"}
+    assert sheets[0]["questions"][0] == {
+        "id": "alpha",
+        "question": "What is alpha? Shape [batch, seq, dim].",
+        "top_point": "Names alpha",
+    }
 
 
 def test_cheatsheet_markdown_file(cli, tmp_path):
@@ -90,7 +93,8 @@ def test_cheatsheet_weak_adds_most_missed_points(cli, clock):
     cli("quiz", "--limit", "1", input="\n1\n\ny\n\nq\n")  # alpha: covered only point 1
     sheet = cli.json("cheatsheet", "basics", "--weak")[0]
     assert [(w["card"], w["point"], w["missed"]) for w in sheet["weak_points"]] == [
-        ("alpha", "Says it is first", 1), ("alpha", "Mentions [brackets]", 1)
+        ("alpha", "Says it is first", 1),
+        ("alpha", "Mentions [brackets]", 1),
     ]
     assert cli.json("cheatsheet", "basics")[0]["weak_points"] == []
 
@@ -142,11 +146,11 @@ def test_assess_compares_self_rating_with_measured_and_flags_overconfidence(cli,
     from datetime import datetime, timezone
 
     at = datetime(2026, 11, 21, 10, tzinfo=timezone.utc)
-    store.record(Review("alpha", 5, at, mode="rapid", seconds=10.0))   # within 30 s, grade 5
-    store.record(Review("beta", 4, at, mode="rapid", seconds=50.0))    # over its 20 s target
+    store.record(Review("alpha", 5, at, mode="rapid", seconds=10.0))  # within 30 s, grade 5
+    store.record(Review("beta", 4, at, mode="rapid", seconds=50.0))  # over its 20 s target
     m = measured(bank, store)
     assert m["rapid-fire"] == 3.0  # 1 + 4 * (1 good of 2)
-    assert m["backprop"] is None   # not in this bank: not measured
+    assert m["backprop"] is None  # not in this bank: not measured
     rows = compare({"rapid-fire": 5}, m)
     assert [r.area for r in rows] == list(AREAS)
     assert next(r for r in rows if r.area == "rapid-fire").overconfident is True

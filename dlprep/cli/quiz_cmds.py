@@ -12,15 +12,18 @@ from dlprep.cli.options import Difficulty, JsonOpt, Role, TopicOpt
 from dlprep.cli.output import Output
 
 
-def read_line(prompt: str) -> str:
-    """One line of input; EOFError when input is closed (Ctrl-D, closed pipe)."""
-    if sys.stdin.isatty() and sys.stdout.isatty():
+def read_line(prompt: str, stream=None) -> str:
+    """One line of input; EOFError when input is closed (Ctrl-D, closed pipe).
+
+    The prompt goes to ``stream`` (stdout by default; stderr under --json)."""
+    stream = stream or sys.stdout
+    if stream is sys.stdout and sys.stdin.isatty() and sys.stdout.isatty():
         return input(prompt)  # line editing via readline
-    sys.stdout.write(prompt)
-    sys.stdout.flush()
+    stream.write(prompt)
+    stream.flush()
     line = sys.stdin.readline()
     if line == "":
-        sys.stdout.write("\n")
+        stream.write("\n")
         raise EOFError
     return line.rstrip("\n")
 
@@ -123,16 +126,7 @@ def _run_session(session, cards, out: Output, rapid: bool, emit_json: bool = Tru
 def _reader(out: Output):
     if not out.json_mode:
         return read_line
-
-    def to_stderr(prompt: str) -> str:
-        sys.stderr.write(prompt)
-        sys.stderr.flush()
-        line = sys.stdin.readline()
-        if line == "":
-            raise EOFError
-        return line.rstrip("\n")
-
-    return to_stderr
+    return lambda prompt: read_line(prompt, sys.stderr)
 
 
 @app.command()

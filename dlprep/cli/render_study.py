@@ -77,8 +77,9 @@ def assessment_view(result: dict[str, Any]) -> Group:
 
 
 def plan_view(view: PlanView, today: date) -> Group:
-    head = Text(f"{view.title} plan: {view.start.isoformat()} to {view.end.isoformat()} ({view.days} days)",
-                style="bold")
+    head = Text(
+        f"{view.title} plan: {view.start.isoformat()} to {view.end.isoformat()} ({view.days} days)", style="bold"
+    )
     if view.interview:
         head.append(f" · interview {view.interview.isoformat()}", style="cyan")
     table = Table(box=None, header_style="bold")
@@ -105,11 +106,13 @@ def stats_view(data: dict[str, Any]) -> Group:
     parts: list[Any] = [Text(f"Progress on {data['today']}", style="bold")]
     retention = f"{data['retention']:.0%}" if data["retention"] is not None else "-"
     avg = f"{data['average_grade']:.2f}" if data["average_grade"] is not None else "-"
-    parts.append(Text(
-        f"{data['reviews']} reviews · {data['cards_seen']}/{data['cards_total']} cards seen · "
-        f"streak {data['streak_days']} day(s) · retention {retention} · average grade {avg} · "
-        f"{data['minutes']:.0f} min"
-    ))
+    parts.append(
+        Text(
+            f"{data['reviews']} reviews · {data['cards_seen']}/{data['cards_total']} cards seen · "
+            f"streak {data['streak_days']} day(s) · retention {retention} · average grade {avg} · "
+            f"{data['minutes']:.0f} min"
+        )
+    )
     counts = Table(box=None, pad_edge=False, padding=(0, 1), title="reviews, last 14 days", title_justify="left")
     for d in data["last_days"]:
         counts.add_column(d["day"][8:], justify="right")
@@ -123,5 +126,7 @@ def stats_view(data: dict[str, Any]) -> Group:
     parts.append(table)
     if data["most_missed"]:
         parts.append(_heading("Rubric points you miss most"))
-        parts.extend(Text(f"  - {m['point']} ({m['card']}, {m['missed']} of {m['asked']})") for m in data["most_missed"])
+        parts.extend(
+            Text(f"  - {m['point']} ({m['card']}, {m['missed']} of {m['asked']})") for m in data["most_missed"]
+        )
     return Group(*parts)

@@ -160,8 +160,14 @@ def _diagnostic(ctx: typer.Context, out: Output) -> None:
     if not cards:
         raise DlprepError("the bank has no cards in the core topics (backprop ... generative)")
     session = QuizSession(
-        bank, store, obj.now, Options(), obj.config.day_rollover_hour, demo_available=torch_available(),
-        mode="diagnostic", repeats=False,
+        bank,
+        store,
+        obj.now,
+        Options(),
+        obj.config.day_rollover_hour,
+        demo_available=torch_available(),
+        mode="diagnostic",
+        repeats=False,
     )
     out.message(f"Diagnostic: {len(cards)} questions, one per core topic. Answer as in an interview.")
     _run_session(session, cards, out, rapid=False, emit_json=False)

@@ -14,8 +14,17 @@ if TYPE_CHECKING:
 
 # The 10 deep-learning topics from backprop to generative, plus rapid-fire practice.
 AREAS: tuple[str, ...] = (
-    "backprop", "activations", "cnns", "rnns", "attention", "transformers",
-    "normalization", "training", "distributed", "generative", "rapid-fire",
+    "backprop",
+    "activations",
+    "cnns",
+    "rnns",
+    "attention",
+    "transformers",
+    "normalization",
+    "training",
+    "distributed",
+    "generative",
+    "rapid-fire",
 )
 RAPID_FIRE = "rapid-fire"
 SCALE = {
@@ -66,7 +75,8 @@ def measured(bank: Bank, store: Store) -> dict[str, float | None]:
             rapid = [r for r in store.reviews() if r["mode"] == "rapid" and r["card_id"] in bank.by_id]
             if rapid:
                 good = sum(
-                    1 for r in rapid
+                    1
+                    for r in rapid
                     if r["grade"] >= 4 and (r["seconds"] or 0) <= bank.by_id[r["card_id"]].time_target_s
                 )
                 result[area] = round(1 + 4 * good / len(rapid), 1)
@@ -87,13 +97,18 @@ class Comparison:
     @property
     def overconfident(self) -> bool:
         return (
-            self.self_rating is not None and self.measured is not None
+            self.self_rating is not None
+            and self.measured is not None
             and self.self_rating - self.measured >= OVERCONFIDENT_GAP
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"area": self.area, "self": self.self_rating, "measured": self.measured,
-                "overconfident": self.overconfident}
+        return {
+            "area": self.area,
+            "self": self.self_rating,
+            "measured": self.measured,
+            "overconfident": self.overconfident,
+        }
 
 
 def compare(ratings: dict[str, int], measured_: dict[str, float | None]) -> list[Comparison]:
@@ -112,9 +127,18 @@ def diagnostic_cards(bank: Bank, store: Store) -> list[Card]:
         cards = bank.cards_in(area)
         if not cards:
             continue
-        chosen.append(min(cards, key=lambda c: (
-            c.id in seen, c.difficulty != "mid", rank_kind.get(c.kind, 2), not c.follow_ups, c.id,
-        )))
+        chosen.append(
+            min(
+                cards,
+                key=lambda c: (
+                    c.id in seen,
+                    c.difficulty != "mid",
+                    rank_kind.get(c.kind, 2),
+                    not c.follow_ups,
+                    c.id,
+                ),
+            )
+        )
     return chosen
 
 

@@ -126,8 +126,11 @@ def to_html(sheets: list[Sheet], title: str = "dlprep cheat sheet") -> str:
     e = html.escape
     body: list[str] = []
     for s in sheets:
-        part = [f'<section class="topic" id="{e(s.topic)}">', f"<h1>{e(s.title)}</h1>",
-                f'<p class="summary">{e(s.summary)}</p>']
+        part = [
+            f'<section class="topic" id="{e(s.topic)}">',
+            f"<h1>{e(s.title)}</h1>",
+            f'<p class="summary">{e(s.summary)}</p>',
+        ]
         if s.formulas:
             part.append("<h2>Key formulas</h2><table>")
             part += [f'<tr><th>{e(n)}</th><td class="formula">{e(f)}</td></tr>' for n, f in s.formulas]
@@ -142,8 +145,10 @@ def to_html(sheets: list[Sheet], title: str = "dlprep cheat sheet") -> str:
             part.append("</table>")
         if s.weak_points:
             part.append("<h2>Your most-missed rubric points</h2><ul>")
-            part += [f'<li>{e(p)} <span class="muted">({e(c)}, missed {m} of {a})</span></li>'
-                     for c, p, m, a in s.weak_points]
+            part += [
+                f'<li>{e(p)} <span class="muted">({e(c)}, missed {m} of {a})</span></li>'
+                for c, p, m, a in s.weak_points
+            ]
             part.append("</ul>")
         if s.questions:
             part.append("<h2>Questions and what the answer must contain</h2><ul>")
@@ -152,7 +157,7 @@ def to_html(sheets: list[Sheet], title: str = "dlprep cheat sheet") -> str:
         part.append("</section>")
         body.append("\n".join(part))
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-        f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{e(title)}</title>\n"
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>{e(title)}</title>\n'
         f"<style>{CSS}</style>\n</head>\n<body>\n" + "\n".join(body) + "\n</body>\n</html>\n"
     )

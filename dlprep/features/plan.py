@@ -137,13 +137,21 @@ class PlanView:
             "interview": self.interview.isoformat() if self.interview else None,
             "days": self.days,
             "blocks": [
-                {"topic": b.topic, "first_day": b.first_day.isoformat(), "last_day": b.last_day.isoformat(),
-                 "weight": round(b.weight, 2)}
+                {
+                    "topic": b.topic,
+                    "first_day": b.first_day.isoformat(),
+                    "last_day": b.last_day.isoformat(),
+                    "weight": round(b.weight, 2),
+                }
                 for b in self.blocks
             ],
             "periods": [
-                {"label": label, "from": a.isoformat(), "to": b.isoformat(),
-                 "topics": [x.topic for x in self.blocks if x.first_day <= b and x.last_day >= a]}
+                {
+                    "label": label,
+                    "from": a.isoformat(),
+                    "to": b.isoformat(),
+                    "topics": [x.topic for x in self.blocks if x.first_day <= b and x.last_day >= a],
+                }
                 for label, a, b in self.periods()
             ],
             "milestones": [{"day": m.day.isoformat(), "text": m.text} for m in self.milestones],
@@ -200,10 +208,12 @@ def lay_out(
         if final >= 2:
             milestones.append(Milestone(interview - timedelta(days=2), "Mock interview under time (dlprep mock)"))
         if final >= 1:
-            milestones.append(Milestone(
-                interview - timedelta(days=1),
-                "Final pass: cheat sheets (dlprep cheatsheet --all) and a light review; no new topics",
-            ))
+            milestones.append(
+                Milestone(
+                    interview - timedelta(days=1),
+                    "Final pass: cheat sheets (dlprep cheatsheet --all) and a light review; no new topics",
+                )
+            )
         milestones.append(Milestone(interview, "Interview"))
     milestones.sort(key=lambda m: m.day)
     return PlanView(role, path.title, start, end, interview, blocks, milestones)

@@ -15,7 +15,7 @@ from dlprep.core.bank import Bank, Card, FollowUp
 from dlprep.core.scheduler import study_day
 from dlprep.core.store import Review, Store
 from dlprep.features.plan import current_plan, due_cap
-from dlprep.features.schedule import due_cards, new_cards
+from dlprep.features.schedule import due_cards, introduced_on, new_cards
 
 # Weighted rubric coverage -> suggested SM-2 grade (published in the README).
 COVERAGE_GRADES: tuple[tuple[float, int], ...] = ((0.9, 5), (0.75, 4), (0.5, 3), (0.3, 2))
@@ -178,11 +178,7 @@ def select_cards(
         return cards[: opts.limit] if opts.limit else cards
     due = [d.card for d in due_cards(bank, states, day, opts.topics or None) if d.card.id in eligible][:review_cap]
     plan = current_plan(store)
-    introduced = sum(
-        1
-        for st in states.values()
-        if st.reviews == 1 and st.last_review is not None and study_day(st.last_review, rollover_hour) == day
-    )
+    introduced = introduced_on(states, day, rollover_hour)
     n_new = opts.new if opts.new is not None else max(new_per_day - introduced, 0)
     fresh = [c for c in new_cards(bank, states, plan.role if plan else None, opts.topics or None) if c.id in eligible]
     cards = due + fresh[:n_new]

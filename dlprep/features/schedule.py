@@ -99,6 +99,15 @@ def due_cards(bank: Bank, states: dict[str, CardState], on: date, topics: list[s
     return sorted(due, key=lambda d: (d.state.due, order.get(d.card.topic, 99), d.card.id))
 
 
+def introduced_on(states: dict[str, CardState], day: date, rollover_hour: int) -> int:
+    """New cards introduced on ``day``: those whose one scheduling review was made that day."""
+    return sum(
+        1
+        for st in states.values()
+        if st.reviews == 1 and st.last_review is not None and study_day(st.last_review, rollover_hour) == day
+    )
+
+
 def build_today(
     bank: Bank,
     store: Store,
@@ -113,12 +122,7 @@ def build_today(
     states = store.states()
     due_all = due_cards(bank, states, day, topics)
     due = due_all[:review_cap]
-    # A card with exactly one scheduling review, made today, was introduced today.
-    introduced = sum(
-        1
-        for st in states.values()
-        if st.reviews == 1 and st.last_review is not None and study_day(st.last_review, rollover_hour) == day
-    )
+    introduced = introduced_on(states, day, rollover_hour)
     new = new_cards(bank, states, role, topics)[: max(new_per_day - introduced, 0)]
     seconds = average_seconds(store)
     minutes = round((len(due) + len(new)) * seconds / 60)

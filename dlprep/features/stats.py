@@ -44,13 +44,15 @@ def build_stats(bank: Bank, store: Store, now: datetime, rollover_hour: int) -> 
     topics = []
     for tid in bank.topic_order():
         cards = bank.cards_in(tid)
-        topics.append({
-            "topic": tid,
-            "cards": len(cards),
-            "seen": sum(1 for c in cards if c.id in grades),
-            "due": sum(1 for c in cards if c.id in states and states[c.id].due and states[c.id].due <= today),
-            "mastery": mastery.get(tid, 0.0),
-        })
+        topics.append(
+            {
+                "topic": tid,
+                "cards": len(cards),
+                "seen": sum(1 for c in cards if c.id in grades),
+                "due": sum(1 for c in cards if c.id in states and states[c.id].due and states[c.id].due <= today),
+                "mastery": mastery.get(tid, 0.0),
+            }
+        )
     seconds = sum(r["seconds"] or 0 for r in rows)
     return {
         "today": today.isoformat(),
