@@ -18,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 # command -> budget for the median, in seconds (on a 2-core CI machine)
@@ -40,7 +40,7 @@ def seed_history(home: Path) -> str:
 
     bank = load_bank()
     store = Store.open(home / "dlprep.db")
-    start = datetime(2026, 10, 1, 9, tzinfo=timezone.utc)
+    start = datetime(2026, 10, 1, 9, tzinfo=UTC)
     for i, card in enumerate(bank.cards):
         at = start + timedelta(minutes=i)
         for grade in (4, 3, 5):

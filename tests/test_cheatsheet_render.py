@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
-import screenshot_cheatsheet as shot  # noqa: E402
+import screenshot_cheatsheet as shot
 
 pytestmark = pytest.mark.slow
 

@@ -3,9 +3,8 @@ from a fresh DLPREP_HOME with a fixed clock."""
 
 from __future__ import annotations
 
-import json
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 from html.parser import HTMLParser
 
 import pytest
@@ -143,9 +142,9 @@ def test_assess_compares_self_rating_with_measured_and_flags_overconfidence(cli,
     assert not Comparison("backprop", 5, None).overconfident
     bank = load_bank()
     store = Store.open(cli_home(monkeypatch) / "x.db")
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    at = datetime(2026, 11, 21, 10, tzinfo=timezone.utc)
+    at = datetime(2026, 11, 21, 10, tzinfo=UTC)
     store.record(Review("alpha", 5, at, mode="rapid", seconds=10.0))  # within 30 s, grade 5
     store.record(Review("beta", 4, at, mode="rapid", seconds=50.0))  # over its 20 s target
     m = measured(bank, store)
