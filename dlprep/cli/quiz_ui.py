@@ -108,7 +108,7 @@ class TerminalQuizUI:
             self.console.print(render.red_flags(card))
 
     def rubric(self, card: Card) -> set[int]:
-        self.console.print(Text("Which rubric points did you cover?", style="bold"))
+        self.console.print(Text("\nWhich rubric points did you cover?", style="bold"))
         self.console.print(render.rubric_table(card))
         n = len(card.rubric)
         while True:
@@ -199,7 +199,7 @@ def summary_view(summary: SessionSummary, rapid: bool) -> object:
     parts: list[object] = []
     title = "Session summary" + (" (interrupted: every confirmed grade is saved)" if summary.interrupted else "")
     table = Table(title=title, title_justify="left")
-    table.add_column("card", overflow="fold")
+    table.add_column("card", overflow="ellipsis", no_wrap=True)
     table.add_column("grade", justify="right")
     table.add_column("coverage", justify="right")
     table.add_column("follow-up")
@@ -224,6 +224,10 @@ def summary_view(summary: SessionSummary, rapid: bool) -> object:
     weak = summary.weakest_points()
     if weak:
         parts.append(Text("Weakest rubric points this session:", style="bold"))
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(no_wrap=True)
+        grid.add_column(overflow="fold")
         for cid, point, weight in weak:
-            parts.append(Text(f"  - {point} ({cid}, weight {weight})"))
+            grid.add_row("  -", Text(point) + Text(f" ({cid}, weight {weight})", style="dim"))
+        parts.append(grid)
     return Group(*parts)

@@ -61,12 +61,13 @@ def card_panel(card: Card) -> Group:
     return Group(*parts)
 
 
-def red_flags(card: Card) -> Text:
-    text = Text("\nRed flags (what not to say)\n", style="bold red")
+def red_flags(card: Card) -> Group:
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(style="red", no_wrap=True)
+    grid.add_column(overflow="fold")
     for flag in card.red_flags:
-        text.append("  ✗ ", style="red")
-        text.append(flag + "\n")
-    return text
+        grid.add_row("  ✗", Text(flag))
+    return Group(Text("\nRed flags (what not to say)", style="bold red"), grid)
 
 
 def schedule_line(progress: dict[str, Any]) -> Text:

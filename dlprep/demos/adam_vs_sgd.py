@@ -1,4 +1,4 @@
-"""On an ill-conditioned quadratic Adam beats SGD+momentum when the curvature is axis-aligned, not when it is rotated."""
+"""On an ill-conditioned quadratic Adam beats SGD+momentum if the curvature is axis-aligned, not once it is rotated."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Averaging per-worker gradients of equal shards equals the full-batch gradient; ring all-reduce sends 2(N-1)/N of the data."""
+"""Averaged gradients of equal shards equal the full-batch gradient; a ring all-reduce sends 2(N-1)/N of the data."""
 
 from __future__ import annotations
 

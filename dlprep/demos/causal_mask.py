@@ -52,10 +52,7 @@ def run(device: str = "cpu") -> DemoResult:
     def show_row(w):  # exact zeros as "0" so the triangle stands out
         return " ".join("0" if x == 0 else f"{x:.2f}" for x in w.tolist())
 
-    rows = [
-        [t, show_row(weights[t]), fmt(diff_causal[t].item()), fmt(diff_full[t].item())]
-        for t in range(T)
-    ]
+    rows = [[t, show_row(weights[t]), fmt(diff_causal[t].item()), fmt(diff_full[t].item())] for t in range(T)]
     past = slice(0, CHANGED_FROM)
     metrics = {
         "max_weight_above_diagonal": above_diag,
@@ -85,6 +82,6 @@ def run(device: str = "cpu") -> DemoResult:
             f"change = max |output before - output after| once tokens {CHANGED_FROM}..{T - 1} "
             "are replaced by new random ones",
             "one head, no batch; in a decoder the same mask is applied in every layer, so the "
-            "guarantee holds for the whole stack"
+            "guarantee holds for the whole stack",
         ],
     )

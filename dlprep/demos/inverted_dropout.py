@@ -1,4 +1,4 @@
-"""Inverted dropout scales survivors by 1/(1-p) in training, so the expected activation is unchanged and eval is the identity."""
+"""Inverted dropout scales survivors by 1/(1-p) in training, keeping the expected activation; eval is the identity."""
 
 from __future__ import annotations
 
@@ -65,7 +65,8 @@ def run(device: str = "cpu") -> DemoResult:
         rows=rows,
         conclusion=(
             f"at p = 0.5, {m['zero_frac_p0.5']:.3f} of activations are zeroed, survivors are scaled by "
-            f"{m['survivor_scale_p0.5']:.4g} and the mean stays at {m['mean_ratio_p0.5']:.3f}x the input (plain dropout would give "
+            f"{m['survivor_scale_p0.5']:.4g} and the mean stays at {m['mean_ratio_p0.5']:.3f}x the input "
+            f"(plain dropout would give "
             f"{m['no_rescale_ratio_p0.5']:.3f}x); in eval mode the output equals the input "
             f"(max difference {max(m[k] for k in m if k.startswith('eval_diff')):g})"
         ),

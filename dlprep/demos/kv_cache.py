@@ -79,9 +79,7 @@ def run(device: str = "cpu") -> DemoResult:
             out_cached = cached_step(tokens[t - 1], cache)
             worst = max(worst, (out_full - out_cached).abs().max().item())
             if t in (1, 8, 16, 32, 64):
-                cache_bytes = sum(
-                    sum(c.numel() * c.element_size() for c in kv) for layer in cache for kv in layer
-                )
+                cache_bytes = sum(sum(c.numel() * c.element_size() for c in kv) for layer in cache for kv in layer)
                 ratio = macs["full"] / macs["cached"]
                 rows.append(
                     [

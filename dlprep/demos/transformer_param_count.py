@@ -73,8 +73,7 @@ def run(device: str = "cpu") -> DemoResult:
         ),
         metrics=metrics,
         notes=[
-            "attention = 4d^2 + 4d whatever the number of heads: heads split d, they do not add "
-            "weights",
+            "attention = 4d^2 + 4d whatever the number of heads: heads split d, they do not add weights",
             f"GPT-2 small: {GPT2_LAYERS} x block + ({GPT2_VOCAB} + {GPT2_POSITIONS}) x {GPT2_D} "
             "embeddings + final LayerNorm; the output layer reuses the token embedding",
         ],
