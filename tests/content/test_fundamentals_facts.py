@@ -139,17 +139,17 @@ def test_screening_example_precision_recall_f1_specificity():
     f2 = 5 * p * r / (4 * p + r)
     assert f2 == pytest.approx(0.75)
     # harmonic vs arithmetic mean for P = 1, R = 0.1
-    assert 2 * 1 * 0.1 / 1.1 == pytest.approx(0.1818, abs=1e-4)
+    assert pytest.approx(0.1818, abs=1e-4) == 2 * 1 * 0.1 / 1.1
 
 
 def _roc_auc_trapezoid(scores, labels):
     order = np.argsort(-scores, kind="mergesort")
-    s, l = scores[order], labels[order]
-    tps = np.cumsum(l)
-    fps = np.cumsum(1 - l)
+    s, lab = scores[order], labels[order]
+    tps = np.cumsum(lab)
+    fps = np.cumsum(1 - lab)
     keep = np.r_[np.diff(s) != 0, True]  # thresholds between distinct scores
-    tpr = np.r_[0, tps[keep] / l.sum()]
-    fpr = np.r_[0, fps[keep] / (1 - l).sum()]
+    tpr = np.r_[0, tps[keep] / lab.sum()]
+    fpr = np.r_[0, fps[keep] / (1 - lab).sum()]
     return np.trapezoid(tpr, fpr)
 
 
@@ -166,9 +166,9 @@ def test_roc_auc_is_pairwise_ranking_probability_and_pr_baseline_is_prevalence()
     labels = (rng.random(200_000) < 0.01).astype(int)
     scores = rng.random(200_000)
     order = np.argsort(-scores)
-    l = labels[order]
-    precision_at_k = np.cumsum(l) / np.arange(1, l.size + 1)
-    ap = np.sum(precision_at_k * l) / l.sum()
+    lab = labels[order]
+    precision_at_k = np.cumsum(lab) / np.arange(1, lab.size + 1)
+    ap = np.sum(precision_at_k * lab) / lab.sum()
     assert ap == pytest.approx(labels.mean(), abs=0.003)
     assert _roc_auc_trapezoid(scores, labels) == pytest.approx(0.5, abs=0.02)
 
@@ -235,8 +235,12 @@ def test_losses_from_likelihood_and_initial_loss_ln_k():
 
 
 def test_hinge_logistic_values_and_surrogate_upper_bounds():
-    hinge = lambda m: np.maximum(0.0, 1.0 - m)
-    logistic = lambda m: np.log1p(np.exp(-m))
+    def hinge(m):
+        return np.maximum(0.0, 1.0 - m)
+
+    def logistic(m):
+        return np.log1p(np.exp(-m))
+
     # hinge is flat beyond the margin: zero gradient
     for m in (1.5, 2.0, 5.0):
         assert (hinge(m + 1e-6) - hinge(m - 1e-6)) / 2e-6 == 0.0
@@ -267,6 +271,9 @@ def test_gd_quadratic_stability_threshold_and_condition_number_rate():
     w = 1.0
     w -= 0.25 * h * w
     assert w == pytest.approx(-1.5)  # oscillates and grows
+    for _ in range(19):
+        w -= 0.25 * h * w
+    assert abs(w) == pytest.approx(3325, rel=1e-3)  # ~3,300x after 20 steps
     # 2-D ill-conditioned quadratic with lr = 2/(L + mu)
     L, mu = 100.0, 1.0
     kappa = L / mu
@@ -330,7 +337,10 @@ def test_mse_mean_mae_median_pinball_quantile_minimizers():
     assert grid[np.argmin(pinball)] == pytest.approx(np.quantile(t, q), abs=0.02)
     # Huber: quadratic inside delta, linear outside, continuous at |r| = delta
     delta = 1.0
-    huber = lambda r: np.where(np.abs(r) <= delta, 0.5 * r**2, delta * (np.abs(r) - 0.5 * delta))
+
+    def huber(r):
+        return np.where(np.abs(r) <= delta, 0.5 * r**2, delta * (np.abs(r) - 0.5 * delta))
+
     assert huber(np.array(delta)) == pytest.approx(0.5)
     assert huber(np.array(3.0)) == pytest.approx(2.5)
 
@@ -365,3 +375,31 @@ def test_power_law_learning_curve_extrapolation_example():
     factor = per_doubling ** math.log2(10)
     assert factor == pytest.approx(0.477, abs=1e-3)
     assert 13.0 * factor == pytest.approx(6.2, abs=0.05)
+
+
+def test_descent_lemma_step_one_over_L_and_monotone_below_two_over_L():
+    # L-smooth convex quadratic: loss never rises for eta < 2/L; eta = 1/L
+    # decreases it by at least ||g||^2 / (2L) each step
+    rng = np.random.default_rng(9)
+    A = rng.normal(size=(8, 8))
+    H = A @ A.T + 0.1 * np.eye(8)
+    L = np.linalg.eigvalsh(H).max()
+
+    def loss(w):
+        return 0.5 * w @ H @ w
+
+    for eta in (1.0 / L, 1.9 / L):
+        w = rng.normal(size=8)
+        for _ in range(50):
+            g = H @ w
+            new = w - eta * g
+            assert loss(new) <= loss(w) + 1e-12
+            if eta == 1.0 / L:
+                assert loss(new) <= loss(w) - g @ g / (2 * L) + 1e-12
+            w = new
+    # just above 2/L the sharpest direction grows
+    v = np.linalg.eigh(H)[1][:, -1]
+    w = v.copy()
+    for _ in range(20):
+        w = w - 2.1 / L * (H @ w)
+    assert loss(w) > loss(v)

@@ -8,7 +8,6 @@ import math
 import numpy as np
 import pytest
 
-
 # ---------------------------------------------------------------- helpers
 
 def linear_alpha_bar(T=1000, beta_start=1e-4, beta_end=0.02):
@@ -56,6 +55,15 @@ def test_elbo_gap_equals_kl_to_true_posterior():
         kl_post = 0.5 * (np.log(post_var / v) + (v + (m - post_mu) ** 2) / post_var - 1)
         assert elbo <= log_px + 1e-12
         assert abs((log_px - elbo) - kl_post) < 1e-10
+    # beta-VAE objective recon - beta * KL: beta > 1 stays below log p(x) for every q,
+    # beta < 1 can exceed it (here at q = true posterior, where the ELBO is tight)
+    for m, v in [(0.2, 0.4), (post_mu, post_var), (-1.0, 2.0)]:
+        recon = -0.5 * np.log(2 * np.pi * s2) - ((x - m) ** 2 + v) / (2 * s2)
+        kl_prior = 0.5 * (m**2 + v - 1 - np.log(v))
+        assert recon - 4.0 * kl_prior <= log_px + 1e-12
+    recon = -0.5 * np.log(2 * np.pi * s2) - ((x - post_mu) ** 2 + post_var) / (2 * s2)
+    kl_prior = 0.5 * (post_mu**2 + post_var - 1 - np.log(post_var))
+    assert recon - 0.5 * kl_prior > log_px + 1e-3
 
 
 def test_reparameterized_gradient_matches_analytic():

@@ -1,0 +1,419 @@
+"""Numeric checks for the claims made in questions/distributed.yaml.
+
+Collectives are simulated in numpy; PyTorch behaviour (DistributedSampler,
+DDP averaging and no_sync, FLOP counts) is checked with torch on CPU.
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+
+GB = 1e9
+
+
+# --- simulated collectives --------------------------------------------------------
+
+
+def ring_reduce_scatter(bufs):
+    """In-place ring reduce-scatter over a list of N equal 1-D arrays.
+
+    Returns (owned chunk index per worker, elements sent per worker)."""
+    n = len(bufs)
+    chunks = [np.array_split(b, n) for b in bufs]
+    sent = [0] * n
+    for step in range(n - 1):
+        msgs = []
+        for w in range(n):
+            c = (w - step) % n
+            msgs.append(((w + 1) % n, c, chunks[w][c].copy()))
+            sent[w] += chunks[w][c].size
+        for dst, c, data in msgs:
+            chunks[dst][c] = chunks[dst][c] + data
+    owned = [(w + 1) % n for w in range(n)]
+    return chunks, owned, sent
+
+
+def ring_all_gather(chunks, owned):
+    n = len(chunks)
+    sent = [0] * n
+    for step in range(n - 1):
+        msgs = []
+        for w in range(n):
+            c = (owned[w] - step) % n
+            msgs.append(((w + 1) % n, c, chunks[w][c].copy()))
+            sent[w] += chunks[w][c].size
+        for dst, c, data in msgs:
+            chunks[dst][c] = data
+    return [np.concatenate(ch) for ch in chunks], sent
+
+
+def ring_all_reduce(bufs):
+    chunks, owned, sent_rs = ring_reduce_scatter(bufs)
+    out, sent_ag = ring_all_gather(chunks, owned)
+    return out, [a + b for a, b in zip(sent_rs, sent_ag, strict=True)]
+
+
+# --- dp-gradient-averaging-equivalence ------------------------------------------------
+
+
+def test_average_of_equal_shard_gradients_equals_full_batch_gradient():
+    rng = np.random.default_rng(0)
+    x, y, w = rng.standard_normal((64, 5)), rng.standard_normal(64), rng.standard_normal(5)
+
+    def grad(xs, ys):  # gradient of mean squared error
+        return 2 * xs.T @ (xs @ w - ys) / len(ys)
+
+    shards = [grad(xs, ys) for xs, ys in zip(np.split(x, 8), np.split(y, 8), strict=True)]
+    assert np.allclose(np.mean(shards, axis=0), grad(x, y))
+    # unequal shards: the plain average no longer matches
+    uneven = [grad(x[:8], y[:8]), grad(x[8:], y[8:])]
+    assert not np.allclose(np.mean(uneven, axis=0), grad(x, y))
+
+
+# --- ring-allreduce-cost / allreduce-vs-parameter-server ---------------------------------
+
+
+def test_simulated_ring_all_reduce_sums_and_sends_2_n_minus_1_over_n():
+    rng = np.random.default_rng(0)
+    for n in (2, 4, 8):
+        m = 800
+        bufs = [rng.standard_normal(m) for _ in range(n)]
+        out, sent = ring_all_reduce([b.copy() for b in bufs])
+        total = np.sum(bufs, axis=0)
+        for o in out:
+            assert np.allclose(o, total)
+        assert all(s == 2 * (n - 1) * m // n for s in sent)
+
+
+def test_ring_example_numbers():
+    m, n = 1e9 * 2, 8  # 1B parameters, bf16 gradients
+    per_worker = 2 * (n - 1) / n * m
+    assert per_worker / GB == pytest.approx(3.5)
+    assert per_worker / 100e9 * 1e3 == pytest.approx(35)  # ms at 100 GB/s
+    assert per_worker / 25e9 * 1e3 == pytest.approx(140)  # ms at 25 GB/s
+
+
+def test_parameter_server_traffic_grows_with_n_but_ring_does_not():
+    m = 1 * GB
+    n = 16
+    server_in = n * m
+    ring_per_worker = 2 * (n - 1) / n * m
+    assert server_in / GB == 16
+    assert ring_per_worker / GB == pytest.approx(1.875)
+    assert 2 * (64 - 1) / 64 * m < 2 * m  # bounded by 2M for any N
+
+
+# --- ddp-no-sync-accumulation -----------------------------------------------------------
+
+
+def test_all_reduce_is_linear_so_one_sync_after_accumulation_matches_every_step_sync():
+    rng = np.random.default_rng(2)
+    ranks, micro = 4, 3
+    g = rng.standard_normal((ranks, micro, 10))
+    every_step = sum(g[:, s].mean(axis=0) for s in range(micro))
+    once = g.sum(axis=1).mean(axis=0)
+    assert np.allclose(every_step, once)
+
+
+# --- training-memory-arithmetic / zero-stages-memory-formula -------------------------------
+
+
+def bytes_per_param():
+    half, full = np.dtype(np.float16).itemsize, np.dtype(np.float32).itemsize
+    return {"weights": half, "grads": half, "optim": 3 * full}  # master, m, v
+
+
+def zero_memory(psi, n_d, stage):
+    b = bytes_per_param()
+    w, g, k = b["weights"] * psi, b["grads"] * psi, b["optim"] * psi
+    if stage == 0:
+        return w + g + k
+    if stage == 1:
+        return w + g + k / n_d
+    if stage == 2:
+        return w + (g + k) / n_d
+    return (w + g + k) / n_d
+
+
+def test_7b_model_needs_112_gb_to_train_and_14_gb_to_serve():
+    b = bytes_per_param()
+    assert sum(b.values()) == 16
+    assert zero_memory(7e9, 1, 0) / GB == pytest.approx(112)
+    assert 7e9 * np.dtype(np.float16).itemsize / GB == pytest.approx(14)
+
+
+def test_zero_stage_memory_reproduces_the_paper_example():
+    psi, n_d = 7.5e9, 64
+    got = [zero_memory(psi, n_d, s) / GB for s in range(4)]
+    assert got == pytest.approx([120, 31.4, 16.6, 1.9], abs=0.06)
+
+
+def test_70b_layout_memory():
+    psi = 70e9
+    assert zero_memory(psi, 1, 0) / 1e12 == pytest.approx(1.12)
+    # 3D: t = 8, p = 4 split the model over 32 GPUs, ZeRO-1 over d = 16
+    t, p = 8, 4
+    d = 512 // (t * p)
+    assert d == 16
+    local = psi / (t * p)
+    assert local / 1e9 == pytest.approx(2.19, abs=0.01)
+    weights_grads = 4 * local / GB
+    optim = 12 * local / d / GB
+    assert weights_grads == pytest.approx(8.75)
+    assert optim == pytest.approx(1.64, abs=0.01)
+    assert weights_grads + optim == pytest.approx(10.4, abs=0.05)
+    # full sharding inside one 8-GPU node only: does not fit in 80 GB
+    assert zero_memory(psi, 8, 3) / GB == pytest.approx(140)
+    assert zero_memory(psi, 512, 3) / GB == pytest.approx(2.2, abs=0.02)
+
+
+# --- fsdp-sharding-step ---------------------------------------------------------------
+
+
+def test_fsdp_full_shard_moves_1_5x_the_data_of_ddp():
+    rng = np.random.default_rng(3)
+    n, m = 4, 400
+    bufs = [rng.standard_normal(m) for _ in range(n)]
+    _, ddp_sent = ring_all_reduce([b.copy() for b in bufs])
+
+    # FSDP: all-gather params (forward), all-gather params (backward), reduce-scatter grads
+    shards = [np.array_split(rng.standard_normal(m), n)[w] for w in range(n)]
+
+    def all_gather(owned_shards):
+        chunks = [[np.zeros_like(s) for s in owned_shards] for _ in range(n)]
+        for w in range(n):
+            chunks[w][w] = owned_shards[w].copy()
+        return ring_all_gather(chunks, list(range(n)))
+
+    gathered, ag_sent = all_gather(shards)
+    assert all(np.allclose(g, np.concatenate(shards)) for g in gathered)
+    _, _, rs_sent = ring_reduce_scatter([b.copy() for b in bufs])
+    fsdp = [2 * a + r for a, r in zip(ag_sent, rs_sent, strict=True)]
+    assert fsdp[0] / ddp_sent[0] == pytest.approx(1.5)
+
+
+# --- dist-activation-memory-transformer -----------------------------------------------------
+
+
+def test_activation_memory_per_layer_example():
+    # bytes per token per hidden unit kept for backward (16-bit, with dropout)
+    attention_linear = 2 + 4 + 2 + 2 + 1  # QKV input, Q and K, V, proj input, dropout mask
+    mlp = 2 + 8 + 8 + 1  # input, 4h before GELU, 4h after GELU, dropout mask
+    layernorms = 2 + 2
+    assert attention_linear + mlp + layernorms == 34
+
+    s, b, h, a = 2048, 1, 2048, 16
+    linear_part = 34 * s * b * h
+    quadratic_part = (2 + 1 + 2) * a * s * s * b  # softmax out, dropout mask, dropout out
+    assert linear_part == s * b * h * 34
+    assert linear_part + quadratic_part == pytest.approx(s * b * h * (34 + 5 * a * s / h))
+    assert linear_part / 1e6 == pytest.approx(143, abs=1)
+    assert quadratic_part / 1e6 == pytest.approx(336, abs=1)
+    per_layer = (linear_part + quadratic_part) / GB
+    assert per_layer == pytest.approx(0.48, abs=0.005)
+    assert 24 * per_layer == pytest.approx(11.5, abs=0.05)
+    assert quadratic_part / (linear_part + quadratic_part) == pytest.approx(0.70, abs=0.005)
+
+
+# --- tensor-parallel-megatron-split ---------------------------------------------------------
+
+
+def gelu(x):
+    return 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)))
+
+
+def test_column_then_row_split_reproduces_the_mlp_with_one_reduction():
+    rng = np.random.default_rng(4)
+    t, h = 4, 8
+    x = rng.standard_normal((5, h))
+    a, b = rng.standard_normal((h, 4 * h)), rng.standard_normal((4 * h, h))
+    full = gelu(x @ a) @ b
+    partials = [gelu(x @ a_i) @ b_i for a_i, b_i in zip(np.split(a, t, axis=1), np.split(b, t, axis=0), strict=True)]
+    assert np.allclose(sum(partials), full)  # the single all-reduce
+    # row-splitting A gives partial sums before the GeLU: wrong without a sync
+    wrong = sum(gelu(x_i @ a_i) for x_i, a_i in zip(np.split(x, t, axis=1), np.split(a, t, axis=0), strict=True)) @ b
+    assert not np.allclose(wrong, full)
+
+
+# --- pipeline-parallel-bubble -----------------------------------------------------------------
+
+
+def gpipe_idle_fraction(p, m):
+    """Unit-time GPipe schedule: all forwards, then all backwards."""
+    busy = np.zeros((p, 4 * (m + p)), dtype=bool)
+    finish = {}
+    for stage in range(p):
+        for mb in range(m):
+            start = max(finish.get(("f", stage - 1, mb), 0), finish.get(("f", stage, mb - 1), 0))
+            busy[stage, start] = True
+            finish[("f", stage, mb)] = start + 1
+    last_fwd = max(v for k, v in finish.items() if k[0] == "f")
+    for stage in reversed(range(p)):
+        for mb in range(m):
+            start = max(finish.get(("b", stage + 1, mb), last_fwd), finish.get(("b", stage, mb - 1), 0))
+            if stage == p - 1:
+                start = max(start, finish[("f", stage, m - 1)])
+            busy[stage, start] = True
+            finish[("b", stage, mb)] = start + 1
+    total = max(finish.values())
+    return 1 - busy[:, :total].sum() / (p * total)
+
+
+def test_gpipe_bubble_matches_formula():
+    for p, m in ((4, 4), (4, 32), (8, 16)):
+        assert gpipe_idle_fraction(p, m) == pytest.approx((p - 1) / (m + p - 1))
+    assert gpipe_idle_fraction(4, 4) == pytest.approx(0.43, abs=0.005)
+    assert gpipe_idle_fraction(4, 32) == pytest.approx(0.086, abs=0.0005)
+
+
+# --- ddp-syncbatchnorm-small-batch --------------------------------------------------------------
+
+
+def test_global_bn_statistics_from_sums_and_why_averaging_variances_fails():
+    rng = np.random.default_rng(5)
+    shards = [rng.standard_normal((2, 16)) + rng.standard_normal() for _ in range(8)]
+    x = np.concatenate(shards)
+    s1 = sum(sh.sum(axis=0) for sh in shards)
+    s2 = sum((sh**2).sum(axis=0) for sh in shards)
+    count = sum(len(sh) for sh in shards)
+    mean = s1 / count
+    var = s2 / count - mean**2
+    assert np.allclose(mean, x.mean(axis=0))
+    assert np.allclose(var, x.var(axis=0))
+    avg_of_vars = np.mean([sh.var(axis=0) for sh in shards], axis=0)
+    assert np.all(avg_of_vars < var)  # misses the spread between shard means
+
+
+# --- distributed-sampler-set-epoch / distributed-rng-seeding -----------------------------------
+
+
+def _indices(n_items, replicas, seed=0, epoch=None, **kw):
+    from torch.utils.data.distributed import DistributedSampler
+
+    out = []
+    for rank in range(replicas):
+        s = DistributedSampler(range(n_items), num_replicas=replicas, rank=rank, seed=seed, **kw)
+        if epoch is not None:
+            s.set_epoch(epoch)
+        out.append(list(s))
+    return out
+
+
+def test_without_set_epoch_every_epoch_repeats_the_same_order():
+    from torch.utils.data.distributed import DistributedSampler
+
+    s = DistributedSampler(range(100), num_replicas=2, rank=0, shuffle=True)
+    assert list(s) == list(s)  # epoch stays 0
+    first = list(s)
+    s.set_epoch(1)
+    assert list(s) != first
+
+
+def test_padding_duplicates_samples_so_each_rank_gets_the_same_count():
+    per_rank = _indices(10, 4)
+    assert [len(r) for r in per_rank] == [3, 3, 3, 3]
+    flat = [i for r in per_rank for i in r]
+    assert len(flat) == 12 and len(set(flat)) == 10
+    no_pad = _indices(10, 4, drop_last=True)
+    assert sum(len(r) for r in no_pad) == 8
+
+
+def test_shared_sampler_seed_gives_disjoint_shards_and_different_seeds_overlap():
+    same = _indices(1000, 4, seed=0)
+    assert len({i for r in same for i in r}) == 1000
+    from torch.utils.data.distributed import DistributedSampler
+
+    mixed = [list(DistributedSampler(range(1000), num_replicas=4, rank=r, seed=r)) for r in range(4)]
+    assert len({i for r in mixed for i in r}) < 1000  # overlap, some never seen
+
+
+# --- dist-training-time-flops-estimate -------------------------------------------------------------
+
+
+def test_backward_costs_twice_forward_so_training_is_6_flops_per_param_per_token():
+    from torch.utils.flop_counter import FlopCounterMode
+
+    model = torch.nn.Sequential(
+        torch.nn.Linear(64, 256, bias=False), torch.nn.GELU(), torch.nn.Linear(256, 64, bias=False)
+    )
+    n_params = sum(p.numel() for p in model.parameters())
+    tokens = 32
+    x = torch.randn(tokens, 64, requires_grad=True)  # as if an inner layer
+    with FlopCounterMode(display=False) as fwd:
+        model(x)
+    with FlopCounterMode(display=False) as both:
+        model(x).sum().backward()
+    forward = fwd.get_total_flops()
+    assert forward == 2 * n_params * tokens
+    assert both.get_total_flops() - forward == 2 * forward
+    assert both.get_total_flops() == 6 * n_params * tokens
+
+
+def test_training_time_estimate_for_1b_params_on_20b_tokens():
+    flops = 6 * 1e9 * 20e9
+    assert flops == pytest.approx(1.2e20)
+    rate = 8 * 312e12 * 0.4
+    assert rate == pytest.approx(1.0e15, rel=0.01)
+    hours = flops / rate / 3600
+    assert hours == pytest.approx(33, rel=0.03)
+    tokens_per_s = rate / (6 * 1e9)
+    assert tokens_per_s == pytest.approx(167e3, rel=0.01)
+    assert tokens_per_s / 8 == pytest.approx(21e3, rel=0.01)
+
+
+# --- real DDP on CPU (gloo, 2 processes) -------------------------------------------------------------
+
+
+def _ddp_worker(rank, world, init_file, out_dir):
+    import torch.distributed as dist
+    from torch.nn.parallel import DistributedDataParallel as DDP
+
+    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world)
+    torch.manual_seed(rank)  # different init per rank: DDP must broadcast rank 0's
+    model = DDP(torch.nn.Linear(4, 2))
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.randn(8, 4, generator=g), torch.randn(8, 2, generator=g)
+    xs, ys = x.chunk(world)[rank], y.chunk(world)[rank]
+    F.mse_loss(model(xs), ys).backward()
+    plain = model.module.weight.grad.clone()
+    model.zero_grad()
+    halves = list(zip(xs.chunk(2), ys.chunk(2), strict=True))
+    with model.no_sync():
+        (F.mse_loss(model(halves[0][0]), halves[0][1]) / 2).backward()
+    (F.mse_loss(model(halves[1][0]), halves[1][1]) / 2).backward()
+    torch.save(
+        {
+            "plain": plain,
+            "accum": model.module.weight.grad.clone(),
+            "weight": model.module.weight.detach().clone(),
+            "bias": model.module.bias.detach().clone(),
+            "keys": list(model.state_dict().keys()),
+            "x": x,
+            "y": y,
+        },
+        f"{out_dir}/rank{rank}.pt",
+    )
+    dist.destroy_process_group()
+
+
+def test_ddp_averages_gradients_and_no_sync_accumulation_matches(tmp_path):
+    import torch.multiprocessing as mp
+
+    world = 2
+    mp.spawn(_ddp_worker, args=(world, str(tmp_path / "init"), str(tmp_path)), nprocs=world, join=True)
+    res = [torch.load(tmp_path / f"rank{r}.pt") for r in range(world)]
+    assert torch.equal(res[0]["weight"], res[1]["weight"])  # broadcast from rank 0
+    assert all(k.startswith("module.") for k in res[0]["keys"])
+    # full-batch gradient on one process with the broadcast weights
+    ref = torch.nn.Linear(4, 2)
+    with torch.no_grad():
+        ref.weight.copy_(res[0]["weight"])
+        ref.bias.copy_(res[0]["bias"])
+    F.mse_loss(ref(res[0]["x"]), res[0]["y"]).backward()
+    for r in res:
+        assert torch.allclose(r["plain"], ref.weight.grad, atol=1e-6)  # DDP averaged
+        assert torch.allclose(r["accum"], ref.weight.grad, atol=1e-6)  # no_sync + final sync

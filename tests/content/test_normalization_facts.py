@@ -1,0 +1,342 @@
+"""Numeric checks for the claims made in questions/normalization.yaml.
+
+Every test recomputes a number or a formula from the cards independently
+(numpy, or torch where the claim is about PyTorch's behaviour).
+"""
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+nn = torch.nn
+
+
+# norm-axes-bn-ln-in-gn: which axes each layer normalizes over.
+def test_batchnorm_layernorm_instancenorm_axes():
+    torch.manual_seed(0)
+    x = torch.randn(8, 4, 5, 5, dtype=torch.float64) * 3 + 1
+    bn = nn.BatchNorm2d(4).double().train()
+    y = bn(x)
+    assert torch.allclose(y.mean(dim=(0, 2, 3)), torch.zeros(4, dtype=torch.float64), atol=1e-10)
+    assert torch.allclose(y.var(dim=(0, 2, 3), unbiased=False), torch.ones(4, dtype=torch.float64), atol=1e-4)
+
+    ln = nn.LayerNorm([4, 5, 5], elementwise_affine=False).double()
+    y = ln(x)
+    assert torch.allclose(y.mean(dim=(1, 2, 3)), torch.zeros(8, dtype=torch.float64), atol=1e-10)
+    assert torch.allclose(y.var(dim=(1, 2, 3), unbiased=False), torch.ones(8, dtype=torch.float64), atol=1e-4)
+
+    inorm = nn.InstanceNorm2d(4).double()
+    y = inorm(x)
+    assert torch.allclose(y.mean(dim=(2, 3)), torch.zeros(8, 4, dtype=torch.float64), atol=1e-10)
+
+    # the counts quoted in the card for N=32, C=64, H=W=56 and G=32
+    N, C, H, W, G = 32, 64, 56, 56, 32
+    assert N * H * W == 100_352 and N * C == 2_048 and H * W == 3_136
+    assert N * G == 1_024 and (C // G) * H * W == 6_272
+
+
+# norm-axes-bn-ln-in-gn, groupnorm-for-small-batch-detection, instancenorm-style-transfer:
+# GroupNorm with G = 1 is LayerNorm over (C, H, W), with G = C it is InstanceNorm;
+# affine parameters are per channel; InstanceNorm2d has none by default.
+def test_groupnorm_limits_and_parameter_counts():
+    torch.manual_seed(1)
+    x = torch.randn(3, 8, 6, 6, dtype=torch.float64)
+    gn1 = nn.GroupNorm(1, 8, affine=False).double()
+    ln = nn.LayerNorm([8, 6, 6], elementwise_affine=False).double()
+    assert torch.allclose(gn1(x), ln(x), atol=1e-10)
+    gnc = nn.GroupNorm(8, 8, affine=False).double()
+    assert torch.allclose(gnc(x), nn.InstanceNorm2d(8).double()(x), atol=1e-10)
+
+    gn = nn.GroupNorm(32, 256)
+    assert [p.shape for p in gn.parameters()] == [torch.Size([256]), torch.Size([256])]
+    assert sum(p.numel() for p in gn.parameters()) == 512
+    assert list(gn.buffers()) == []
+
+    inorm = nn.InstanceNorm2d(16)
+    assert inorm.affine is False and inorm.track_running_stats is False
+    assert list(inorm.parameters()) == [] and list(inorm.buffers()) == []
+    with pytest.raises(ValueError):
+        inorm(torch.randn(2, 16, 1, 1))  # one spatial element per channel
+
+    big_ln = nn.LayerNorm([64, 7, 7])
+    assert sum(p.numel() for p in big_ln.parameters()) == 2 * 64 * 7 * 7
+
+
+# rmsnorm-vs-layernorm: equal on zero-mean input, scale invariant, not shift invariant,
+# nn.RMSNorm's default eps is finfo(dtype).eps.
+def test_rmsnorm_equals_layernorm_on_zero_mean_input_and_invariances():
+    torch.manual_seed(2)
+    d = 16
+    x = torch.randn(5, d, dtype=torch.float64)
+    x0 = x - x.mean(-1, keepdim=True)
+    eps = 1e-6
+
+    def rms(v):
+        return v / torch.sqrt((v**2).mean(-1, keepdim=True) + eps)
+
+    ln = nn.LayerNorm(d, eps=eps, elementwise_affine=False).double()
+    assert torch.allclose(rms(x0), ln(x0), atol=1e-10)
+    assert not torch.allclose(rms(x), ln(x), atol=1e-3)
+    assert torch.allclose(rms(7.0 * x), rms(x), atol=1e-6)
+    assert not torch.allclose(rms(x + 3.0), rms(x), atol=1e-3)
+    assert torch.allclose(ln(x + 3.0), ln(x), atol=1e-8)
+
+    if hasattr(nn, "RMSNorm"):
+        layer = nn.RMSNorm(d).double()
+        assert layer.eps is None
+        assert sum(p.numel() for p in layer.parameters()) == d
+        small = torch.randn(4, d, dtype=torch.float64) * 1e-5
+        tiny_eps = torch.finfo(torch.float64).eps
+        ref = small / torch.sqrt((small**2).mean(-1, keepdim=True) + tiny_eps)
+        assert torch.allclose(layer(small), ref, atol=1e-10)
+
+
+# bn-train-vs-eval-running-stats: momentum 0.1, unbiased running var, 0.2 and 1.3 example,
+# eval mode uses running stats.
+def test_batchnorm_running_stats_update_and_eval_uses_them():
+    bn = nn.BatchNorm1d(1).double()
+    assert bn.momentum == 0.1 and bn.eps == 1e-5
+    # batch with mean 2.0 and unbiased variance 4.0: 2 +- sqrt(3), four values
+    x = 2.0 + 3.0**0.5 * torch.tensor([[-1.0], [1.0], [-1.0], [1.0]], dtype=torch.float64)
+    assert x.mean().item() == pytest.approx(2.0) and x.var(unbiased=True).item() == pytest.approx(4.0)
+    bn.train()
+    y = bn(x)
+    assert bn.running_mean.item() == pytest.approx(0.2)
+    assert bn.running_var.item() == pytest.approx(1.3)
+    biased = x.var(unbiased=False)
+    assert torch.allclose(y, (x - 2.0) / torch.sqrt(biased + 1e-5))
+
+    bn.eval()
+    z = torch.tensor([[1.0]], dtype=torch.float64)
+    assert bn(z).item() == pytest.approx((1.0 - 0.2) / (1.3 + 1e-5) ** 0.5)
+    assert 0.1 * 0.9**5 == pytest.approx(0.059049)  # weight of a batch from 5 steps ago
+
+
+# bn-momentum-convention-porting: Keras momentum 0.99 == PyTorch momentum 0.01;
+# PyTorch momentum 0.99 tracks the last batch.
+def test_keras_momentum_099_equals_pytorch_001_and_099_tracks_last_batch():
+    rng = np.random.default_rng(3)
+    batches = [rng.normal(loc=rng.uniform(-2, 2), size=(16, 1)) for _ in range(30)]
+
+    keras_moving = 0.0
+    for b in batches:
+        keras_moving = 0.99 * keras_moving + (1 - 0.99) * b.mean()
+
+    bn = nn.BatchNorm1d(1, momentum=0.01).double().train()
+    for b in batches:
+        bn(torch.tensor(b))
+    assert bn.running_mean.item() == pytest.approx(keras_moving, rel=1e-10)
+
+    bn_wrong = nn.BatchNorm1d(1, momentum=0.99).double().train()
+    for b in batches:
+        bn_wrong(torch.tensor(b))
+    last = batches[-1].mean()
+    assert abs(bn_wrong.running_mean.item() - last) < 0.05 * (1 + abs(last))
+    assert abs(bn.running_mean.item() - last) > abs(bn_wrong.running_mean.item() - last)
+
+
+# bn-small-batch-failure / bn-backward-derivation: a single sample per channel is rejected
+# in training mode; with spatial dims it runs and each image is normalized by itself.
+def test_batchnorm_single_sample_behaviour():
+    torch.manual_seed(12)
+    bn = nn.BatchNorm1d(3).train()
+    with pytest.raises(ValueError, match="Expected more than 1 value per channel"):
+        bn(torch.randn(1, 3))
+    two = nn.BatchNorm1d(5).train()(torch.randn(2, 5) * 10 + 3)
+    assert torch.allclose(two.abs(), torch.ones(2, 5), atol=1e-3)  # every feature -> +-1
+    bn2d = nn.BatchNorm2d(3).train()
+    x = torch.randn(1, 3, 4, 4)
+    inorm = nn.InstanceNorm2d(3)
+    assert torch.allclose(bn2d(x), inorm(x), atol=1e-5)
+
+
+# syncbatchnorm-multi-gpu: combining per-shard sums gives the full-batch statistics.
+def test_sync_batchnorm_statistics_from_shard_sums_match_full_batch():
+    torch.manual_seed(4)
+    x = torch.randn(16, 3, 4, 4, dtype=torch.float64) * 2 + 0.5
+    shards = x.chunk(8)  # 8 "GPUs", 2 images each
+    count = sum(s.shape[0] * s.shape[2] * s.shape[3] for s in shards)
+    total = sum(s.sum(dim=(0, 2, 3)) for s in shards)
+    total_sq = sum((s**2).sum(dim=(0, 2, 3)) for s in shards)
+    mean = total / count
+    var = total_sq / count - mean**2
+    synced = (x - mean.view(1, -1, 1, 1)) / torch.sqrt(var.view(1, -1, 1, 1) + 1e-5)
+    full = nn.BatchNorm2d(3).double().train()(x)
+    assert torch.allclose(synced, full, atol=1e-10)
+    per_gpu = torch.cat([nn.BatchNorm2d(3).double().train()(s) for s in shards])
+    assert not torch.allclose(per_gpu, full, atol=1e-2)
+
+
+# bn-backward-derivation: closed-form input gradient matches autograd; it sums to zero
+# and is orthogonal to x_hat; eval-mode gradient is gamma * g / sqrt(var + eps).
+def test_batchnorm_input_gradient_formula_matches_autograd():
+    torch.manual_seed(5)
+    m, eps = 12, 1e-5
+    x = torch.randn(m, 1, dtype=torch.float64, requires_grad=True)
+    gamma = torch.tensor([1.7], dtype=torch.float64)
+    bn = nn.BatchNorm1d(1, eps=eps).double().train()
+    with torch.no_grad():
+        bn.weight.copy_(gamma)
+        bn.bias.fill_(-0.3)
+    g = torch.randn(m, 1, dtype=torch.float64)
+    y = bn(x)
+    (dx,) = torch.autograd.grad(y, x, grad_outputs=g)
+
+    xd = x.detach()
+    mu = xd.mean()
+    var = xd.var(unbiased=False)
+    x_hat = (xd - mu) / torch.sqrt(var + eps)
+    formula = gamma / (m * torch.sqrt(var + eps)) * (m * g - g.sum() - x_hat * (g * x_hat).sum())
+    assert torch.allclose(dx, formula, atol=1e-12)
+    assert abs(dx.sum().item()) < 1e-12
+    # orthogonal to x_hat up to eps: the residual is O(eps / var) relative to the gradient
+    assert abs((dx * x_hat).sum().item()) < 1e-3 * dx.norm().item()
+    x0 = xd.clone().requires_grad_(True)  # eps = 0, written out by hand
+    y0 = (x0 - x0.mean()) / torch.sqrt(x0.var(unbiased=False))
+    (dx0,) = torch.autograd.grad(y0, x0, grad_outputs=g)
+    x_hat0 = (xd - mu) / torch.sqrt(var)
+    assert abs((dx0 * x_hat0).sum().item()) < 1e-10
+
+    bn.eval()
+    x2 = xd.clone().requires_grad_(True)
+    (dx_eval,) = torch.autograd.grad(bn(x2), x2, grad_outputs=g)
+    assert torch.allclose(dx_eval, gamma * g / torch.sqrt(bn.running_var + eps), atol=1e-12)
+
+
+# bn-fold-into-conv: folded conv equals conv + eval-mode BN.
+def test_batchnorm_folded_into_conv_matches_eval_output():
+    torch.manual_seed(6)
+    conv = nn.Conv2d(3, 5, 3, padding=1, bias=True).double()
+    bn = nn.BatchNorm2d(5).double()
+    with torch.no_grad():
+        bn.running_mean.uniform_(-1, 1)
+        bn.running_var.uniform_(0.5, 2.0)
+        bn.weight.uniform_(0.5, 1.5)
+        bn.bias.uniform_(-0.5, 0.5)
+    bn.eval()
+    fused = nn.Conv2d(3, 5, 3, padding=1, bias=True).double()
+    with torch.no_grad():
+        s = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+        fused.weight.copy_(conv.weight * s.view(-1, 1, 1, 1))
+        fused.bias.copy_((conv.bias - bn.running_mean) * s + bn.bias)
+    x = torch.randn(2, 3, 8, 8, dtype=torch.float64)
+    assert torch.allclose(fused(x), bn(conv(x)), atol=1e-10)
+
+
+# conv-bias-before-bn-redundant: the bias cancels in training mode and gets zero gradient.
+def test_conv_bias_is_cancelled_by_training_mode_batchnorm():
+    torch.manual_seed(7)
+    conv = nn.Conv2d(3, 4, 3).double()
+    bn = nn.BatchNorm2d(4).double().train()
+    x = torch.randn(6, 3, 7, 7, dtype=torch.float64)
+    out = bn(conv(x))
+    (out * torch.randn_like(out)).sum().backward()
+    assert conv.bias.grad.abs().max().item() < 1e-10
+    conv_nobias = nn.Conv2d(3, 4, 3, bias=False).double()
+    with torch.no_grad():
+        conv_nobias.weight.copy_(conv.weight)
+    bn2 = nn.BatchNorm2d(4).double().train()
+    assert torch.allclose(bn2(conv_nobias(x)), out, atol=1e-10)
+
+
+# bn-scale-invariance-weight-decay: output unchanged under W -> aW, gradient scales by 1/a
+# and is orthogonal to W (per output channel).
+def test_batchnorm_scale_invariance_gradient_scaling_and_orthogonality():
+    torch.manual_seed(8)
+    x = torch.randn(32, 6, dtype=torch.float64)
+    target = torch.randn(32, 4, dtype=torch.float64)
+    W = torch.randn(4, 6, dtype=torch.float64)
+
+    def loss_and_grad(weight):
+        weight = weight.clone().requires_grad_(True)
+        z = x @ weight.T
+        y = (z - z.mean(0)) / torch.sqrt(z.var(0, unbiased=False) + 1e-12)
+        loss = ((y - target) ** 2).mean()
+        (g,) = torch.autograd.grad(loss, weight)
+        return loss.item(), g
+
+    l1, g1 = loss_and_grad(W)
+    l10, g10 = loss_and_grad(10 * W)
+    assert l10 == pytest.approx(l1, rel=1e-9)
+    assert torch.allclose(g10, g1 / 10, atol=1e-12)
+    assert torch.allclose((W * g1).sum(dim=1), torch.zeros(4, dtype=torch.float64), atol=1e-10)
+    lr = 0.1
+    W_new = W - lr * g1
+    assert (W_new.norm() ** 2).item() == pytest.approx((W.norm() ** 2 + lr**2 * g1.norm() ** 2).item())
+
+
+# bn-batch-dependence-leakage / why-transformers-use-layernorm / layernorm-shapes-pytorch:
+# train-mode BN output depends on batch companions, LayerNorm's does not.
+def test_batchnorm_output_depends_on_batch_companions_layernorm_does_not():
+    torch.manual_seed(9)
+    sample = torch.randn(1, 8)
+    batch_a = torch.cat([sample, torch.randn(3, 8)])
+    batch_b = torch.cat([sample, torch.randn(3, 8) + 2])
+    bn = nn.BatchNorm1d(8).train()
+    assert not torch.allclose(bn(batch_a)[0], bn(batch_b)[0], atol=1e-3)
+    bn.eval()
+    assert torch.allclose(bn(batch_a)[0], bn(batch_b)[0])
+    ln = nn.LayerNorm(8)
+    assert torch.allclose(ln(batch_a)[0], ln(batch_b)[0])
+    assert torch.allclose(ln(batch_a)[0], ln(sample)[0])
+
+
+# layernorm-shapes-pytorch: biased variance, 2d parameters (1,536 for d = 768),
+# unbiased variance gives a result off by sqrt((d - 1) / d) (~0.07% at d = 768).
+def test_layernorm_matches_manual_biased_version_and_parameter_count():
+    torch.manual_seed(10)
+    d = 768
+    ln = nn.LayerNorm(d).double()
+    assert ln.eps == 1e-5
+    assert sum(p.numel() for p in ln.parameters()) == 1_536
+    with torch.no_grad():
+        ln.weight.uniform_(0.5, 1.5)
+        ln.bias.uniform_(-0.1, 0.1)
+    x = torch.randn(2, 3, d, dtype=torch.float64)
+    mu = x.mean(-1, keepdim=True)
+    var = x.var(-1, keepdim=True, unbiased=False)
+    ours = (x - mu) / torch.sqrt(var + 1e-5) * ln.weight + ln.bias
+    assert torch.allclose(ours, ln(x), atol=1e-10)
+
+    var_u = x.var(-1, keepdim=True)  # torch default: unbiased
+    xhat_b = (x - mu) / torch.sqrt(var + 1e-5)
+    xhat_u = (x - mu) / torch.sqrt(var_u + 1e-5)
+    ratio = (xhat_u / xhat_b).mean().item()
+    assert ratio == pytest.approx(((d - 1) / d) ** 0.5, rel=1e-5)
+    assert 1 - ratio == pytest.approx(0.00065, abs=0.00005)
+    assert not torch.allclose(xhat_u, xhat_b, rtol=1e-5, atol=1e-8)
+
+
+# bn-train-eval-gap-debug / bn-train-vs-eval-running-stats: momentum=None gives a cumulative
+# average; bn-frozen-finetuning: requires_grad=False does not stop running-stat updates.
+def test_momentum_none_cumulative_average_and_requires_grad_does_not_freeze_stats():
+    torch.manual_seed(11)
+    batches = [torch.randn(10, 2) * 2 + i for i in range(5)]
+    bn = nn.BatchNorm1d(2, momentum=None).train()
+    for b in batches:
+        bn(b)
+    expected = torch.stack([b.mean(0) for b in batches]).mean(0)
+    assert torch.allclose(bn.running_mean, expected, atol=1e-6)
+    assert bn.num_batches_tracked.item() == 5
+
+    frozen_params = nn.BatchNorm1d(2).train()
+    for p in frozen_params.parameters():
+        p.requires_grad_(False)
+    before = frozen_params.running_mean.clone()
+    frozen_params(batches[-1])
+    assert not torch.allclose(before, frozen_params.running_mean)
+
+    really_frozen = nn.BatchNorm1d(2).eval()
+    before = really_frozen.running_mean.clone()
+    really_frozen(batches[-1])
+    assert torch.equal(before, really_frozen.running_mean)
+
+
+# bn-train-vs-eval-running-stats: with momentum 0.1 the last 22 batches carry ~90% of the weight
+# (effective memory ~ 1 / momentum = 10 batches).
+def test_running_mean_weight_of_recent_batches():
+    bn = nn.BatchNorm1d(1).double().train()  # running_mean starts at 0
+    for _ in range(22):
+        bn(torch.tensor([[0.0], [2.0]], dtype=torch.float64))  # batch mean 1.0
+    assert bn.running_mean.item() == pytest.approx(1 - 0.9**22)
+    assert 0.89 < bn.running_mean.item() < 0.91

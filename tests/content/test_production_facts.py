@@ -1,0 +1,524 @@
+"""Numeric claims made by the cards in questions/production.yaml, recomputed independently."""
+
+import math
+import unicodedata
+
+import numpy as np
+import pytest
+
+
+# --- debugging a training run -------------------------------------------------
+
+
+def test_chance_level_cross_entropy_is_ln_c():
+    torch = pytest.importorskip("torch")
+    logits = torch.zeros(64, 10)  # a uniform prediction over 10 classes
+    targets = torch.randint(0, 10, (64,))
+    loss = torch.nn.functional.cross_entropy(logits, targets).item()
+    assert loss == pytest.approx(math.log(10), rel=1e-6)
+    assert loss == pytest.approx(2.303, abs=1e-3)
+
+
+def test_handwritten_log_softmax_gives_nan_where_fused_loss_is_finite():
+    torch = pytest.importorskip("torch")
+    z = torch.tensor([[0.0, -200.0]])  # second probability underflows to 0 in fp32
+    y_onehot = torch.tensor([[1.0, 0.0]])
+    p = torch.softmax(z, dim=1)
+    assert p[0, 1].item() == 0.0
+    handwritten = -(y_onehot * torch.log(p)).sum()  # 0 * log(0) = 0 * -inf = nan
+    assert torch.isnan(handwritten)
+    fused = torch.nn.functional.cross_entropy(z, torch.tensor([0]))
+    assert torch.isfinite(fused)
+
+
+def test_fp16_overflows_above_65504():
+    torch = pytest.importorskip("torch")
+    assert torch.finfo(torch.float16).max == 65504.0
+    assert torch.isinf(torch.tensor(70000.0).half())
+
+
+def test_adam_first_step_after_state_reset_moves_each_param_by_lr():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    w = torch.nn.Parameter(torch.randn(1000))
+    lr = 1e-3
+    opt = torch.optim.Adam([w], lr=lr)
+    before = w.detach().clone()
+    w.grad = torch.randn(1000) * torch.rand(1000)  # gradients of very different sizes
+    opt.step()
+    moved = (w.detach() - before).abs()
+    # m_hat / sqrt(v_hat) = g / |g| on the first step: every coordinate moves by ~lr
+    assert torch.allclose(moved, torch.full_like(moved, lr), rtol=1e-3)
+
+
+def test_bias_of_minus_five_kills_almost_all_relu_units():
+    rng = np.random.default_rng(0)
+    n_inputs, n_units = 5000, 256
+    pre = rng.standard_normal((n_inputs, n_units))  # unit-variance pre-activations
+    dead_shifted = np.all(pre - 5.0 <= 0, axis=0).mean()
+    dead_centred = np.all(pre <= 0, axis=0).mean()
+    assert dead_shifted > 0.99
+    assert dead_centred == 0.0
+    # leaky ReLU still passes a gradient (0.01) to every unit on every input
+    leaky_grad = np.where(pre - 5.0 > 0, 1.0, 0.01)
+    assert np.all(leaky_grad > 0)
+
+
+def test_accuracy_standard_error_at_90_percent_on_1000_examples():
+    se = math.sqrt(0.9 * 0.1 / 1000)
+    assert se == pytest.approx(0.0095, abs=5e-5)
+    rng = np.random.default_rng(1)
+    correct = rng.random(1000) < 0.9
+    boot = [rng.choice(correct, size=correct.size).mean() for _ in range(3000)]
+    assert np.std(boot) == pytest.approx(se, rel=0.1)
+
+
+def _ring_allreduce(vectors):
+    """Simulated ring all-reduce (reduce-scatter + all-gather); returns results and elements sent per worker."""
+    n = len(vectors)
+    chunks = [np.array_split(v.astype(float), n) for v in vectors]
+    sent = [0] * n
+    for step in range(n - 1):  # reduce-scatter
+        msgs = []
+        for r in range(n):
+            idx = (r - step) % n
+            msgs.append(((r + 1) % n, idx, chunks[r][idx].copy()))
+            sent[r] += chunks[r][idx].size
+        for dst, idx, data in msgs:
+            chunks[dst][idx] = chunks[dst][idx] + data
+    for step in range(n - 1):  # all-gather
+        msgs = []
+        for r in range(n):
+            idx = (r + 1 - step) % n
+            msgs.append(((r + 1) % n, idx, chunks[r][idx].copy()))
+            sent[r] += chunks[r][idx].size
+        for dst, idx, data in msgs:
+            chunks[dst][idx] = data
+    return [np.concatenate(c) for c in chunks], sent
+
+
+@pytest.mark.parametrize("n_workers", [4, 8])
+def test_ring_allreduce_sends_2_n_minus_1_over_n_of_the_gradient(n_workers):
+    rng = np.random.default_rng(n_workers)
+    size = 80 * n_workers
+    grads = [rng.standard_normal(size) for _ in range(n_workers)]
+    results, sent = _ring_allreduce(grads)
+    total = np.sum(grads, axis=0)
+    for res in results:
+        np.testing.assert_allclose(res, total)
+    for s in sent:
+        assert s / size == pytest.approx(2 * (n_workers - 1) / n_workers)
+    assert 2 * (4 - 1) / 4 == 1.5 and 2 * (8 - 1) / 8 == 1.75
+
+
+def test_dataloader_worker_arithmetic():
+    assert math.ceil(2000 / 150) == 14
+
+
+def test_epoch_length_matches_spike_period():
+    assert 80_000 // 64 == 1250
+
+
+def test_nfc_nfd_forms_and_accent_stripping():
+    word = "schön"
+    nfc = unicodedata.normalize("NFC", word)
+    nfd = unicodedata.normalize("NFD", word)
+    assert len(nfc) == 5 and len(nfd) == 6
+    assert nfc != nfd  # same word, different code points
+    stripped = "".join(ch for ch in nfd if unicodedata.category(ch) != "Mn")
+    assert stripped == "schon"
+
+
+def test_label_smoothing_loss_floor_is_target_entropy():
+    torch = pytest.importorskip("torch")
+    c, eps = 10, 0.1
+    target = torch.full((c,), eps / c)
+    target[3] += 1 - eps  # PyTorch mixes one-hot with a uniform distribution
+    entropy = -(target * target.log()).sum().item()
+    logits = target.log().unsqueeze(0)  # the best possible prediction q = target
+    loss = torch.nn.functional.cross_entropy(logits, torch.tensor([3]), label_smoothing=eps).item()
+    assert loss == pytest.approx(entropy, rel=1e-5)
+    assert loss == pytest.approx(0.50, abs=0.005)
+    # any other prediction does worse
+    worse = torch.nn.functional.cross_entropy(logits * 3, torch.tensor([3]), label_smoothing=eps).item()
+    assert worse > loss
+
+
+
+def test_fully_cut_graph_raises_and_only_a_rewrapped_loss_leaves_grad_none():
+    torch = pytest.importorskip("torch")
+    lin = torch.nn.Linear(3, 2)
+    x = torch.randn(4, 3)
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        lin(x).detach().pow(2).mean().backward()
+    with torch.no_grad():
+        cut = lin(x).pow(2).mean()
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        cut.backward()
+    # the silent version: the loss value rewrapped as a fresh leaf tensor
+    rewrapped = torch.tensor(lin(x).pow(2).mean().item(), requires_grad=True)
+    rewrapped.backward()
+    assert lin.weight.grad is None and lin.bias.grad is None
+
+
+class _NumpyNoise:
+    def __len__(self):
+        return 8
+
+    def __getitem__(self, i):
+        return np.random.randint(0, 2**31 - 1)
+
+
+def test_dataloader_workers_seed_numpy_from_the_loader_seed():
+    torch = pytest.importorskip("torch")
+    from torch.utils.data import DataLoader
+
+    def draw(seed):
+        g = torch.Generator()
+        g.manual_seed(seed)
+        loader = DataLoader(_NumpyNoise(), batch_size=2, num_workers=2, generator=g)
+        return torch.cat(list(loader)).tolist()
+
+    first = draw(5)
+    assert first == draw(5)  # no worker_init_fn, yet NumPy inside workers repeats
+    assert first != draw(6)
+    assert len(set(first)) == len(first)  # the two workers do not share a NumPy stream
+
+
+def test_train_mode_bn_running_stats_decay_towards_eval_data():
+    torch = pytest.importorskip("torch")
+    bn = torch.nn.BatchNorm1d(1)  # momentum 0.1
+    bn.running_mean.fill_(10.0)  # "training" statistic
+    bn.train()
+    with torch.no_grad():
+        for _ in range(22):
+            bn(torch.zeros(16, 1))  # evaluation batches with mean 0
+    assert bn.running_mean.item() == pytest.approx(10.0 * 0.9**22, rel=1e-5)
+    assert 0.9**22 == pytest.approx(0.1, abs=0.005)
+
+
+# --- implementation mistakes --------------------------------------------------
+
+
+def test_train_mode_is_random_and_updates_bn_stats_even_under_no_grad():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(
+        torch.nn.Linear(8, 16), torch.nn.BatchNorm1d(16), torch.nn.ReLU(), torch.nn.Dropout(0.5), torch.nn.Linear(16, 3)
+    )
+    x = torch.randn(32, 8)
+    bn = model[1]
+    stats_before = bn.running_mean.clone()
+    model.train()
+    with torch.no_grad():
+        a, b = model(x), model(x)
+    assert not torch.allclose(a, b)  # dropout draws new masks
+    assert not torch.allclose(bn.running_mean, stats_before)  # stats overwritten despite no_grad
+    model.eval()
+    stats_eval = bn.running_mean.clone()
+    with torch.no_grad():
+        c, d = model(x), model(x)
+    assert torch.equal(c, d)
+    assert torch.equal(bn.running_mean, stats_eval)
+    # eval() leaves autograd on
+    assert model(x).requires_grad
+    # a batch of one fails in train mode for BatchNorm1d
+    model.train()
+    with pytest.raises(ValueError):
+        model(torch.randn(1, 8))
+    assert torch.nn.BatchNorm1d(4).momentum == 0.1
+
+
+def test_register_buffer_moves_with_module_plain_attribute_does_not():
+    torch = pytest.importorskip("torch")
+
+    class M(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("buf", torch.ones(3))
+            self.plain = torch.ones(3)
+
+    m = M().to(torch.float64)
+    assert m.buf.dtype == torch.float64
+    assert m.plain.dtype == torch.float32
+    assert "buf" in m.state_dict() and "plain" not in m.state_dict()
+
+
+def test_mse_gradient_vanishes_when_confidently_wrong_but_ce_does_not():
+    torch = pytest.importorskip("torch")
+    z = torch.tensor(-10.0, requires_grad=True)
+    p = torch.sigmoid(z)
+    ((p - 1.0) ** 2).backward()
+    mse_grad = z.grad.item()
+    z2 = torch.tensor(-10.0, requires_grad=True)
+    torch.nn.functional.binary_cross_entropy_with_logits(z2, torch.tensor(1.0)).backward()
+    ce_grad = z2.grad.item()
+    pv = 1 / (1 + math.exp(10))
+    assert mse_grad == pytest.approx(2 * (pv - 1) * pv * (1 - pv), rel=1e-4)
+    assert mse_grad == pytest.approx(-9.08e-5, rel=1e-2)
+    assert ce_grad == pytest.approx(pv - 1, rel=1e-5)
+    assert abs(ce_grad) / abs(mse_grad) > 1e4
+
+
+def test_seeded_dataloader_generator_repeats_shuffle_order():
+    torch = pytest.importorskip("torch")
+    from torch.utils.data import DataLoader, TensorDataset
+
+    ds = TensorDataset(torch.arange(100))
+
+    def order(seed):
+        g = torch.Generator()
+        g.manual_seed(seed)
+        return torch.cat([b[0] for b in DataLoader(ds, batch_size=10, shuffle=True, generator=g)]).tolist()
+
+    assert order(7) == order(7)
+    assert order(7) != order(8)
+    torch.manual_seed(3)
+    a = torch.randn(5)
+    torch.manual_seed(3)
+    assert torch.equal(a, torch.randn(5))
+
+
+def test_backward_twice_doubles_grad_and_zero_grad_before_step_blocks_update():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    lin = torch.nn.Linear(4, 1)
+    x = torch.randn(8, 4)
+    lin(x).pow(2).mean().backward()
+    g1 = lin.weight.grad.clone()
+    lin(x).pow(2).mean().backward()
+    assert torch.allclose(lin.weight.grad, 2 * g1)
+
+    opt = torch.optim.SGD(lin.parameters(), lr=0.1)
+    opt.zero_grad()
+    before = lin.weight.detach().clone()
+    lin(x).pow(2).mean().backward()
+    opt.zero_grad()  # misplaced: wipes the gradients (set_to_none=True by default)
+    assert lin.weight.grad is None
+    opt.step()
+    assert torch.equal(lin.weight.detach(), before)
+
+
+def test_double_softmax_loss_floor_for_ten_classes():
+    torch = pytest.importorskip("torch")
+    c = 10
+    floor = math.log(math.e + c - 1) - 1
+    assert floor == pytest.approx(1.46, abs=0.005)
+    assert math.e / (math.e + 9) == pytest.approx(0.23, abs=0.005)
+    # even a perfectly confident model cannot go below the floor
+    logits = torch.full((1, c), -1e4)
+    logits[0, 2] = 1e4
+    probs = torch.softmax(logits, dim=1)
+    loss = torch.nn.functional.cross_entropy(probs, torch.tensor([2])).item()
+    assert loss == pytest.approx(floor, rel=1e-5)
+    # argmax survives the second softmax
+    z = torch.randn(50, c)
+    assert torch.equal(torch.softmax(torch.softmax(z, 1), 1).argmax(1), z.argmax(1))
+
+
+def test_target_encoding_fitted_on_all_rows_leaks_random_labels():
+    rng = np.random.default_rng(0)
+    n, n_cat = 4000, 2000  # about two rows per category
+    cat = rng.integers(0, n_cat, n)
+    y = rng.integers(0, 2, n)  # labels are pure noise
+    test = rng.random(n) < 0.3
+    train = ~test
+
+    def encode(rows):
+        sums = np.bincount(cat[rows], weights=y[rows], minlength=n_cat)
+        counts = np.bincount(cat[rows], minlength=n_cat)
+        prior = y[rows].mean()
+        return np.where(counts > 0, sums / np.maximum(counts, 1), prior)
+
+    leaky = encode(np.ones(n, bool))[cat[test]]
+    honest = encode(train)[cat[test]]
+    acc_leaky = ((leaky > 0.5) == y[test]).mean()
+    acc_honest = ((honest > 0.5) == y[test]).mean()
+    assert acc_leaky > 0.7
+    assert abs(acc_honest - 0.5) < 0.05
+
+
+# --- production ---------------------------------------------------------------
+
+
+def test_batching_throughput_and_littles_law():
+    assert 1 / 0.005 == pytest.approx(200)
+    assert 32 / 0.020 == pytest.approx(1600)
+    assert 1000 * 0.050 == pytest.approx(50)
+
+
+def test_mm1_queue_time_in_system_matches_one_over_mu_minus_lambda():
+    rng = np.random.default_rng(0)
+    mu = 1.0
+    for lam, expected_factor in [(0.5, 2.0), (0.9, 10.0)]:
+        n = 400_000
+        inter = rng.exponential(1 / lam, n)
+        service = rng.exponential(1 / mu, n)
+        arrivals = np.cumsum(inter)
+        finish = np.empty(n)
+        t_free = 0.0
+        for i in range(n):  # single FIFO server
+            start = max(arrivals[i], t_free)
+            t_free = start + service[i]
+            finish[i] = t_free
+        w = (finish - arrivals)[n // 10:].mean()
+        assert 1 / (mu - lam) == pytest.approx(expected_factor / mu)
+        assert w == pytest.approx(1 / (mu - lam), rel=0.1)
+        # Little's law: mean number in system = throughput x time in system
+        horizon = np.linspace(arrivals[n // 10], arrivals[-n // 10], 2000)
+        in_system = np.searchsorted(arrivals, horizon) - np.searchsorted(np.sort(finish), horizon)
+        assert in_system.mean() == pytest.approx(lam * w, rel=0.15)
+
+
+def test_fake_quant_straight_through_gradient_is_one_inside_range_zero_outside():
+    torch = pytest.importorskip("torch")
+    scale, zero_point, qmin, qmax = 0.1, 0, -127, 127
+    x = torch.tensor([-20.0, -3.04, 0.0, 1.234, 12.69, 20.0], requires_grad=True)
+    y = torch.fake_quantize_per_tensor_affine(x, scale, zero_point, qmin, qmax)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [0, 1, 1, 1, 1, 0])
+    # forward really rounds and clamps
+    np.testing.assert_allclose(y.detach().numpy(), [-12.7, -3.0, 0.0, 1.2, 12.7, 12.7], atol=1e-5)
+
+
+def _quant_sym(w, s):
+    return np.clip(np.round(w / s), -127, 127) * s
+
+
+def test_int8_symmetric_error_at_most_half_a_step_and_per_channel_helps():
+    rng = np.random.default_rng(0)
+    w = np.stack([rng.uniform(-10, 10, 512), rng.uniform(-0.1, 0.1, 512)])  # two output channels
+    w[0, 0] = 10.0
+    s_tensor = np.abs(w).max() / 127
+    err_tensor = np.abs(w - _quant_sym(w, s_tensor))
+    assert err_tensor.max() <= s_tensor / 2 + 1e-12
+    assert s_tensor == pytest.approx(0.0787, abs=1e-4)
+    # the small channel keeps only three levels under the shared scale
+    assert set(np.unique(np.round(w[1] / s_tensor)).tolist()) <= {-1.0, 0.0, 1.0}
+    s_chan = np.abs(w).max(axis=1, keepdims=True) / 127
+    err_chan = np.abs(w - _quant_sym(w, s_chan))
+    assert np.all(err_chan <= s_chan / 2 + 1e-12)
+    assert err_chan[1].mean() < err_tensor[1].mean() / 10
+
+
+def test_affine_uint8_represents_zero_exactly():
+    lo, hi = 0.0, 6.0
+    s = (hi - lo) / 255
+    z = round(-lo / s)
+    q0 = np.clip(np.round(0.0 / s) + z, 0, 255)
+    assert s * (q0 - z) == 0.0
+    x = np.linspace(lo, hi, 1001)
+    xq = s * (np.clip(np.round(x / s) + z, 0, 255) - z)
+    assert np.abs(x - xq).max() <= s / 2 + 1e-12
+
+
+def test_weight_memory_for_7b_parameters():
+    n = 7e9
+    gb = {name: n * b / 1e9 for name, b in [("fp32", 4), ("fp16", 2), ("int8", 1), ("int4", 0.5)]}
+    assert gb == {"fp32": 28.0, "fp16": 14.0, "int8": 7.0, "int4": 3.5}
+
+
+def test_csr_with_int32_indices_beats_dense_fp32_only_below_half_density():
+    n = 1000
+    dense_bytes = 4 * n * n
+
+    def csr_bytes(density):
+        nnz = int(density * n * n)
+        return 4 * nnz + 4 * nnz + 4 * (n + 1)  # values + column indices + row pointers
+
+    assert csr_bytes(0.6) > dense_bytes
+    assert csr_bytes(0.49) < dense_bytes
+    assert csr_bytes(0.5) == pytest.approx(dense_bytes, rel=1e-2)
+
+
+def test_removing_half_the_filters_halves_this_and_next_conv_params():
+    torch = pytest.importorskip("torch")
+
+    def count(m):
+        return sum(p.numel() for p in m.parameters())
+
+    conv1, conv2 = torch.nn.Conv2d(64, 128, 3), torch.nn.Conv2d(128, 128, 3)
+    p1, p2 = torch.nn.Conv2d(64, 64, 3), torch.nn.Conv2d(64, 128, 3)
+    assert count(p1) / count(conv1) == pytest.approx(0.5)
+    assert count(p2) / count(conv2) == pytest.approx(0.5, abs=0.001)  # bias unchanged
+
+
+def test_distillation_soft_targets_and_gradient_scaling():
+    torch = pytest.importorskip("torch")
+    v = torch.tensor([5.0, 2.0, 0.0])
+    np.testing.assert_allclose(torch.softmax(v, 0).numpy(), [0.95, 0.05, 0.01], atol=0.005)
+    np.testing.assert_allclose(torch.softmax(v / 4, 0).numpy(), [0.57, 0.27, 0.16], atol=0.005)
+
+    torch.manual_seed(0)
+    n = 10
+    teacher = torch.randn(n)
+    teacher -= teacher.mean()
+    student0 = torch.randn(n)
+    student0 -= student0.mean()
+    scaled_norms = []
+    for t in [1.0, 5.0, 20.0, 50.0]:
+        z = student0.clone().requires_grad_(True)
+        p = torch.softmax(teacher / t, 0)
+        loss = torch.nn.functional.kl_div(torch.log_softmax(z / t, 0), p, reduction="sum")
+        loss.backward()
+        q = torch.softmax(z.detach() / t, 0)
+        assert torch.allclose(z.grad, (q - p) / t, atol=1e-6)  # dKL/dz = (q - p) / T
+        scaled_norms.append((z.grad * t * t).norm().item())
+        if t == 50.0:  # high-T limit approaches logit matching
+            approx = (student0 - teacher) / (n * t * t)
+            assert (z.grad - approx).norm() / approx.norm() < 0.05
+    # with the T^2 factor the gradient size settles to a constant at high T
+    assert scaled_norms[-1] == pytest.approx(scaled_norms[-2], rel=0.02)
+
+
+def test_tracing_freezes_data_dependent_control_flow():
+    torch = pytest.importorskip("torch")
+    import warnings
+
+    def f(x):
+        if x.sum() > 0:
+            return x * 2
+        return -x
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        traced = torch.jit.trace(f, torch.ones(3))
+    neg = -torch.ones(3)
+    assert torch.equal(f(neg), torch.ones(3))
+    assert torch.equal(traced(neg), -2 * torch.ones(3))  # still takes the branch seen at trace time
+
+
+def test_padding_waste_for_lengths_10_20_200():
+    lengths = np.array([10, 20, 200])
+    useful = lengths.sum() / (lengths.max() * lengths.size)
+    assert useful == pytest.approx(230 / 600)
+    assert round(useful * 100) == 38
+
+
+def test_psi_equals_symmetric_kl_and_is_zero_without_shift():
+    rng = np.random.default_rng(0)
+    ref = rng.standard_normal(200_000)
+    live = rng.standard_normal(200_000) + 0.3
+    edges = np.quantile(ref, np.linspace(0, 1, 11))
+    edges[0], edges[-1] = -np.inf, np.inf
+    e = np.histogram(ref, edges)[0] / ref.size
+    a = np.histogram(live, edges)[0] / live.size
+    psi = np.sum((a - e) * np.log(a / e))
+    kl_ae = np.sum(a * np.log(a / e))
+    kl_ea = np.sum(e * np.log(e / a))
+    assert psi == pytest.approx(kl_ae + kl_ea, rel=1e-12)
+    assert 0.05 < psi < 0.2
+    same = np.histogram(rng.standard_normal(200_000), edges)[0] / 200_000
+    assert np.sum((same - e) * np.log(same / e)) < 0.001
+
+
+def test_ks_test_flags_a_tiny_shift_at_a_million_rows():
+    rng = np.random.default_rng(0)
+    n = 1_000_000
+    a = np.sort(rng.standard_normal(n))
+    b = np.sort(rng.standard_normal(n) + 0.01)  # a 0.01-standard-deviation shift
+    grid = np.concatenate([a, b])
+    d = np.max(np.abs(np.searchsorted(a, grid, side="right") / n - np.searchsorted(b, grid, side="right") / n))
+    critical_05 = 1.358 * math.sqrt(2 / n)  # asymptotic two-sample KS critical value at alpha = 0.05
+    assert d > critical_05
+    assert d < 0.01  # the effect itself is tiny

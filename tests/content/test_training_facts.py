@@ -1,0 +1,599 @@
+"""Numeric checks for the claims made in questions/training.yaml.
+
+Each test recomputes the number independently (numpy, or torch where the claim
+is about PyTorch behaviour) instead of restating it.
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+
+
+# --- sgd-momentum-effective-step ----------------------------------------------
+
+
+def test_momentum_steady_state_step_is_lr_over_one_minus_mu():
+    lr, c = 0.01, 2.0
+    for mu in (0.9, 0.99):
+        w = torch.nn.Parameter(torch.zeros(1))
+        opt = torch.optim.SGD([w], lr=lr, momentum=mu)
+        prev = 0.0
+        for _ in range(3000):
+            opt.zero_grad()
+            (c * w).sum().backward()  # constant gradient c
+            opt.step()
+            step = prev - w.item()
+            prev = w.item()
+        assert step == pytest.approx(lr * c / (1 - mu), rel=1e-3)
+
+
+def test_heavy_ball_beats_gd_on_ill_conditioned_quadratic():
+    # f(x) = 0.5 * (x0^2 + kappa * x1^2); tuned rates from Polyak's analysis.
+    kappa = 100.0
+    h = np.array([1.0, kappa])
+    x_gd = np.array([1.0, 1.0])
+    lr_gd = 2.0 / (1.0 + kappa)
+    x_hb, v = np.array([1.0, 1.0]), np.zeros(2)
+    lr_hb = 4.0 / (1.0 + math.sqrt(kappa)) ** 2
+    mu = ((math.sqrt(kappa) - 1) / (math.sqrt(kappa) + 1)) ** 2
+    for _ in range(200):
+        x_gd = x_gd - lr_gd * h * x_gd
+        v = mu * v + h * x_hb
+        x_hb = x_hb - lr_hb * v
+    assert np.linalg.norm(x_hb) < 1e-6 * np.linalg.norm(x_gd)
+
+
+# --- rmsprop-adaptive-scaling ---------------------------------------------------
+
+
+def test_rmsprop_first_step_is_ten_times_lr_with_default_alpha():
+    lr = 1e-3
+    w = torch.nn.Parameter(torch.zeros(3))
+    g = torch.tensor([1e-4, 1.0, -50.0])
+    opt = torch.optim.RMSprop([w], lr=lr)  # alpha = 0.99 by default
+    w.grad = g.clone()
+    opt.step()
+    expected = -lr * torch.sign(g) / math.sqrt(1 - 0.99)
+    assert torch.allclose(w.detach(), expected, rtol=1e-3)
+
+
+def test_rmsprop_step_after_a_quiet_history_approaches_ten_times_lr():
+    lr = 1e-3
+    w = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.RMSprop([w], lr=lr)
+    for _ in range(2000):  # tiny gradients: s decays towards 1e-12
+        w.grad = torch.full((1,), 1e-6)
+        opt.step()
+    before = w.item()
+    w.grad = torch.full((1,), 5.0)  # then a big one
+    opt.step()
+    step = before - w.item()
+    assert 9.5 * lr < step <= 10 * lr * (1 + 1e-4)  # bound lr / sqrt(1 - alpha)
+
+
+# --- adam-update-bias-correction -------------------------------------------------
+
+
+def test_adam_uncorrected_first_step_is_3_16_times_lr():
+    b1, b2, g = 0.9, 0.999, 0.37
+    m = (1 - b1) * g
+    v = (1 - b2) * g * g
+    assert m / math.sqrt(v) == pytest.approx(3.162, abs=1e-3)
+
+
+def test_adam_bias_correction_recovers_constant_gradient():
+    b1, g = 0.9, 1.7
+    m = 0.0
+    for t in range(1, 8):
+        m = b1 * m + (1 - b1) * g
+        assert m == pytest.approx((1 - b1**t) * g)
+        assert m / (1 - b1**t) == pytest.approx(g)
+
+
+def test_adam_step_after_quiet_history_jumps_to_about_three_times_lr():
+    # follow-up: near-zero v, then a large gradient; ceiling (1 - b1) / sqrt(1 - b2) = 3.16
+    lr = 1e-3
+    w = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.Adam([w], lr=lr)
+    rng = np.random.default_rng(0)
+    noisy_steps = []
+    for _ in range(5000):  # small zero-mean noise: m averages out, v stays tiny
+        before = w.item()
+        w.grad = torch.tensor([1e-4 * rng.standard_normal()], dtype=torch.float32)
+        opt.step()
+        noisy_steps.append(abs(before - w.item()))
+    before = w.item()
+    w.grad = torch.tensor([10.0])
+    opt.step()
+    jump = abs(before - w.item())
+    assert 2.9 * lr < jump < 0.1 / math.sqrt(0.001) * lr
+    assert jump > 5 * np.mean(noisy_steps[-1000:])  # several times the usual step
+
+
+def test_adam_corrected_first_step_is_lr_times_sign_for_any_gradient_scale():
+    lr = 1e-3
+    w = torch.nn.Parameter(torch.zeros(4))
+    g = torch.tensor([1e-3, 5.0, -2e2, -0.3])
+    opt = torch.optim.Adam([w], lr=lr)
+    w.grad = g.clone()
+    opt.step()
+    assert torch.allclose(w.detach(), -lr * torch.sign(g), rtol=1e-4)
+
+
+# --- adamw-decoupled-weight-decay ----------------------------------------------
+
+
+def test_adamw_shrinks_by_lr_times_lambda_while_adam_l2_moves_about_lr():
+    lr, wd = 1e-3, 0.01
+    w0 = torch.tensor([2.0, -3.0])
+
+    w = torch.nn.Parameter(w0.clone())
+    opt = torch.optim.AdamW([w], lr=lr, weight_decay=wd)
+    w.grad = torch.zeros(2)  # no data gradient at all
+    opt.step()
+    assert torch.allclose(w.detach(), w0 * (1 - lr * wd))
+
+    for lam in (1e-4, 1.0):  # L2 inside Adam: step is ~lr whatever lambda is
+        w = torch.nn.Parameter(w0.clone())
+        opt = torch.optim.Adam([w], lr=lr, weight_decay=lam)
+        w.grad = torch.zeros(2)
+        opt.step()
+        assert torch.allclose(w0 - w.detach(), lr * torch.sign(w0), rtol=1e-3)
+
+
+def test_sgd_l2_equals_multiplicative_decay():
+    lr, wd = 0.1, 0.05
+    w0, g = torch.tensor([1.5, -0.5]), torch.tensor([0.2, 0.4])
+    w = torch.nn.Parameter(w0.clone())
+    opt = torch.optim.SGD([w], lr=lr, weight_decay=wd)
+    w.grad = g.clone()
+    opt.step()
+    assert torch.allclose(w.detach(), (1 - lr * wd) * w0 - lr * g)
+
+
+# --- linear-scaling-rule-limits ------------------------------------------------
+
+
+def test_k_small_steps_match_one_scaled_step_only_when_lr_is_small():
+    # quadratic loss 0.5 * w^T H w: gradients change as w moves
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((5, 5))
+    hess = a @ a.T / 5 + np.eye(5)
+    w0 = rng.standard_normal(5)
+    k = 8
+
+    def gap(lr):
+        w = w0.copy()
+        for _ in range(k):
+            w = w - lr * hess @ w
+        big = w0 - k * lr * hess @ w0
+        return np.linalg.norm(w - big) / np.linalg.norm(w0 - big)
+
+    assert gap(1e-4) < 0.01
+    assert gap(0.05) > 0.1
+
+
+# --- xavier-he-init-derivation --------------------------------------------------
+
+
+def test_relu_halves_the_second_moment_of_a_symmetric_input():
+    y = np.random.default_rng(1).standard_normal(1_000_000) * 3.0
+    assert np.mean(np.maximum(y, 0) ** 2) == pytest.approx(y.var() / 2, rel=0.01)
+
+
+def _relu_stack_second_moment(std, n=512, layers=30, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((256, n))
+    start = np.mean(x**2)
+    for _ in range(layers):
+        x = np.maximum(x @ (rng.standard_normal((n, n)) * std), 0)
+    return np.mean(x**2) / start
+
+
+def test_he_keeps_relu_activations_while_xavier_halves_them_per_layer():
+    n, layers = 512, 30
+    he = _relu_stack_second_moment(math.sqrt(2 / n), n, layers)
+    xavier = _relu_stack_second_moment(math.sqrt(2 / (n + n)), n, layers)
+    assert 0.2 < he < 5
+    assert xavier == pytest.approx(2.0**-layers, rel=0.6)
+    assert 2.0**-layers == pytest.approx(1e-9, rel=0.1)
+
+
+def test_per_layer_gain_of_n01_and_small_std_weights():
+    n = 512
+    assert _relu_stack_second_moment(1.0, n, 1) == pytest.approx(256, rel=0.05)
+    assert _relu_stack_second_moment(0.01, n, 1) == pytest.approx(0.0256, rel=0.05)
+
+
+def test_nn_linear_default_weight_variance_is_one_third_of_inverse_fan_in():
+    fan_in = 1000
+    layer = torch.nn.Linear(fan_in, 2000)
+    w = layer.weight.detach()
+    assert w.abs().max().item() <= 1 / math.sqrt(fan_in) + 1e-7
+    assert w.var().item() == pytest.approx(1 / (3 * fan_in), rel=0.02)
+    he = torch.empty(2000, fan_in)
+    torch.nn.init.kaiming_normal_(he)
+    assert he.var().item() == pytest.approx(2 / fan_in, rel=0.02)
+    assert torch.nn.init.calculate_gain("tanh") == pytest.approx(5 / 3)
+
+
+# --- zero-init-symmetry ---------------------------------------------------------
+
+
+def test_constant_init_keeps_hidden_units_identical():
+    torch.manual_seed(0)
+    x, y = torch.randn(64, 5), torch.randn(64, 1)
+    net = torch.nn.Sequential(torch.nn.Linear(5, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1))
+    for p in net.parameters():
+        torch.nn.init.constant_(p, 0.3)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    for _ in range(50):
+        opt.zero_grad()
+        F.mse_loss(net(x), y).backward()
+        opt.step()
+    w1 = net[0].weight.detach()
+    assert torch.allclose(w1, w1[0].expand_as(w1))
+    assert not torch.allclose(w1, torch.full_like(w1, 0.3))  # it did train
+
+
+def test_zero_init_with_relu_gives_zero_hidden_gradients():
+    x, y = torch.randn(16, 5), torch.randn(16, 1)
+    net = torch.nn.Sequential(torch.nn.Linear(5, 8), torch.nn.ReLU(), torch.nn.Linear(8, 1))
+    for p in net.parameters():
+        torch.nn.init.zeros_(p)
+    F.mse_loss(net(x), y).backward()
+    assert net[0].weight.grad.abs().sum() == 0
+    assert net[2].weight.grad.abs().sum() == 0
+    assert net[2].bias.grad.abs().sum() > 0  # only the output bias learns
+
+
+# --- inverted-dropout-scaling ----------------------------------------------------
+
+
+def test_inverted_dropout_keeps_the_mean_and_adds_variance_p_over_1_minus_p():
+    torch.manual_seed(0)
+    x = torch.full((2_000_000,), 3.0)
+    for p in (0.1, 0.5):
+        out = F.dropout(x, p=p, training=True)
+        assert out.mean().item() == pytest.approx(3.0, rel=0.01)
+        assert out.var().item() == pytest.approx(9.0 * p / (1 - p), rel=0.02)
+        kept = out[out != 0]
+        assert torch.allclose(kept, torch.full_like(kept, 3.0 / (1 - p)))
+    layer = torch.nn.Dropout(0.5).eval()
+    assert torch.equal(layer(x[:100]), x[:100])
+    assert torch.nn.Dropout().p == 0.5
+
+
+# --- data-augmentation-label-preserving -----------------------------------------
+
+
+def test_mixup_loss_is_the_mixture_of_the_two_losses():
+    torch.manual_seed(0)
+    logits = torch.randn(8, 5)
+    y1, y2 = torch.randint(0, 5, (8,)), torch.randint(0, 5, (8,))
+    lam = 0.3
+    soft = lam * F.one_hot(y1, 5).float() + (1 - lam) * F.one_hot(y2, 5).float()
+    mixed = F.cross_entropy(logits, soft)
+    split = lam * F.cross_entropy(logits, y1) + (1 - lam) * F.cross_entropy(logits, y2)
+    assert mixed.item() == pytest.approx(split.item(), rel=1e-6)
+
+
+# --- early-stopping-noisy-validation --------------------------------------------
+
+
+def test_accuracy_standard_error_is_about_one_point_at_n_1000():
+    p, n = 0.9, 1000
+    rng = np.random.default_rng(0)
+    sims = rng.binomial(n, p, size=200_000) / n
+    assert sims.std() == pytest.approx(math.sqrt(p * (1 - p) / n), rel=0.01)
+    assert math.sqrt(p * (1 - p) / n) == pytest.approx(0.0095, abs=5e-5)
+
+
+def test_best_of_50_equal_checkpoints_is_biased_by_about_two_standard_errors():
+    p, n, k = 0.9, 1000, 50
+    se = math.sqrt(p * (1 - p) / n)
+    rng = np.random.default_rng(1)
+    best = (rng.binomial(n, p, size=(20_000, k)) / n).max(axis=1)
+    bias_in_se = (best.mean() - p) / se
+    assert 1.8 < bias_in_se < 2.6
+
+
+# --- label-smoothing-effects -----------------------------------------------------
+
+
+def test_torch_label_smoothing_matches_the_mixture_target():
+    torch.manual_seed(0)
+    k, eps = 10, 0.1
+    logits, y = torch.randn(32, k), torch.randint(0, k, (32,))
+    target = (1 - eps) * F.one_hot(y, k).float() + eps / k
+    manual = -(target * F.log_softmax(logits, dim=1)).sum(dim=1).mean()
+    builtin = F.cross_entropy(logits, y, label_smoothing=eps)
+    assert builtin.item() == pytest.approx(manual.item(), rel=1e-6)
+
+
+def test_label_smoothing_optimum_has_finite_logit_gap_log_91_and_loss_floor_0_50():
+    k, eps = 10, 0.1
+    z = torch.zeros(1, k, requires_grad=True)
+    opt = torch.optim.SGD([z], lr=1.0)
+    for _ in range(3000):
+        opt.zero_grad()
+        loss = F.cross_entropy(z, torch.tensor([0]), label_smoothing=eps)
+        loss.backward()
+        opt.step()
+    gap = (z[0, 0] - z[0, 1:].mean()).item()
+    assert gap == pytest.approx(math.log(91), abs=1e-3)
+    assert math.log(91) == pytest.approx(4.5, abs=0.02)
+    target = np.full(k, eps / k)
+    target[0] += 1 - eps
+    entropy = -(target * np.log(target)).sum()
+    assert loss.item() == pytest.approx(entropy, abs=1e-5)
+    assert entropy == pytest.approx(0.50, abs=0.005)
+
+
+# --- gradient-clipping-norm-vs-value --------------------------------------------
+
+
+def test_norm_clipping_keeps_direction_and_value_clipping_does_not():
+    g0 = [torch.tensor([3.0, 0.1]), torch.tensor([[4.0, -0.2]])]
+    total = math.sqrt(sum(float((g**2).sum()) for g in g0))
+
+    params = [torch.nn.Parameter(torch.zeros_like(g)) for g in g0]
+    for p, g in zip(params, g0, strict=True):
+        p.grad = g.clone()
+    returned = torch.nn.utils.clip_grad_norm_(params, max_norm=1.0)
+    assert returned.item() == pytest.approx(total, rel=1e-6)  # pre-clip norm
+    flat = torch.cat([p.grad.flatten() for p in params])
+    orig = torch.cat([g.flatten() for g in g0])
+    assert flat.norm().item() == pytest.approx(1.0, rel=1e-4)
+    assert F.cosine_similarity(flat, orig, dim=0).item() == pytest.approx(1.0, abs=1e-6)
+
+    for p, g in zip(params, g0, strict=True):
+        p.grad = g.clone()
+    torch.nn.utils.clip_grad_value_(params, clip_value=0.5)
+    flat = torch.cat([p.grad.flatten() for p in params])
+    assert torch.equal(flat, torch.tensor([0.5, 0.1, 0.5, -0.2]))
+    assert F.cosine_similarity(flat, orig, dim=0).item() < 0.99  # direction changed
+
+
+# --- mixed-precision-fp16-vs-bf16 / loss-scaling-master-weights ------------------
+
+
+def test_fp16_and_bf16_ranges_and_spacing():
+    assert float(np.finfo(np.float16).max) == 65504.0
+    with np.errstate(over="ignore"):
+        assert np.isinf(np.float16(70000.0))
+    assert float(np.finfo(np.float16).tiny) == pytest.approx(6.1e-5, rel=0.01)
+    assert float(np.float16(2.0**-24)) > 0 and float(np.float16(2.0**-26)) == 0.0
+    assert float(np.finfo(np.float16).eps) == 2.0**-10
+    bf = torch.finfo(torch.bfloat16)
+    assert bf.max == pytest.approx(torch.finfo(torch.float32).max, rel=0.01)
+    assert bf.max == pytest.approx(3.39e38, rel=0.01)
+    assert bf.eps == 2.0**-7
+    assert torch.isfinite(torch.tensor(1e30, dtype=torch.bfloat16))
+
+
+def test_small_additions_round_away_in_16_bit():
+    one_bf = torch.tensor(1.0, dtype=torch.bfloat16)
+    assert (one_bf + torch.tensor(0.001, dtype=torch.bfloat16)).item() == 1.0
+    assert float(np.float16(1.0) + np.float16(0.001)) == pytest.approx(1.00098, abs=1e-5)
+    # a 1e-4 update on a weight of 1.0 vanishes in fp16 but survives in fp32
+    assert float(np.float16(1.0) + np.float16(1e-4)) == 1.0
+    assert float(np.float32(1.0) + np.float32(1e-4)) != 1.0
+
+
+def test_loss_scaling_rescues_a_gradient_below_fp16_subnormals():
+    g = 1e-8
+    assert float(np.float16(g)) == 0.0
+    scale = 65536.0
+    scaled = np.float16(g * scale)
+    assert float(scaled) == pytest.approx(6.55e-4, rel=0.01)
+    assert float(np.float32(scaled) / np.float32(scale)) == pytest.approx(g, rel=0.01)
+
+
+def test_gradscaler_defaults_and_backoff_on_inf():
+    scaler = torch.amp.GradScaler("cpu")
+    assert scaler.get_scale() == 65536.0
+    assert scaler.get_growth_interval() == 2000
+    w = torch.nn.Parameter(torch.ones(2))
+    opt = torch.optim.SGD([w], lr=0.1)
+    scaler.scale((w * float("inf")).sum()).backward()
+    scaler.step(opt)
+    scaler.update()
+    assert scaler.get_scale() == 32768.0
+    assert torch.equal(w.detach(), torch.ones(2))  # the step was skipped
+
+
+def test_mixed_precision_adam_is_16_bytes_per_parameter():
+    # measure the tensors a mixed-precision Adam step really keeps
+    torch.manual_seed(0)
+    master = torch.nn.Linear(32, 16)  # fp32 master weights
+    n = sum(p.numel() for p in master.parameters())
+    half = [p.detach().to(torch.bfloat16) for p in master.parameters()]  # compute copy
+    grads = [torch.randn_like(h) for h in half]  # 16-bit gradients
+    opt = torch.optim.Adam(master.parameters())
+    for p, g in zip(master.parameters(), grads, strict=True):
+        p.grad = g.float()
+    opt.step()
+    state = sum(t.numel() * t.element_size() for s in opt.state.values() for t in s.values() if t.dim() > 0)
+    total = (
+        sum(h.numel() * h.element_size() for h in half)
+        + sum(g.numel() * g.element_size() for g in grads)
+        + sum(p.numel() * p.element_size() for p in master.parameters())
+        + state
+    )
+    assert state / n == 8  # m and v in fp32
+    assert total / n == 16  # 2 + 2 + 4 + 8
+    assert (total - state - 4 * n) / n == 4  # mixed precision shrinks only weights and grads
+
+
+# --- grad-accumulation-effective-batch ---------------------------------------------
+
+
+def test_accumulated_scaled_micro_batch_gradients_equal_the_full_batch_gradient():
+    torch.manual_seed(0)
+    model = torch.nn.Linear(6, 3)
+    x, y = torch.randn(64, 6), torch.randint(0, 3, (64,))
+    F.cross_entropy(model(x), y).backward()
+    full = model.weight.grad.clone()
+    model.zero_grad()
+    accum = 8
+    for xb, yb in zip(x.chunk(accum), y.chunk(accum), strict=True):
+        (F.cross_entropy(model(xb), yb) / accum).backward()
+    assert torch.allclose(model.weight.grad, full, atol=1e-6)
+
+
+def test_averaging_per_micro_batch_token_means_misweights_unequal_batches():
+    rng = np.random.default_rng(0)
+    a = 2.0 + rng.random(10)  # short micro-batch, harder tokens
+    b = rng.random(90)  # long micro-batch
+    per_batch = (a.mean() + b.mean()) / 2
+    per_token = np.concatenate([a, b]).mean()
+    assert abs(per_batch - per_token) > 0.5
+    assert (a.sum() + b.sum()) / (a.size + b.size) == pytest.approx(per_token)
+
+
+# --- activation-checkpointing-tradeoff -----------------------------------------
+
+
+def test_sqrt_n_segments_minimize_checkpoint_memory():
+    for n in (16, 100, 400):
+        best_k = min(range(1, n + 1), key=lambda k: n / k + k)
+        assert best_k == math.isqrt(n)
+
+
+def test_checkpointed_block_with_dropout_gives_identical_gradients():
+    from torch.utils.checkpoint import checkpoint
+
+    block = torch.nn.Sequential(torch.nn.Linear(8, 32), torch.nn.GELU(), torch.nn.Dropout(0.3), torch.nn.Linear(32, 8))
+    x = torch.randn(4, 8)
+
+    def grads(use_ckpt):
+        block.zero_grad()
+        torch.manual_seed(123)
+        out = checkpoint(block, x, use_reentrant=False) if use_ckpt else block(x)
+        out.pow(2).sum().backward()
+        return [p.grad.clone() for p in block.parameters()]
+
+    for g1, g2 in zip(grads(False), grads(True), strict=True):
+        assert torch.allclose(g1, g2)
+
+
+# --- lr-schedules-step-cosine-onecycle -------------------------------------------
+
+
+def _lrs(opt, sched, steps):
+    out = []
+    for _ in range(steps):
+        out.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    return out
+
+
+def test_cosine_formula_matches_cosine_annealing_lr():
+    lr_max, lr_min, t_max = 0.1, 0.001, 50
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr_max)
+    got = _lrs(opt, torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=t_max, eta_min=lr_min), t_max + 1)
+    expected = [lr_min + 0.5 * (lr_max - lr_min) * (1 + math.cos(math.pi * t / t_max)) for t in range(t_max + 1)]
+    assert np.allclose(got, expected, rtol=1e-6)
+
+
+def test_one_cycle_defaults_start_peak_and_end():
+    max_lr, total = 0.4, 1000
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=max_lr, momentum=0.9)
+    lrs = _lrs(opt, torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=max_lr, total_steps=total), total)
+    assert lrs[0] == pytest.approx(max_lr / 25)
+    assert int(np.argmax(lrs)) == pytest.approx(0.3 * total, abs=2)
+    assert lrs[-1] == pytest.approx(max_lr / 25 / 1e4, rel=1e-3)
+
+
+def test_one_cycle_moves_momentum_inversely_between_0_95_and_0_85():
+    max_lr, total = 0.4, 1000
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=max_lr, momentum=0.9)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=max_lr, total_steps=total)
+    lrs, moms = [], []
+    for _ in range(total):
+        lrs.append(opt.param_groups[0]["lr"])
+        moms.append(opt.param_groups[0]["momentum"])
+        opt.step()
+        sched.step()
+    peak = int(np.argmax(lrs))
+    assert moms[0] == pytest.approx(0.95) and moms[peak] == pytest.approx(0.85, abs=1e-4)
+    assert moms[-1] == pytest.approx(0.95, abs=1e-4)
+
+
+def test_transformer_schedule_peaks_at_warmup_near_7e_4():
+    d, warm = 512, 4000
+    steps = np.arange(1, 20_000)
+    lr = d**-0.5 * np.minimum(steps**-0.5, steps * warm**-1.5)
+    assert steps[np.argmax(lr)] == warm
+    assert lr.max() == pytest.approx(7.0e-4, rel=0.01)
+
+
+# --- weight-decay-scale-invariance ------------------------------------------------
+
+
+def test_weights_before_batchnorm_get_orthogonal_gradient_scaling_as_inverse_norm():
+    torch.manual_seed(0)
+    x, y = torch.randn(32, 10), torch.randn(32, 4)
+    bn = torch.nn.BatchNorm1d(4, affine=False)
+    w0 = torch.randn(4, 10)
+
+    def grad_at(w):
+        w = w.clone().requires_grad_(True)
+        F.mse_loss(bn(x @ w.T), y).backward()
+        return w.grad
+
+    g1, g2 = grad_at(w0), grad_at(2 * w0)
+    assert (g1 * w0).sum().abs().item() < 1e-5 * g1.norm().item() * w0.norm().item()
+    assert torch.allclose(g2, g1 / 2, atol=1e-6)
+    stepped = w0 - 0.1 * g1
+    assert stepped.norm().item() ** 2 == pytest.approx(w0.norm().item() ** 2 + 0.01 * g1.norm().item() ** 2, rel=1e-4)
+
+
+# --- loss-nan-debug-order --------------------------------------------------------
+
+
+def test_numerical_nan_sources_and_their_stable_replacements():
+    x = torch.tensor([-200.0])
+    assert torch.isinf(torch.log(torch.sigmoid(x))).all()
+    assert F.logsigmoid(x).item() == pytest.approx(-200.0)
+    z = torch.zeros(1, requires_grad=True)
+    torch.sqrt(z).sum().backward()
+    assert torch.isinf(z.grad).all()
+    assert torch.isnan(torch.tensor([]).mean())  # masked mean over zero tokens
+
+
+# --- training-recipe-1b-llm ---------------------------------------------------------
+
+
+def test_1b_recipe_arithmetic():
+    layers, d = 24, 2048
+    block_params = layers * 12 * d * d
+    assert block_params == pytest.approx(1.2e9, rel=0.02)
+    n, tokens = 1e9, 20 * 1e9
+    flops = 6 * n * tokens
+    assert flops == pytest.approx(1.2e20)
+    seconds = flops / (8 * 312e12 * 0.4)
+    assert seconds / 3600 == pytest.approx(33, rel=0.03)
+
+
+# --- finetune-pretrained-lr-freezing ----------------------------------------------
+
+
+def test_model_train_undoes_a_batchnorm_eval_freeze():
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4))
+    model[1].eval()
+    for p in model[1].parameters():
+        p.requires_grad_(False)
+    before = model[1].running_mean.clone()
+    model(torch.randn(2, 3, 8, 8))
+    assert torch.equal(model[1].running_mean, before)  # frozen statistics
+    model.train()
+    assert model[1].training
+    model(torch.randn(2, 3, 8, 8))
+    assert not torch.equal(model[1].running_mean, before)  # requires_grad=False did not stop this
