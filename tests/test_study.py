@@ -186,9 +186,9 @@ def test_plan_lays_path_over_days_with_checkpoints():
     assert view.blocks[0].first_day == start
     assert view.blocks[-1].last_day == start + timedelta(days=27)  # 28 study days, 2 kept for the end
     texts = {(m.day - start).days: m.text for m in view.milestones}
-    assert texts[3].startswith("Review checkpoint") and texts[7].startswith("Connections")
-    assert texts[14].startswith("Timed simulation") and texts[21].startswith("45-minute mock")
-    assert texts[28].startswith("Mock interview") and texts[29].startswith("Final pass") and texts[30] == "Interview"
+    assert texts[3].startswith("Checkpoint") and texts[7].startswith("Connections")
+    assert texts[14].startswith("Timed simulation") and texts[21].startswith("45-min mock")
+    assert texts[28].startswith("Mock interview") and texts[29].startswith("Cheat sheets") and texts[30] == "Interview"
     assert [label for label, _, _ in view.periods()][:2] == ["Week 1", "Week 2"]
 
 

@@ -18,6 +18,16 @@ def _heading(text: str) -> Text:
     return Text("\n" + text, style="bold")
 
 
+def bullets(items: list[Text | str]) -> Table:
+    """A bulleted list whose wrapped lines hang under the text, not the bullet."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")
+    for item in items:
+        grid.add_row("  -", item if isinstance(item, Text) else Text(item))
+    return grid
+
+
 def sheet_view(s: Sheet) -> Group:
     parts: list[Any] = [Text(s.title, style="bold underline"), Text(s.summary, style="italic")]
     if s.formulas:
@@ -31,7 +41,7 @@ def sheet_view(s: Sheet) -> Group:
     for title, items in (("In one line", s.summaries), ("Common traps", s.traps)):
         if items:
             parts.append(_heading(title))
-            parts.extend(Text("  - " + x) for x in items)
+            parts.append(bullets(list(items)))
     if s.table_columns:
         table = Table(show_lines=False)
         for col in s.table_columns:
@@ -42,15 +52,16 @@ def sheet_view(s: Sheet) -> Group:
         parts.append(table)
     if s.weak_points:
         parts.append(_heading("Your most-missed rubric points"))
-        parts.extend(Text(f"  - {p} ({c}, missed {m} of {a})") for c, p, m, a in s.weak_points)
+        parts.append(bullets([Text(f"{p} ({c}, missed {m} of {a})") for c, p, m, a in s.weak_points]))
     if s.questions:
         parts.append(_heading("Questions and what the answer must contain"))
+        lines = []
         for cid, q, p in s.questions:
-            line = Text("  - ")
-            line.append(q, style="bold")
-            line.append(" " + p)
+            line = Text(q, style="bold")
+            line.append(" " + p, style="")
             line.append(f" ({cid})", style="dim")
-            parts.append(line)
+            lines.append(line)
+        parts.append(bullets(lines))
     parts.append(Text(""))
     return Group(*parts)
 
@@ -126,7 +137,7 @@ def stats_view(data: dict[str, Any]) -> Group:
     parts.append(table)
     if data["most_missed"]:
         parts.append(_heading("Rubric points you miss most"))
-        parts.extend(
-            Text(f"  - {m['point']} ({m['card']}, {m['missed']} of {m['asked']})") for m in data["most_missed"]
+        parts.append(
+            bullets([f"{m['point']} ({m['card']}, {m['missed']} of {m['asked']})" for m in data["most_missed"]])
         )
     return Group(*parts)

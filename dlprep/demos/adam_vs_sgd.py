@@ -10,6 +10,32 @@ TITLE = "Adam vs SGD with momentum on an ill-conditioned quadratic (condition nu
 DIM, STEPS, MOMENTUM = 10, 200, 0.9
 SGD_LRS = (3e-4, 1e-3, 3e-3)  # heavy ball is stable only for lr < 2 (1 + momentum) / lambda_max = 3.8e-3
 ADAM_LRS = (1e-2, 3e-2, 1e-1, 3e-1, 1.0)
+BETA1, BETA2, EPS = 0.9, 0.999, 1e-8  # torch.optim.Adam's defaults
+
+# The two update rules by hand, exactly as torch.optim.SGD(momentum=0.9) and torch.optim.Adam apply
+# them (the tests check this); torch.optim is avoided only because its first use imports
+# torch._dynamo, which costs about a second.
+
+
+def sgd_momentum_step(w, grad, state: dict, lr: float) -> None:
+    """Heavy ball: v = momentum * v + g (v = g on the first step); w -= lr * v."""
+    if "v" not in state:
+        state["v"] = grad.clone()
+    else:
+        state["v"].mul_(MOMENTUM).add_(grad)
+    w -= lr * state["v"]
+
+
+def adam_step(w, grad, state: dict, lr: float) -> None:
+    """m, v = running means of g and g^2; w -= lr * m_hat / (sqrt(v_hat) + eps), per coordinate."""
+    if "m" not in state:
+        state.update(t=0, m=grad.new_zeros(grad.shape), v=grad.new_zeros(grad.shape))
+    state["t"] += 1
+    state["m"].mul_(BETA1).add_(grad, alpha=1 - BETA1)
+    state["v"].mul_(BETA2).addcmul_(grad, grad, value=1 - BETA2)
+    m_hat = state["m"] / (1 - BETA1 ** state["t"])  # bias correction for the zero start
+    v_hat = state["v"] / (1 - BETA2 ** state["t"])
+    w -= lr * m_hat / (v_hat.sqrt() + EPS)  # each coordinate divided by its own gradient scale
 
 
 def run(device: str = "cpu") -> DemoResult:
@@ -26,24 +52,25 @@ def run(device: str = "cpu") -> DemoResult:
         "rotated": (rotation @ torch.diag(eigenvalues) @ rotation.T, rotation @ start),
     }
 
-    def final_loss(make_optimizer, hessian, w0):
+    def final_loss(step, lr, hessian, w0):
         w = w0.clone().requires_grad_()
-        optimizer = make_optimizer([w])
+        state: dict = {}
         for _ in range(STEPS):
-            optimizer.zero_grad()
+            w.grad = None
             loss = 0.5 * w @ hessian @ w  # f(w) = 1/2 w^T H w, minimum 0 at w = 0
             loss.backward()
-            optimizer.step()
+            with torch.no_grad():
+                step(w, w.grad, state, lr)
         return (0.5 * w @ hessian @ w).item()
 
-    runs = [("SGD+momentum", lr, lambda p, lr=lr: torch.optim.SGD(p, lr=lr, momentum=MOMENTUM)) for lr in SGD_LRS]
-    runs += [("Adam", lr, lambda p, lr=lr: torch.optim.Adam(p, lr=lr)) for lr in ADAM_LRS]
+    runs = [("SGD+momentum", lr, sgd_momentum_step) for lr in SGD_LRS]
+    runs += [("Adam", lr, adam_step) for lr in ADAM_LRS]
 
     rows = []
     metrics: dict[str, float] = {}
     best: dict[tuple[str, str], float] = {}
-    for name, lr, make in runs:
-        losses = {shape: final_loss(make, h, w0) for shape, (h, w0) in problems.items()}
+    for name, lr, step in runs:
+        losses = {shape: final_loss(step, lr, h, w0) for shape, (h, w0) in problems.items()}
         rows.append([name, lr, fmt(losses["axis-aligned"]), fmt(losses["rotated"])])
         for shape, loss in losses.items():
             metrics[f"{name.split('+')[0].lower()}_lr{lr:g}_{shape}"] = loss

@@ -80,10 +80,10 @@ def due_cap(store: Store, card_id: str, when: datetime, rollover_hour: int) -> d
 # ---------------------------------------------------------------- laying out a plan
 
 CHECKPOINTS: tuple[tuple[int, str], ...] = (
-    (3, "Review checkpoint: everything so far, from memory (dlprep quiz)"),
-    (7, "Connections: link topics (activation vs init, BatchNorm vs LayerNorm, attention vs RNN gradients)"),
-    (14, "Timed simulation: five 10-minute problems and a 60-second answer per topic (dlprep quiz --rapid)"),
-    (21, "45-minute mock interview over 4-5 topics (dlprep mock)"),
+    (3, "Checkpoint: recall everything so far"),
+    (7, "Connections: link topics (e.g. BatchNorm -> LayerNorm as CNNs -> transformers)"),
+    (14, "Timed simulation: five 10-min problems, 60 s per topic (quiz --rapid)"),
+    (21, "45-min mock interview over 4-5 topics (dlprep mock)"),
 )
 
 
@@ -206,12 +206,12 @@ def lay_out(
             milestones.append(Milestone(start + timedelta(days=max(study - 1, 0)), st.note))
     if interview is not None:
         if final >= 2:
-            milestones.append(Milestone(interview - timedelta(days=2), "Mock interview under time (dlprep mock)"))
+            milestones.append(Milestone(interview - timedelta(days=2), "Mock interview (dlprep mock)"))
         if final >= 1:
             milestones.append(
                 Milestone(
                     interview - timedelta(days=1),
-                    "Final pass: cheat sheets (dlprep cheatsheet --all) and a light review; no new topics",
+                    "Cheat sheets (dlprep cheatsheet --all), light review, no new topics",
                 )
             )
         milestones.append(Milestone(interview, "Interview"))
