@@ -163,3 +163,19 @@ def test_quiz_runs_the_demo_with_s_and_continues(cli, small_bank, clock, capfd):
     out = capfd.readouterr().out  # the demo's child process writes to the real stdout
     assert "Sigmoid's derivative is at most 0.25" in out
     assert "saved: grade 5" in result.stdout
+
+
+def test_wide_demo_tables_are_transposed_to_fit_the_terminal():
+    from rich.console import Console
+
+    from dlprep.demos.runner import demo_table
+
+    columns = ["d_k"] + [f"a long metric name {i}" for i in range(7)]
+    rows = [[str(d)] + [f"{d * i}.5" for i in range(7)] for d in (16, 64, 256)]
+    narrow = demo_table(columns, rows, 80)
+    assert [c.header for c in narrow.columns] == ["d_k", "16", "64", "256"]  # transposed
+    console = Console(width=80, record=True)
+    console.print(narrow)
+    assert "a long metric name 6" in console.export_text()  # not folded mid-name
+    wide = demo_table(columns, rows, 400)
+    assert [c.header for c in wide.columns] == columns  # fits: left as it is
