@@ -5,6 +5,11 @@ DDP averaging and no_sync, FLOP counts) is checked with torch on CPU.
 """
 
 import math
+import os
+import socket
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -169,6 +174,9 @@ def test_70b_layout_memory():
     # full sharding inside one 8-GPU node only: does not fit in 80 GB
     assert zero_memory(psi, 8, 3) / GB == pytest.approx(140)
     assert zero_memory(psi, 512, 3) / GB == pytest.approx(2.2, abs=0.02)
+    # m = 4p = 16 micro-batches on p = 4 stages
+    assert gpipe_idle_fraction(p, 4 * p) == pytest.approx(3 / 19)
+    assert gpipe_idle_fraction(p, 4 * p) == pytest.approx(0.16, abs=0.005)  # about 16%
 
 
 # --- fsdp-sharding-step ---------------------------------------------------------------
@@ -286,6 +294,13 @@ def test_global_bn_statistics_from_sums_and_why_averaging_variances_fails():
     assert np.allclose(var, x.var(axis=0))
     avg_of_vars = np.mean([sh.var(axis=0) for sh in shards], axis=0)
     assert np.all(avg_of_vars < var)  # misses the spread between shard means
+    # PyTorch's SyncBatchNorm gathers (mean, var, count) per rank instead: same result
+    means = np.stack([sh.mean(axis=0) for sh in shards])
+    variances = np.stack([sh.var(axis=0) for sh in shards])
+    counts = np.array([len(sh) for sh in shards])[:, None]
+    g_mean = (counts * means).sum(axis=0) / counts.sum()
+    g_var = (counts * (variances + (means - g_mean) ** 2)).sum(axis=0) / counts.sum()
+    assert np.allclose(g_mean, x.mean(axis=0)) and np.allclose(g_var, x.var(axis=0))
 
 
 # --- distributed-sampler-set-epoch / distributed-rng-seeding -----------------------------------
@@ -351,6 +366,14 @@ def test_backward_costs_twice_forward_so_training_is_6_flops_per_param_per_token
     assert forward == 2 * n_params * tokens
     assert both.get_total_flops() - forward == 2 * forward
     assert both.get_total_flops() == 6 * n_params * tokens
+    # full activation recomputation: one more forward, 8 FLOPs per parameter per token
+    # (PyTorch's default early stop skips recomputing ops whose outputs backward never
+    # needs, here the last matmul, so it is switched off to count a full recompute)
+    from torch.utils.checkpoint import checkpoint, set_checkpoint_early_stop
+
+    with FlopCounterMode(display=False) as recomputed, set_checkpoint_early_stop(False):
+        checkpoint(model, x, use_reentrant=False).sum().backward()
+    assert recomputed.get_total_flops() == 8 * n_params * tokens
 
 
 def test_training_time_estimate_for_1b_params_on_20b_tokens():
@@ -367,28 +390,56 @@ def test_training_time_estimate_for_1b_params_on_20b_tokens():
 
 # --- real DDP on CPU (gloo, 2 processes) -------------------------------------------------------------
 
+# Each rank runs this script in its own interpreter. Rendezvous goes through a file
+# (no TCP port to choose or collide on) and gloo is bound to the loopback interface,
+# so the test needs no network; every wait has a timeout, so a stuck rank fails the
+# test instead of hanging CI.
+DDP_WORKER = r"""
+import sys
+from datetime import timedelta
 
-def _ddp_worker(rank, world, init_file, out_dir):
-    import torch.distributed as dist
-    from torch.nn.parallel import DistributedDataParallel as DDP
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch.nn.parallel import DistributedDataParallel as DDP
 
-    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world)
+rank, world, init_file, out_dir = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+torch.set_num_threads(1)
+dist.init_process_group(
+    "gloo", init_method="file://" + init_file, rank=rank, world_size=world, timeout=timedelta(seconds=60)
+)
+try:
     torch.manual_seed(rank)  # different init per rank: DDP must broadcast rank 0's
     model = DDP(torch.nn.Linear(4, 2))
     g = torch.Generator().manual_seed(0)
     x, y = torch.randn(8, 4, generator=g), torch.randn(8, 2, generator=g)
     xs, ys = x.chunk(world)[rank], y.chunk(world)[rank]
-    F.mse_loss(model(xs), ys).backward()
-    plain = model.module.weight.grad.clone()
-    model.zero_grad()
-    halves = list(zip(xs.chunk(2), ys.chunk(2), strict=True))
-    with model.no_sync():
+
+    def grad():
+        out = model.module.weight.grad.clone()
+        model.zero_grad()
+        return out
+
+    F.mse_loss(model(xs), ys).backward()  # plain DDP step: all-reduced mean
+    plain = grad()
+    halves = list(zip(xs.chunk(2), ys.chunk(2)))
+    with model.no_sync():  # accumulate locally, sync on the last micro-batch
         (F.mse_loss(model(halves[0][0]), halves[0][1]) / 2).backward()
     (F.mse_loss(model(halves[1][0]), halves[1][1]) / 2).backward()
+    accum = grad()
+    with model.no_sync():  # forward and backward inside: purely local gradient
+        F.mse_loss(model(xs), ys).backward()
+    local = grad()
+    loss = F.mse_loss(model(xs), ys)  # forward outside, backward inside:
+    with model.no_sync():  # DDP still synchronizes (the documented pitfall)
+        loss.backward()
+    forward_outside = grad()
     torch.save(
         {
             "plain": plain,
-            "accum": model.module.weight.grad.clone(),
+            "accum": accum,
+            "local": local,
+            "forward_outside": forward_outside,
             "weight": model.module.weight.detach().clone(),
             "bias": model.module.bias.detach().clone(),
             "keys": list(model.state_dict().keys()),
@@ -397,15 +448,59 @@ def _ddp_worker(rank, world, init_file, out_dir):
         },
         f"{out_dir}/rank{rank}.pt",
     )
+finally:
     dist.destroy_process_group()
+"""
 
 
+def _loopback_interface():
+    names = {name for _, name in socket.if_nameindex()} if hasattr(socket, "if_nameindex") else set()
+    return next((name for name in ("lo", "lo0") if name in names), None)
+
+
+def _run_ddp_workers(tmp_path, world, timeout_s=180):
+    script = tmp_path / "ddp_worker.py"
+    script.write_text(DDP_WORKER)
+    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    loopback = _loopback_interface()
+    if loopback is not None:
+        env["GLOO_SOCKET_IFNAME"] = loopback
+    procs, logs = [], []
+    try:
+        for rank in range(world):
+            log = (tmp_path / f"rank{rank}.log").open("w")
+            logs.append(log)
+            cmd = [sys.executable, str(script), str(rank), str(world), str(tmp_path / "rendezvous"), str(tmp_path)]
+            procs.append(subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT))
+        deadline = time.monotonic() + timeout_s
+        for proc in procs:
+            proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"DDP workers did not finish within {timeout_s} s")
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        for log in logs:
+            log.close()
+    failures = [
+        f"rank {rank} exited with {proc.returncode}:\n" + (tmp_path / f"rank{rank}.log").read_text()[-2000:]
+        for rank, proc in enumerate(procs)
+        if proc.returncode != 0
+    ]
+    assert not failures, "\n".join(failures)
+    return [torch.load(tmp_path / f"rank{rank}.pt") for rank in range(world)]
+
+
+@pytest.mark.slow
 def test_ddp_averages_gradients_and_no_sync_accumulation_matches(tmp_path):
-    import torch.multiprocessing as mp
+    import torch.distributed as dist
 
+    if not dist.is_available() or not dist.is_gloo_available():
+        pytest.skip("torch.distributed with the gloo backend is not available")
     world = 2
-    mp.spawn(_ddp_worker, args=(world, str(tmp_path / "init"), str(tmp_path)), nprocs=world, join=True)
-    res = [torch.load(tmp_path / f"rank{r}.pt") for r in range(world)]
+    res = _run_ddp_workers(tmp_path, world)
     assert torch.equal(res[0]["weight"], res[1]["weight"])  # broadcast from rank 0
     assert all(k.startswith("module.") for k in res[0]["keys"])
     # full-batch gradient on one process with the broadcast weights
@@ -414,6 +509,13 @@ def test_ddp_averages_gradients_and_no_sync_accumulation_matches(tmp_path):
         ref.weight.copy_(res[0]["weight"])
         ref.bias.copy_(res[0]["bias"])
     F.mse_loss(ref(res[0]["x"]), res[0]["y"]).backward()
-    for r in res:
-        assert torch.allclose(r["plain"], ref.weight.grad, atol=1e-6)  # DDP averaged
-        assert torch.allclose(r["accum"], ref.weight.grad, atol=1e-6)  # no_sync + final sync
+    full = ref.weight.grad.clone()
+    for rank, r in enumerate(res):
+        assert torch.allclose(r["plain"], full, atol=1e-6)  # DDP averaged
+        assert torch.allclose(r["accum"], full, atol=1e-6)  # no_sync + final sync
+        assert torch.allclose(r["forward_outside"], full, atol=1e-6)  # forward outside no_sync: still synced
+        ref.zero_grad()
+        xs, ys = r["x"].chunk(world)[rank], r["y"].chunk(world)[rank]
+        F.mse_loss(ref(xs), ys).backward()
+        assert torch.allclose(r["local"], ref.weight.grad, atol=1e-6)  # inside no_sync: this rank only
+    assert not torch.allclose(res[0]["local"], res[1]["local"])
