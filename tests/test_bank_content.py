@@ -12,9 +12,19 @@ from dlprep.core.bank import PATTERNS, check_bank, load_bank
 from dlprep.paths import bundled_bank_dir
 
 MINIMUM = {
-    "fundamentals": 20, "backprop": 20, "activations": 20, "cnns": 20, "rnns": 20, "normalization": 20,
-    "attention": 20, "transformers": 20, "training": 20, "distributed": 20, "generative": 20,
-    "production": 25, "design": 25,
+    "fundamentals": 20,
+    "backprop": 20,
+    "activations": 20,
+    "cnns": 20,
+    "rnns": 20,
+    "normalization": 20,
+    "attention": 20,
+    "transformers": 20,
+    "training": 20,
+    "distributed": 20,
+    "generative": 20,
+    "production": 25,
+    "design": 25,
 }
 
 

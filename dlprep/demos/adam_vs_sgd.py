@@ -41,8 +41,10 @@ def adam_step(w, grad, state: dict, lr: float) -> None:
 def run(device: str = "cpu") -> DemoResult:
     import torch
 
+    if device == "mps":
+        device = "cpu"  # MPS has no float64; a 10-dimensional problem is cheap on a CPU
     torch.manual_seed(0)
-    opts = {"dtype": torch.float64, "device": device}
+    opts = {"dtype": torch.float64, "device": device}  # float64: losses go down to 1e-8
     eigenvalues = torch.logspace(0, 3, DIM, **opts)  # curvatures 1 .. 1000
     rotation, _ = torch.linalg.qr(torch.randn(DIM, DIM, **opts))  # a random orthogonal matrix
     start = torch.ones(DIM, **opts)

@@ -76,8 +76,8 @@ def run(device: str = "cpu") -> DemoResult:
         metrics=metrics,
         notes=[
             "softmax(QK^T / sqrt(d)) V as written keeps two n x n tensors (scores, weights) per "
-            "head; SDPA's fused flash-attention kernels (CPU, and CUDA flash / memory-efficient) "
-            "walk the keys in blocks instead, so they never return an n x n tensor",
+            "head; when torch can use them, SDPA's fused kernels (flash attention on CPU, flash or "
+            "memory-efficient on CUDA) walk the keys in blocks and never return an n x n tensor",
             f"per layer and sequence, 32 heads at n = 32768 with fp16 scores would need "
             f"{big / 2**30:.0f} GiB for the score matrix alone",
         ],

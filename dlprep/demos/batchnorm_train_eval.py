@@ -46,9 +46,7 @@ def run(device: str = "cpu") -> DemoResult:
         pair = bn.train()(batch(2))
         pair_abs = pair.abs()
         # sampling noise of the batch mean, which train-mode BN subtracts
-        mean_std = {
-            n: torch.stack([batch(n).mean(0) for _ in range(500)]).std().item() for n in (2, 64)
-        }
+        mean_std = {n: torch.stack([batch(n).mean(0) for _ in range(500)]).std().item() for n in (2, 64)}
 
     rows = [
         [
@@ -98,8 +96,5 @@ def run(device: str = "cpu") -> DemoResult:
             "batch_mean_std_n64": mean_std[64],
             "first_running_mean": first_running_mean,
         },
-        notes=[
-            f"inputs ~ N({MEAN:g}, {STD:g}^2) per feature; "
-            "BatchNorm1d defaults: momentum 0.1, eps 1e-5"
-        ],
+        notes=[f"inputs ~ N({MEAN:g}, {STD:g}^2) per feature; BatchNorm1d defaults: momentum 0.1, eps 1e-5"],
     )

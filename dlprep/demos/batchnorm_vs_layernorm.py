@@ -61,8 +61,7 @@ def run(device: str = "cpu") -> DemoResult:
         ),
         metrics=metrics,
         notes=[
-            "affine parameters at their init (gamma = 1, beta = 0); std is slightly below 1 "
-            "because of eps = 1e-5",
+            "affine parameters at their init (gamma = 1, beta = 0); std is slightly below 1 because of eps = 1e-5",
             "LayerNorm does the same in train and eval mode and does not depend on other samples",
         ],
     )

@@ -42,9 +42,7 @@ def run(device: str = "cpu") -> DemoResult:
         height, width = int(touched.any(dim=1).sum()), int(touched.any(dim=0).sum())
         rf_measured[depth] = (height, width)
         rf = 2 * depth + 1  # each stride-1 3x3 conv adds one pixel on every side
-        rows.append(
-            [f"{depth} stacked 3x3 convs: receptive field", f"{rf}x{rf}", f"{height}x{width}"]
-        )
+        rows.append([f"{depth} stacked 3x3 convs: receptive field", f"{rf}x{rf}", f"{height}x{width}"])
 
     rf_ok = all(rf_measured[d] == (2 * d + 1, 2 * d + 1) for d in rf_measured)
     return DemoResult(
@@ -63,8 +61,5 @@ def run(device: str = "cpu") -> DemoResult:
             **{f"rf_height_depth{d}": float(h) for d, (h, _) in rf_measured.items()},
             **{f"rf_width_depth{d}": float(w) for d, (_, w) in rf_measured.items()},
         },
-        notes=[
-            "this is the theoretical receptive field; the effective one is smaller, weighted "
-            "towards the centre"
-        ],
+        notes=["this is the theoretical receptive field; the effective one is smaller, weighted towards the centre"],
     )

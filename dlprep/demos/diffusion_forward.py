@@ -16,6 +16,8 @@ SHOWN = (1, 10, 50, 100, 250, 500, 750, 1000)
 def run(device: str = "cpu") -> DemoResult:
     import torch
 
+    if device == "mps":
+        device = "cpu"  # MPS has no float64
     torch.manual_seed(0)
     betas = torch.linspace(1e-4, 0.02, T, dtype=torch.float64, device=device)  # betas[t - 1] = beta_t
     alpha_bar = torch.cumprod(1 - betas, dim=0)  # alpha_bar_t = prod_{s <= t} (1 - beta_s)

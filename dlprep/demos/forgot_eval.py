@@ -20,9 +20,7 @@ def run(device: str = "cpu") -> DemoResult:
         x = torch.randn(n, d, device=device)
         return x, (x @ direction > 0).long()  # a linearly separable 2-class problem
 
-    model = nn.Sequential(
-        nn.Linear(d, 64), nn.BatchNorm1d(64), nn.ReLU(), nn.Dropout(0.5), nn.Linear(64, 2)
-    ).to(device)
+    model = nn.Sequential(nn.Linear(d, 64), nn.BatchNorm1d(64), nn.ReLU(), nn.Dropout(0.5), nn.Linear(64, 2)).to(device)
     # SGD with momentum 0.9 by hand, as torch.optim.SGD(lr=0.1, momentum=0.9) would do it
     # (torch.optim is avoided only because its first use imports torch._dynamo, ~1 s)
     velocity = [torch.zeros_like(p) for p in model.parameters()]
@@ -96,9 +94,7 @@ def run(device: str = "cpu") -> DemoResult:
             "single_example_fails_in_train": float(single == "ValueError"),
         },
         notes=[
-            "torch.no_grad() does not switch modes: it only stops gradient tracking; model.eval() "
-            "does",
-            "on a GPU, eval-mode outputs can still differ in the last bits if kernels are "
-            "non-deterministic",
+            "torch.no_grad() does not switch modes: it only stops gradient tracking; model.eval() does",
+            "on a GPU, eval-mode outputs can still differ in the last bits if kernels are non-deterministic",
         ],
     )

@@ -77,7 +77,5 @@ def run(device: str = "cpu") -> DemoResult:
             "detached_grad_diff_w2": (detached - w.detach() ** 2).abs().max().item(),
             "accum_vs_full_batch_diff": accum_diff,
         },
-        notes=[
-            "with BatchNorm, micro-batches see different batch statistics: accumulation is inexact"
-        ],
+        notes=["with BatchNorm, micro-batches see different batch statistics: accumulation is inexact"],
     )

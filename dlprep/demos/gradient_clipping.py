@@ -27,11 +27,10 @@ def run(device: str = "cpu") -> DemoResult:
         model = nn.Sequential(*layers).to(device)
         x = torch.randn(BATCH, WIDTH).to(device)
         target = x @ (torch.randn(WIDTH, WIDTH) / math.sqrt(WIDTH)).to(device)  # a linear map to fit
-        optimizer = torch.optim.SGD(model.parameters(), lr=LR)
         history = []
         for _ in range(STEPS):
             loss = ((model(x) - target) ** 2).mean()
-            optimizer.zero_grad()
+            model.zero_grad()
             loss.backward()
             # returns the total gradient norm BEFORE clipping; rescales the gradients in place
             # (all together, keeping their direction) when that norm exceeds max_norm
@@ -39,7 +38,11 @@ def run(device: str = "cpu") -> DemoResult:
             history.append((loss.item(), norm.item()))
             if not (math.isfinite(loss.item()) and math.isfinite(norm.item())):
                 break  # diverged: nothing left to learn from
-            optimizer.step()
+            # plain SGD by hand, what torch.optim.SGD(lr=LR) does (torch.optim is avoided only
+            # because its first use imports torch._dynamo, about a second)
+            with torch.no_grad():
+                for p in model.parameters():
+                    p -= LR * p.grad
         return history
 
     plain = train(float("inf"))  # max_norm = inf: never clips, only measures

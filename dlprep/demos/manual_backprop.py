@@ -43,9 +43,7 @@ def run(device: str = "cpu") -> DemoResult:
     for name, manual, param in (("W1", dW1, W1), ("b1", db1, b1), ("W2", dW2, W2), ("b2", db2, b2)):
         diff = (manual - param.grad).abs().max().item()
         diffs[name] = diff
-        rows.append(
-            [name, "x".join(map(str, param.shape)), fmt(param.grad.norm().item()), fmt(diff)]
-        )
+        rows.append([name, "x".join(map(str, param.shape)), fmt(param.grad.norm().item()), fmt(diff)])
     worst = max(diffs.values())
     smallest = min(p.grad.norm().item() for p in (W1, b1, W2, b2))
     verdict = "match" if worst < 1e-5 * smallest else "do NOT match"

@@ -58,12 +58,12 @@ def run(device: str = "cpu") -> DemoResult:
     rows = [
         ["||f(x permuted) - f(x) permuted|| / ||f(x)||", fmt(none["equivariance_gap"]), fmt(sin["equivariance_gap"])],
         ["same for the mean-pooled output", fmt(none["pooled_gap"]), fmt(sin["pooled_gap"])],
-        ["||PE[p]||^2 for p = 0..63 (d/2 = 16)", "-", f"{fmt(norms_sq.min().item())} .. {fmt(norms_sq.max().item())}"],
+        ["||PE(p)||^2 for p = 0..63 (d/2 = 16)", "-", f"{fmt(norms_sq.min().item())} .. {fmt(norms_sq.max().item())}"],
     ]
     for k, v in dots.items():
         rows.append(
             [
-                f"PE[p] . PE[p+{k}] over p (range)",
+                f"PE(p) . PE(p+{k}) over p (range)",
                 "-",
                 f"{fmt(v.min().item(), 5)} .. {fmt(v.max().item(), 5)}",
             ]

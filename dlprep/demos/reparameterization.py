@@ -80,7 +80,7 @@ def run(device: str = "cpu") -> DemoResult:
         "rsample_requires_grad": float(rdrawn.requires_grad),
     }
     return DemoResult(
-        columns=["estimator", "dE[z^2]/dmu", "dE[z^2]/dsigma", "per-sample std (mu)", "per-sample std (sigma)"],
+        columns=["estimator", "d/dmu of E(z^2)", "d/dsigma of E(z^2)", "per-sample std (mu)", "per-sample std (sigma)"],
         rows=rows,
         conclusion=(
             f"over {SAMPLES:,} samples the reparameterized gradient is ({r[0]:.3f}, {r[1]:.3f}) vs analytic "

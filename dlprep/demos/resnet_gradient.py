@@ -40,10 +40,7 @@ def run(device: str = "cpu") -> DemoResult:
     res, res_w = _grads(True, device)
 
     # gradient at each block's input relative to the gradient at the network's output
-    rows = [
-        [layer, fmt(plain[layer] / plain[-1]), fmt(res[layer] / res[-1])]
-        for layer in (30, 20, 10, 5, 0)
-    ]
+    rows = [[layer, fmt(plain[layer] / plain[-1]), fmt(res[layer] / res[-1])] for layer in (30, 20, 10, 5, 0)]
     plain_rel, res_rel = plain[0] / plain[-1], res[0] / res[-1]
     return DemoResult(
         columns=[

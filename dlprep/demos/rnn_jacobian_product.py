@@ -27,13 +27,8 @@ def run(device: str = "cpu") -> DemoResult:
         for name, base in (("orthogonal", orthogonal), ("random Gaussian", gaussian / radius)):
             # linear RNN h_t = W h_{t-1} + U x_t: dh_t/dh_{t-1} = W, so dh_50/dh_0 = W^50
             W = rho * base
-            norms = [
-                torch.linalg.matrix_norm(torch.linalg.matrix_power(W, k), ord=2).item()
-                for k in (10, 25, STEPS)
-            ]
-            rows.append(
-                [f"{rho:g}", name, fmt(norms[0]), fmt(norms[1]), fmt(norms[2]), fmt(rho**STEPS)]
-            )
+            norms = [torch.linalg.matrix_norm(torch.linalg.matrix_power(W, k), ord=2).item() for k in (10, 25, STEPS)]
+            rows.append([f"{rho:g}", name, fmt(norms[0]), fmt(norms[1]), fmt(norms[2]), fmt(rho**STEPS)])
             metrics[f"norm{STEPS}_{name.split()[-1].lower()}_rho{rho:g}"] = norms[2]
 
     # check with autograd that the Jacobian of the unrolled recurrence really is W^50
@@ -55,9 +50,7 @@ def run(device: str = "cpu") -> DemoResult:
             h = torch.tanh(W @ h)
         return h
 
-    tanh_norm = torch.linalg.matrix_norm(
-        torch.autograd.functional.jacobian(unroll_tanh, h0), ord=2
-    ).item()
+    tanh_norm = torch.linalg.matrix_norm(torch.autograd.functional.jacobian(unroll_tanh, h0), ord=2).item()
     rows.append(["1.1", "random Gaussian + tanh", "", "", fmt(tanh_norm), fmt(1.1**STEPS)])
     metrics["autograd_vs_matrix_power_rel_diff"] = jac_diff
     metrics["norm50_tanh_rho1.1"] = tanh_norm
@@ -77,7 +70,6 @@ def run(device: str = "cpu") -> DemoResult:
             "constant factor, for an orthogonal one it equals rho^k exactly",
             f"with tanh, the factors 1 - h_t^2 <= 1 tame the radius-1.1 product to {tanh_norm:.3g} "
             "(from h_0 ~ N(0, I); it depends on the trajectory)",
-            f"autograd's Jacobian of the unrolled linear recurrence equals W^{STEPS} to "
-            f"{jac_diff:.0e} (relative)",
+            f"autograd's Jacobian of the unrolled linear recurrence equals W^{STEPS} to {jac_diff:.0e} (relative)",
         ],
     )

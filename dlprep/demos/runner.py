@@ -56,7 +56,7 @@ def demo_table(columns: list, rows: list[list], width: int):
         cells = [list(col) for col in zip(*cells, strict=True)]
     table = Table(box=None, header_style="bold")
     for head in cells[0]:
-        table.add_column(head, overflow="fold")
+        table.add_column(Text(head), overflow="fold")
     for row in cells[1:]:
         table.add_row(*[Text(v) for v in row])
     return table
@@ -104,8 +104,20 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     seconds = time.perf_counter() - start
     if args.json:
-        sys.stdout.write(json.dumps({"id": info.id, "topic": info.topic, "title": info.title, "device": device,
-                                     "seconds": round(seconds, 3), **result.to_dict()}, indent=2) + "\n")
+        sys.stdout.write(
+            json.dumps(
+                {
+                    "id": info.id,
+                    "topic": info.topic,
+                    "title": info.title,
+                    "device": device,
+                    "seconds": round(seconds, 3),
+                    **result.to_dict(),
+                },
+                indent=2,
+            )
+            + "\n"
+        )
     else:
         render(info, device, result, seconds)
     return 0

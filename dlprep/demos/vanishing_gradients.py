@@ -58,7 +58,5 @@ def run(device: str = "cpu") -> DemoResult:
             "relu_last": relu[-1],
             "relu_over_sigmoid_first": ratio,
         },
-        notes=[
-            "one batch at initialization; training changes the weights and with them these norms"
-        ],
+        notes=["one batch at initialization; training changes the weights and with them these norms"],
     )

@@ -16,17 +16,19 @@ def run(device: str = "cpu") -> DemoResult:
     from torch import nn
 
     torch.manual_seed(0)
-    # measure the bytes per parameter of a mixed-precision Adam setup on a small model
+    # count the bytes per parameter of a mixed-precision Adam setup on a small model
     model = nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10)).to(device).half()  # fp16 weights
     n_params = sum(p.numel() for p in model.parameters())
-    master = [p.detach().float().clone().requires_grad_() for p in model.parameters()]  # fp32 copy
-    optimizer = torch.optim.Adam(master)
+    master = [p.detach().float().clone() for p in model.parameters()]  # fp32 copy the optimizer updates
 
     x = torch.randn(32, 64, device=device).half()
     model(x).float().pow(2).mean().backward()  # fp16 gradients on the fp16 weights
-    for p16, p32 in zip(model.parameters(), master, strict=True):
-        p32.grad = p16.grad.float()  # the optimizer works on the fp32 copy
-    optimizer.step()  # creates Adam's exp_avg and exp_avg_sq (fp32, one value per parameter each)
+    # Adam's state, as torch.optim.Adam allocates it on its first step (the tests check this):
+    # exp_avg and exp_avg_sq, zeros shaped and typed like the fp32 parameters, plus a scalar step count.
+    # (torch.optim itself is avoided only because its first use imports torch._dynamo, about a second.)
+    adam_state = [
+        {"step": torch.tensor(0.0), "exp_avg": torch.zeros_like(p), "exp_avg_sq": torch.zeros_like(p)} for p in master
+    ]
 
     def nbytes(tensors):
         return sum(t.numel() * t.element_size() for t in tensors)
@@ -36,8 +38,7 @@ def run(device: str = "cpu") -> DemoResult:
         "fp16 gradients": nbytes(p.grad for p in model.parameters()) / n_params,
         "fp32 master weights": nbytes(master) / n_params,
         # skip Adam's scalar 'step' counters: one number per tensor, not per parameter
-        "Adam m and v (fp32)": nbytes(t for state in optimizer.state.values() for t in state.values() if t.numel() > 1)
-        / n_params,
+        "Adam m and v (fp32)": nbytes(t for state in adam_state for t in state.values() if t.numel() > 1) / n_params,
     }
     params_b = per_param["fp16 parameters"]
     grads_b = per_param["fp16 gradients"]
@@ -61,8 +62,9 @@ def run(device: str = "cpu") -> DemoResult:
         ["fp16 parameters", f"{params_b:g} bytes/param", "-", "-"],
         ["fp16 gradients", f"{grads_b:g} bytes/param", "-", "-"],
         [
-            "optimizer states K: fp32 master + Adam m, v",
-            f"{per_param['fp32 master weights']:g} + {per_param['Adam m and v (fp32)']:g} = {k:g} bytes/param",
+            "optimizer states K",
+            f"{per_param['fp32 master weights']:g} (fp32 master) + {per_param['Adam m and v (fp32)']:g} "
+            f"(Adam m, v) = {k:g} bytes/param",
             "-",
             "-",
         ],
@@ -90,15 +92,15 @@ def run(device: str = "cpu") -> DemoResult:
         columns=["model states", "bytes (P parameters)", *[f"per GPU, P = 7.5B, N = {n}" for n in GPU_COUNTS]],
         rows=rows,
         conclusion=(
-            f"measured {params_b:g} + {grads_b:g} + {k:g} = {total_b:g} bytes per parameter, so a 7.5B "
+            f"counted {params_b:g} + {grads_b:g} + {k:g} = {total_b:g} bytes per parameter, so a 7.5B "
             f"model needs {gb(m['stage0_bytes_n64'])} per GPU in plain data parallelism; on 64 GPUs "
             f"ZeRO-1 cuts that to {gb(m['stage1_bytes_n64'])}, ZeRO-2 to {gb(m['stage2_bytes_n64'])} and "
             f"ZeRO-3 to {gb(m['stage3_bytes_n64'])} ({total_b:g} x P / N)"
         ),
         metrics=metrics,
         notes=[
-            f"bytes per parameter measured on a {n_params:,}-parameter model (fp16 weights and grads, "
-            "fp32 master copy, torch.optim.Adam state); activations, buffers and fragmentation "
+            f"bytes per parameter counted from the tensors of a {n_params:,}-parameter model (fp16 weights and grads, "
+            "fp32 master copy, Adam's exp_avg and exp_avg_sq); activations, buffers and fragmentation "
             "come on top",
             "stages 1 and 2 communicate as much as plain data parallelism; stage 3 about 1.5x, "
             "because parameters must be gathered for the forward and backward passes",

@@ -243,7 +243,7 @@ def test_softmax_jacobian_and_cross_entropy_gradient():
     # cross-entropy gradient p - y
     y = np.zeros(6)
     y[3] = 1.0
-    loss = lambda v: -np.log(softmax(v)[3])  # noqa: E731
+    loss = lambda v: -np.log(softmax(v)[3])
     g_num = np.array([(loss(z + eps * np.eye(6)[j]) - loss(z - eps * np.eye(6)[j])) / (2 * eps) for j in range(6)])
     assert np.allclose(g_num, p - y, atol=1e-8)
     # vector-Jacobian product without forming J

@@ -30,6 +30,7 @@ def causal_future_mask(n):
 
 # --- attention-sqrt-dk-scaling -------------------------------------------------
 
+
 def test_qk_dot_variance_grows_like_dk_and_scaling_restores_unit_variance():
     rng = np.random.default_rng(0)
     for d_k in (16, 64, 512):
@@ -62,6 +63,7 @@ def test_one_std_logit_gap_at_dk_64_is_weight_ratio_about_3000():
 
 
 # --- attention-softmax-jacobian-saturation ------------------------------------
+
 
 def softmax_jacobian(s):
     p = softmax(s)
@@ -96,18 +98,17 @@ def test_softmax_jacobian_vanishes_for_saturated_row():
 
 # --- attention-mha-param-count / attention-multihead-vs-single-head -----------
 
+
 def test_mha_param_count_is_4d2_plus_4d_for_any_head_count():
     torch = pytest.importorskip("torch")
     d = 768
-    counts = {
-        h: sum(p.numel() for p in torch.nn.MultiheadAttention(d, h).parameters())
-        for h in (1, 12)
-    }
+    counts = {h: sum(p.numel() for p in torch.nn.MultiheadAttention(d, h).parameters()) for h in (1, 12)}
     assert counts[1] == counts[12] == 4 * d * d + 4 * d
     assert counts[12] == 2_362_368
 
 
 # --- attention-causal-mask-implementation --------------------------------------
+
 
 def test_causal_mask_output_t_ignores_later_tokens():
     rng = np.random.default_rng(3)
@@ -149,6 +150,7 @@ def test_triu_diagonal_zero_masks_first_row_entirely_giving_nan():
 
 
 # --- attention-padding-mask-nan-debug ------------------------------------------
+
 
 def test_unmasked_padding_changes_real_token_outputs():
     rng = np.random.default_rng(5)
@@ -197,7 +199,7 @@ def test_torch_key_padding_mask_true_means_ignore():
     torch.manual_seed(0)
     mha = torch.nn.MultiheadAttention(4, 1, batch_first=True)
     x = torch.randn(1, 3, 4)
-    out_masked, w = mha(x, x, x, key_padding_mask=torch.tensor([[False, False, True]]))
+    _out_masked, w = mha(x, x, x, key_padding_mask=torch.tensor([[False, False, True]]))
     assert torch.all(w[0, :, 2] == 0)  # the True key got no weight
 
 
@@ -228,6 +230,7 @@ def test_fully_masked_row_is_zero_in_sdpa_but_nan_when_weights_are_materialised(
 
 
 # --- attention-quadratic-cost --------------------------------------------------
+
 
 def test_attention_core_flops_equal_dense_layers_at_n_equal_6d():
     torch = pytest.importorskip("torch")
@@ -264,17 +267,18 @@ def test_score_matrix_memory_8192_fp16_is_128_mib_and_quadruples_when_n_doubles(
 
 # --- attention-online-softmax-derivation / attention-flashattention-io --------
 
+
 def blockwise_attention(q, k, v, block):
     out = np.zeros((q.shape[0], v.shape[1]))
     for i, qi in enumerate(q / math.sqrt(q.shape[1])):
         m, l, o = -np.inf, 0.0, np.zeros(v.shape[1])
         for start in range(0, k.shape[0], block):
-            s = k[start:start + block] @ qi
+            s = k[start : start + block] @ qi
             m_new = max(m, s.max())
             c = math.exp(m - m_new)
             p = np.exp(s - m_new)
             l = c * l + p.sum()
-            o = c * o + p @ v[start:start + block]
+            o = c * o + p @ v[start : start + block]
             m = m_new
         out[i] = o / l
     return out
@@ -310,6 +314,7 @@ def test_minus_1e9_is_out_of_fp16_range():
 
 # --- attention-mqa-gqa ----------------------------------------------------------
 
+
 def test_llama2_70b_gqa_kv_cache_per_token_and_per_sequence():
     layers, q_heads, kv_heads, d_head = 80, 64, 8, 128
     gqa_token = np.zeros((2, layers, kv_heads, d_head), dtype=np.float16).nbytes
@@ -341,6 +346,7 @@ def test_gqa_with_one_group_per_head_equals_mha_and_mqa_shares_kv():
 
 # --- attention-sparse-patterns --------------------------------------------------
 
+
 def test_sliding_window_reach_grows_linearly_with_layers():
     n, w = 64, 4  # each token sees itself and the previous w tokens
 
@@ -357,6 +363,7 @@ def test_sliding_window_reach_grows_linearly_with_layers():
 
 
 # --- attention-linear-kernel-trick ----------------------------------------------
+
 
 def test_linear_attention_associativity_and_causal_recurrence():
     rng = np.random.default_rng(8)
@@ -382,6 +389,7 @@ def test_linear_attention_associativity_and_causal_recurrence():
 
 
 # --- attention-mha-implementation-shapes ----------------------------------------
+
 
 def test_hand_written_mha_matches_torch_and_view_without_transpose_does_not():
     torch = pytest.importorskip("torch")

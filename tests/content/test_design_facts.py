@@ -49,9 +49,7 @@ def test_replica_count_and_concurrency_for_10k_rps():
     arrivals = arrivals[arrivals < horizon]
     departures = arrivals + rng.exponential(0.1, arrivals.size)
     probes = np.linspace(1.0, horizon, 400)  # skip the warm-up second
-    in_flight = np.searchsorted(arrivals, probes) - np.array(
-        [(departures[arrivals < t] < t).sum() for t in probes]
-    )
+    in_flight = np.searchsorted(arrivals, probes) - np.array([(departures[arrivals < t] < t).sum() for t in probes])
     assert in_flight.mean() == pytest.approx(rate * 0.1, rel=0.03)  # about 1,000
     assert in_flight.max() > rate * 0.1  # bursts go higher than the average
 
@@ -233,8 +231,7 @@ def test_mobilenet_v2_parameters_macs_and_weight_memory():
     from torch import nn
 
     def conv_bn(c_in, c_out, k, stride, groups=1):
-        return [nn.Conv2d(c_in, c_out, k, stride, k // 2, groups=groups, bias=False),
-                nn.BatchNorm2d(c_out), nn.ReLU6()]
+        return [nn.Conv2d(c_in, c_out, k, stride, k // 2, groups=groups, bias=False), nn.BatchNorm2d(c_out), nn.ReLU6()]
 
     class InvertedResidual(nn.Module):
         def __init__(self, c_in, c_out, stride, expand):
@@ -251,8 +248,15 @@ def test_mobilenet_v2_parameters_macs_and_weight_memory():
 
     # Sandler et al. 2018, Table 2: (expansion t, channels c, repeats n, stride s)
     layers, c = conv_bn(3, 32, 3, 2), 32
-    for t, c_out, n, s in [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2),
-                           (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)]:
+    for t, c_out, n, s in [
+        (1, 16, 1, 1),
+        (6, 24, 2, 2),
+        (6, 32, 3, 2),
+        (6, 64, 4, 2),
+        (6, 96, 3, 1),
+        (6, 160, 3, 2),
+        (6, 320, 1, 1),
+    ]:
         for i in range(n):
             layers.append(InvertedResidual(c, c_out, s if i == 0 else 1, t))
             c = c_out

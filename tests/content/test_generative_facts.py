@@ -3,12 +3,14 @@
 Every test recomputes a number or identity independently (numpy, or torch when
 available) instead of restating the card's text.
 """
+
 import math
 
 import numpy as np
 import pytest
 
 # ---------------------------------------------------------------- helpers
+
 
 def linear_alpha_bar(T=1000, beta_start=1e-4, beta_end=0.02):
     betas = np.linspace(beta_start, beta_end, T)
@@ -28,6 +30,7 @@ def gauss_logpdf(x, mu, var):
 
 
 # ---------------------------------------------------------------- VAE
+
 
 def test_gaussian_kl_closed_form_matches_monte_carlo():
     rng = np.random.default_rng(0)
@@ -85,10 +88,13 @@ def test_reparameterized_gradient_matches_analytic():
 
 # ---------------------------------------------------------------- GANs
 
+
 def test_gan_optimal_discriminator_value_is_minus_log4_plus_2jsd():
     rng = np.random.default_rng(1)
-    p = rng.random(10); p /= p.sum()
-    q = rng.random(10); q /= q.sum()
+    p = rng.random(10)
+    p /= p.sum()
+    q = rng.random(10)
+    q /= q.sum()
 
     def value(d):
         return np.sum(p * np.log(d)) + np.sum(q * np.log(1 - d))
@@ -144,16 +150,24 @@ def test_simultaneous_gradient_steps_spiral_out_on_bilinear_game():
 
 def test_jsd_saturates_at_log2_while_w1_tracks_distance():
     grid = np.arange(-50, 51) / 10.0  # support points
+
     def point_mass(loc):
-        v = np.zeros_like(grid); v[np.argmin(abs(grid - loc))] = 1.0; return v
+        v = np.zeros_like(grid)
+        v[np.argmin(abs(grid - loc))] = 1.0
+        return v
+
     def jsd(p, q):
         m = 0.5 * (p + q)
+
         def kl(a, b):
             mask = a > 0
             return np.sum(a[mask] * np.log(a[mask] / b[mask]))
+
         return 0.5 * kl(p, m) + 0.5 * kl(q, m)
+
     def w1(p, q):  # 1-D: integral of |CDF_p - CDF_q|
         return np.sum(np.abs(np.cumsum(p) - np.cumsum(q))[:-1] * np.diff(grid))
+
     p = point_mass(0.0)
     for theta in [0.5, 1.0, 3.0]:
         q = point_mass(theta)
@@ -186,6 +200,7 @@ def test_gan_step_without_detach_breaks_generator_backward():
 
 
 # ---------------------------------------------------------------- diffusion
+
 
 def test_diffusion_closed_form_matches_iterated_noising():
     betas, ab = linear_alpha_bar()
@@ -289,8 +304,9 @@ def test_score_of_noising_kernel_equals_minus_eps_over_sigma():
     x0, eps = 0.9, rng.standard_normal()
     xt = math.sqrt(ab[t]) * x0 + math.sqrt(1 - ab[t]) * eps
     h = 1e-5
-    fd = (gauss_logpdf(xt + h, math.sqrt(ab[t]) * x0, 1 - ab[t])
-          - gauss_logpdf(xt - h, math.sqrt(ab[t]) * x0, 1 - ab[t])) / (2 * h)
+    fd = (
+        gauss_logpdf(xt + h, math.sqrt(ab[t]) * x0, 1 - ab[t]) - gauss_logpdf(xt - h, math.sqrt(ab[t]) * x0, 1 - ab[t])
+    ) / (2 * h)
     assert abs(fd - (-eps / math.sqrt(1 - ab[t]))) < 1e-5
 
 
@@ -333,6 +349,7 @@ def test_latent_diffusion_compression_factor_is_48():
 
 
 # ---------------------------------------------------------------- flows
+
 
 def test_change_of_variables_matches_gaussian_density_for_linear_flow():
     rng = np.random.default_rng(6)
@@ -378,9 +395,11 @@ def test_affine_coupling_logdet_equals_sum_of_scales_and_inverts():
 
 # ---------------------------------------------------------------- LM objectives
 
+
 def test_chain_rule_recovers_joint_while_pseudo_likelihood_does_not():
     rng = np.random.default_rng(8)
-    joint = rng.random((3, 3, 3)); joint /= joint.sum()
+    joint = rng.random((3, 3, 3))
+    joint /= joint.sum()
     seq = (2, 0, 1)
     # autoregressive factorization p(x1) p(x2|x1) p(x3|x1,x2)
     p1 = joint.sum(axis=(1, 2))[seq[0]]
@@ -398,11 +417,16 @@ def test_chain_rule_recovers_joint_while_pseudo_likelihood_does_not():
     for i in range(3):
         for j in range(3):
             for k in range(3):
-                total += (joint[i, j, k] / joint[:, j, k].sum()) * (joint[i, j, k] / joint[i, :, k].sum()) * (joint[i, j, k] / joint[i, j, :].sum())
+                total += (
+                    (joint[i, j, k] / joint[:, j, k].sum())
+                    * (joint[i, j, k] / joint[i, :, k].sum())
+                    * (joint[i, j, k] / joint[i, j, :].sum())
+                )
     assert abs(total - 1.0) > 1e-3
 
 
 # ---------------------------------------------------------------- evaluation
+
 
 def test_fid_formula_and_finite_sample_bias():
     def sqrtm_psd(M):
@@ -421,9 +445,11 @@ def test_fid_formula_and_finite_sample_bias():
     assert abs(fid(mu1, np.diag(v1), mu2, np.diag(v2)) - expected) < 1e-10
     # two samples from the SAME distribution still give FID > 0, shrinking with N
     rng = np.random.default_rng(9)
+
     def sample_fid(n, d=16):
         a, b = rng.standard_normal((n, d)), rng.standard_normal((n, d))
         return fid(a.mean(0), np.cov(a, rowvar=False), b.mean(0), np.cov(b, rowvar=False))
+
     small, large = sample_fid(200), sample_fid(20_000)
     assert small > 0 and large > 0 and small > 10 * large
 
@@ -436,6 +462,7 @@ def test_bits_per_dim_of_uniform_8bit_model_is_8():
 
 
 # ---------------------------------------------------------------- KL direction
+
 
 def test_forward_kl_moment_matches_reverse_kl_seeks_one_mode():
     xs = np.linspace(-12, 12, 4801)

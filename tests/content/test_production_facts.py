@@ -6,7 +6,6 @@ import unicodedata
 import numpy as np
 import pytest
 
-
 # --- debugging a training run -------------------------------------------------
 
 
@@ -142,7 +141,6 @@ def test_label_smoothing_loss_floor_is_target_entropy():
     # any other prediction does worse
     worse = torch.nn.functional.cross_entropy(logits * 3, torch.tensor([3]), label_smoothing=eps).item()
     assert worse > loss
-
 
 
 def test_fully_cut_graph_raises_and_only_a_rewrapped_loss_leaves_grad_none():
@@ -361,7 +359,7 @@ def test_mm1_queue_time_in_system_matches_one_over_mu_minus_lambda():
             start = max(arrivals[i], t_free)
             t_free = start + service[i]
             finish[i] = t_free
-        w = (finish - arrivals)[n // 10:].mean()
+        w = (finish - arrivals)[n // 10 :].mean()
         assert 1 / (mu - lam) == pytest.approx(expected_factor / mu)
         assert w == pytest.approx(1 / (mu - lam), rel=0.1)
         # Little's law: mean number in system = throughput x time in system

@@ -25,6 +25,7 @@ def param_count(module):
 
 # --- transformer-block-param-count ----------------------------------------------
 
+
 def test_encoder_layer_params_are_12d2_plus_13d():
     torch = pytest.importorskip("torch")
     for d in (64, 512):
@@ -42,6 +43,7 @@ def test_gpt3_blocks_12_L_d2_within_one_percent_of_175b():
 
 
 # --- transformer-gpt2-param-count -----------------------------------------------
+
 
 def test_gpt2_small_param_count_with_tied_head():
     torch = pytest.importorskip("torch")
@@ -76,6 +78,7 @@ def test_gpt2_small_param_count_with_tied_head():
 
 # --- transformer-sinusoidal-encoding ---------------------------------------------
 
+
 def test_sinusoidal_shift_is_a_rotation_independent_of_position():
     d, k = 16, 7
     w = 1 / 10000 ** (2 * np.arange(d // 2) / d)
@@ -83,7 +86,7 @@ def test_sinusoidal_shift_is_a_rotation_independent_of_position():
     for i, wi in enumerate(w):
         c, s = math.cos(k * wi), math.sin(k * wi)
         # [sin(a + b), cos(a + b)] = [[cos b, sin b], [-sin b, cos b]] @ [sin a, cos a]
-        M[2 * i:2 * i + 2, 2 * i:2 * i + 2] = [[c, s], [-s, c]]
+        M[2 * i : 2 * i + 2, 2 * i : 2 * i + 2] = [[c, s], [-s, c]]
     positions = np.array([0, 3, 50, 999])
     np.testing.assert_allclose(sinusoidal(positions + k, d), sinusoidal(positions, d) @ M.T, atol=1e-12)
 
@@ -98,6 +101,7 @@ def test_sinusoidal_frequencies_for_d_512():
 
 
 # --- transformer-rope -------------------------------------------------------------
+
 
 def rope(x, m, base=10000.0):
     d = x.shape[-1]
@@ -119,6 +123,7 @@ def test_rope_score_depends_only_on_offset_and_preserves_norm():
 
 
 # --- transformer-why-positional-information --------------------------------------
+
 
 def test_encoder_layer_is_permutation_equivariant_without_positions():
     torch = pytest.importorskip("torch")
@@ -144,6 +149,7 @@ def test_encoder_layer_is_permutation_equivariant_without_positions():
 
 # --- transformer-ffn-role-and-swiglu ----------------------------------------------
 
+
 def test_swiglu_with_8d_over_3_hidden_matches_standard_ffn_params():
     torch = pytest.importorskip("torch")
     nn = torch.nn
@@ -166,6 +172,7 @@ def test_ffn_holds_two_thirds_of_a_block():
 
 # --- transformer-residual-stream ----------------------------------------------------
 
+
 def test_residual_stream_variance_grows_with_depth_unless_branches_are_scaled():
     rng = np.random.default_rng(1)
     samples, updates = 20_000, 96
@@ -179,6 +186,7 @@ def test_residual_stream_variance_grows_with_depth_unless_branches_are_scaled():
 
 
 # --- transformer-kv-cache-mechanism -------------------------------------------------
+
 
 def test_incremental_decoding_with_kv_cache_matches_full_recompute():
     rng = np.random.default_rng(2)
@@ -212,6 +220,7 @@ def test_incremental_decoding_with_kv_cache_matches_full_recompute():
 
 # --- transformer-kv-cache-memory-sizing ---------------------------------------------
 
+
 def test_llama2_7b_kv_cache_is_512_kib_per_token_and_2_gib_at_4k():
     layers, kv_heads, d_head = 32, 32, 128
     per_token = np.zeros((2, layers, kv_heads, d_head), dtype=np.float16).nbytes
@@ -234,6 +243,7 @@ def test_seven_b_weights_and_adam_training_memory():
 
 
 # --- transformer-flops-per-token -----------------------------------------------------
+
 
 def test_linear_layer_costs_2_flops_per_param_forward_and_4_backward():
     torch = pytest.importorskip("torch")
@@ -265,6 +275,7 @@ def test_llama_7b_tokens_per_parameter():
 
 # --- transformer-vit-patch-embedding ------------------------------------------------
 
+
 def test_vit_b16_tokens_and_patch_embedding_params():
     torch = pytest.importorskip("torch")
     conv = torch.nn.Conv2d(3, 768, kernel_size=16, stride=16)
@@ -291,6 +302,7 @@ def test_patch_conv_equals_linear_projection_of_flattened_patches():
 
 # --- transformer-implement-prenorm-block --------------------------------------------
 
+
 def test_prenorm_block_from_card_is_causal_and_has_12d2_plus_13d_params():
     torch = pytest.importorskip("torch")
     nn, F = torch.nn, torch.nn.functional
@@ -307,8 +319,7 @@ def test_prenorm_block_from_card_is_causal_and_has_12d2_plus_13d_params():
         def attn(self, x):
             B, n, d = x.shape
             q, k, v = self.qkv(x).view(B, n, 3, self.h, d // self.h).permute(2, 0, 3, 1, 4)
-            y = F.scaled_dot_product_attention(q, k, v, is_causal=True,
-                                               dropout_p=self.p if self.training else 0.0)
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=self.p if self.training else 0.0)
             return self.proj(y.transpose(1, 2).reshape(B, n, d))
 
         def forward(self, x):

@@ -48,16 +48,9 @@ def test_shape_of_result(demo_id):
     assert "\n" not in r.conclusion and r.conclusion.strip()
     assert 1 <= len(r.rows) <= 12
     assert all(len(row) == len(r.columns) for row in r.rows)
-    assert r.metrics and all(
-        isinstance(v, float | int) and math.isfinite(v) for v in r.metrics.values()
-    )
+    assert r.metrics and all(isinstance(v, float | int) and math.isfinite(v) for v in r.metrics.values())
     # TOPIC and TITLE are plain literals readable without importing; no top-level torch import
-    path = (
-        Path(__file__).resolve().parents[2]
-        / "dlprep"
-        / "demos"
-        / (demo_id.replace("-", "_") + ".py")
-    )
+    path = Path(__file__).resolve().parents[2] / "dlprep" / "demos" / (demo_id.replace("-", "_") + ".py")
     tree = ast.parse(path.read_text())
     literals = {
         t.id: node.value.value
