@@ -340,3 +340,16 @@ def test_bad_config_is_one_line(cli, small_bank, dlprep_home):
     assert result.stderr.strip() == (
         f"error: {dlprep_home}/config.yaml: 'new_per_day' must be a whole number from 0 to 1000, got 'lots'"
     )
+
+
+def test_the_documented_example_card_is_the_real_one():
+    import re
+
+    import yaml
+
+    root = Path(__file__).resolve().parent.parent
+    doc = (root / "docs" / "card-format.md").read_text()
+    example = yaml.safe_load(re.search(r"```yaml\n(topic: activations.+?)```", doc, re.S).group(1))
+    bank = yaml.safe_load((root / "questions" / "activations.yaml").read_text())
+    [doc_card] = example["cards"]
+    assert doc_card == next(c for c in bank["cards"] if c["id"] == doc_card["id"])
