@@ -123,3 +123,15 @@ def test_come_back_next_day_sees_due_cards(tmp_path):
     child.expect("1 review\\(s\\) due")
     child.expect("alpha")
     child.expect(pexpect.EOF)
+
+
+def test_rapid_fire_shows_a_running_timer(tmp_path):
+    child = spawn(tmp_path, "quiz", "--rapid", "--limit", "1")
+    child.expect("rapid-fire: aim to have your answer ready within 30s")
+    child.expect("timer: 0s of 30s")
+    child.expect("timer: [12]s of 30s", timeout=5)  # redrawn in place while the prompt waits
+    child.sendline("")
+    child.expect("answered in \\d+s \\(target 30s\\): within target")
+    child.expect("points covered")
+    child.sendline("q")
+    child.expect(pexpect.EOF)

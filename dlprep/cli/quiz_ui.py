@@ -6,6 +6,9 @@ an 80-column terminal, and when scripted; every prompt answers ``?``.
 
 from __future__ import annotations
 
+import sys
+import threading
+import time
 from collections.abc import Callable
 
 from rich.console import Console
@@ -44,6 +47,43 @@ Grades below 4 bring the card back later in this session (the schedule is not mo
   q      quit"""
 
 
+class LiveTimer:
+    """Rapid-fire clock on the line above the prompt, redrawn every half second.
+
+    It only draws on a real terminal: it saves the cursor, moves up a line,
+    rewrites the clock and restores the cursor, so typing at the prompt is
+    not disturbed. It stops as soon as the prompt returns.
+    """
+
+    def __init__(self, target_s: int, stream=None, interval: float = 0.5):
+        self.target_s = target_s
+        self.stream = stream or sys.stdout
+        self.interval = interval
+        self.start = time.monotonic()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def line(self) -> str:
+        elapsed = int(time.monotonic() - self.start)
+        over = " - over the target" if elapsed > self.target_s else ""
+        return f"timer: {elapsed}s of {self.target_s}s{over}"
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.stream.write(f"\x1b7\x1b[1A\r{self.line()}\x1b[K\x1b8")
+            self.stream.flush()
+
+    def __enter__(self) -> LiveTimer:
+        self.stream.write(self.line() + "\n")
+        self.stream.flush()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 class TerminalQuizUI:
     def __init__(self, console: Console, read_line: Callable[[str], str], run_demo: Callable[[str], None]):
         self.console = console
@@ -71,10 +111,15 @@ class TerminalQuizUI:
             panel.subtitle = Text("again: graded below 4 earlier this session")
             panel.subtitle_align = "right"
         self.console.print(panel)
+        live = target_s is not None and self.console.is_terminal and sys.stdin.isatty()
         if target_s is not None:
             self.console.print(Text(f"rapid-fire: aim to have your answer ready within {target_s}s", style="yellow"))
         while True:
-            reply = self.ask("Enter reveal · t type · q quit · ? help > ", HELP_QUESTION)
+            if live:
+                with LiveTimer(target_s):
+                    reply = self.ask("Enter reveal · t type · q quit · ? help > ", HELP_QUESTION)
+            else:
+                reply = self.ask("Enter reveal · t type · q quit · ? help > ", HELP_QUESTION)
             if reply == "":
                 return None
             if reply.lower() == "t":

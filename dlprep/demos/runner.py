@@ -76,6 +76,30 @@ def render(info, device: str, result: DemoResult, seconds: float) -> None:
     console.print(Text(f"({seconds:.1f}s)", style="dim"))
 
 
+class _NoStatus:
+    def update(self, text: str) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+    def __enter__(self) -> _NoStatus:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+def _status(text: str, quiet: bool):
+    """A spinner on stderr while torch imports and the demo runs (terminals only)."""
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    if quiet or not console.is_terminal:
+        return _NoStatus()
+    return console.status(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="dlprep-demo")
     parser.add_argument("path", type=Path)
@@ -86,23 +110,28 @@ def main(argv: list[str] | None = None) -> int:
     if info is None:
         sys.stderr.write(f"error: {args.path}: not a demo module (needs TOPIC, TITLE and run)\n")
         return 2
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        sys.stderr.write("error: demos need torch: pip install 'dlprep[demos]'\n")
-        return 1
-    try:
-        device = resolve_device(args.device)
-    except RuntimeError as exc:
-        sys.stderr.write(f"error: {exc}\n")
-        return 2
-    start = time.perf_counter()
-    try:
-        result = load(args.path).run(device)
-    except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
-        return 130
-    seconds = time.perf_counter() - start
+    with _status(f"{info.id}: importing torch", quiet=args.json) as status:
+        try:
+            import torch  # noqa: F401
+        except ImportError:
+            status.stop()
+            sys.stderr.write("error: demos need torch: pip install 'dlprep[demos]'\n")
+            return 1
+        try:
+            device = resolve_device(args.device)
+        except RuntimeError as exc:
+            status.stop()
+            sys.stderr.write(f"error: {exc}\n")
+            return 2
+        status.update(f"{info.id}: running on {device}")
+        start = time.perf_counter()
+        try:
+            result = load(args.path).run(device)
+        except KeyboardInterrupt:
+            status.stop()
+            sys.stderr.write("interrupted\n")
+            return 130
+        seconds = time.perf_counter() - start
     if args.json:
         sys.stdout.write(
             json.dumps(
