@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from dlprep.core.bank import load_bank
-from dlprep.features.assess import AREAS, diagnostic_cards
+from dlprep.features.assess import CORE_TOPICS, diagnostic_cards
 
 
 def test_diagnostic_picks_one_mid_card_per_core_topic(tmp_path):
@@ -13,7 +13,7 @@ def test_diagnostic_picks_one_mid_card_per_core_topic(tmp_path):
 
     bank = load_bank()
     cards = diagnostic_cards(bank, Store.open(tmp_path / "d.db"))
-    assert [c.topic for c in cards] == [a for a in AREAS if a != "rapid-fire"]
+    assert [c.topic for c in cards] == list(CORE_TOPICS)
     assert all(c.difficulty == "mid" for c in cards)
 
 

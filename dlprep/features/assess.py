@@ -12,8 +12,8 @@ if TYPE_CHECKING:
     from dlprep.core.bank import Bank, Card
     from dlprep.core.store import Store
 
-# The 10 deep-learning topics from backprop to generative, plus rapid-fire practice.
-AREAS: tuple[str, ...] = (
+# The 10 deep-learning topics of the brief, backprop to generative, in dependency order.
+CORE_TOPICS: tuple[str, ...] = (
     "backprop",
     "activations",
     "cnns",
@@ -24,9 +24,10 @@ AREAS: tuple[str, ...] = (
     "training",
     "distributed",
     "generative",
-    "rapid-fire",
 )
 RAPID_FIRE = "rapid-fire"
+# What a self-assessment rates: the core topics plus rapid-fire practice (11 areas, 11-55 points).
+AREAS: tuple[str, ...] = (*CORE_TOPICS, RAPID_FIRE)
 SCALE = {
     1: "cannot explain it",
     2: "vaguely recall it",
@@ -121,7 +122,7 @@ def diagnostic_cards(bank: Bank, store: Store) -> list[Card]:
     seen = set(store.states())
     rank_kind = {"concept": 0, "derivation": 1}
     chosen = []
-    for area in AREAS:
+    for area in CORE_TOPICS:
         if area not in bank.topics:
             continue
         cards = bank.cards_in(area)

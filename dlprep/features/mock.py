@@ -13,23 +13,12 @@ from typing import Any
 
 from dlprep.core.bank import Bank, Card
 from dlprep.core.store import Store
+from dlprep.features.assess import CORE_TOPICS
 from dlprep.features.progress import card_mastery, grades_by_card, topic_mastery
 from dlprep.features.quiz import Options, QuizSession, QuizUI
 
-# The deep-learning core a mock draws from when no role path is set.
-CORE_TOPICS = (
-    "backprop",
-    "activations",
-    "cnns",
-    "rnns",
-    "attention",
-    "transformers",
-    "normalization",
-    "training",
-    "distributed",
-    "generative",
-    "production",
-)
+# What a mock draws from when no role path is set: the core topics and debugging/production.
+MOCK_TOPICS = (*CORE_TOPICS, "production")
 PATTERN_ORDER = ("derive-then-scale", "why-not", "connect-the-dots", "debug-the-run")
 MINUTES_PER_CARD = 8  # a main question with its follow-ups, answered out loud
 
@@ -39,7 +28,7 @@ def choose_topics(bank: Bank, store: Store, role: str | None, count: int = 5) ->
     if role and role in bank.paths:
         pool = [t for st in bank.paths[role].stages for t in st.topics]
     else:
-        pool = [t for t in CORE_TOPICS if t in bank.topics]
+        pool = [t for t in MOCK_TOPICS if t in bank.topics]
     pool = [t for t in dict.fromkeys(pool) if bank.cards_in(t)]
     mastery = topic_mastery(bank, store)
     position = {t: i for i, t in enumerate(pool)}

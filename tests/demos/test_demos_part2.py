@@ -2,77 +2,13 @@
 
 from __future__ import annotations
 
-import ast
-import importlib
 import math
-from pathlib import Path
 
 import pytest
 
 torch = pytest.importorskip("torch")
 
-from dlprep.demos.base import DemoResult  # noqa: E402
-
-DEMO_IDS = [
-    "attention-scaling",
-    "causal-mask",
-    "attention-memory",
-    "transformer-param-count",
-    "kv-cache",
-    "positional-encoding",
-    "init-variance",
-    "inverted-dropout",
-    "adam-vs-sgd",
-    "gradient-clipping",
-    "mixed-precision-range",
-    "allreduce-equivalence",
-    "zero-memory",
-    "reparameterization",
-    "diffusion-forward",
-    "gaussian-kl",
-]
-
-_cache: dict[str, DemoResult] = {}
-
-
-def module(demo_id: str):
-    return importlib.import_module("dlprep.demos." + demo_id.replace("-", "_"))
-
-
-def result(demo_id: str) -> DemoResult:
-    if demo_id not in _cache:
-        _cache[demo_id] = module(demo_id).run("cpu")
-    return _cache[demo_id]
-
-
-@pytest.mark.parametrize("demo_id", DEMO_IDS)
-def test_shape_of_result(demo_id):
-    r = result(demo_id)
-    assert isinstance(r, DemoResult)
-    assert "\n" not in r.conclusion and r.conclusion.strip()
-    assert 1 <= len(r.rows) <= 12
-    assert all(len(row) == len(r.columns) for row in r.rows)
-    assert r.metrics and all(isinstance(v, float | int) and math.isfinite(v) for v in r.metrics.values())
-    assert all("\n" not in note for note in r.notes)
-    # TOPIC and TITLE are plain literals readable without importing; no top-level torch import
-    path = Path(__file__).resolve().parents[2] / "dlprep" / "demos" / (demo_id.replace("-", "_") + ".py")
-    tree = ast.parse(path.read_text())
-    literals = {
-        t.id: node.value.value
-        for node in tree.body
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
-        for t in node.targets
-        if isinstance(t, ast.Name)
-    }
-    assert isinstance(literals.get("TOPIC"), str) and isinstance(literals.get("TITLE"), str)
-    assert ast.get_docstring(tree) and "\n" not in ast.get_docstring(tree)
-    top_imports = [n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
-    assert not any("torch" in ast.unparse(n) for n in top_imports)
-
-
-@pytest.mark.parametrize("demo_id", DEMO_IDS)
-def test_deterministic(demo_id):
-    assert module(demo_id).run("cpu").metrics == result(demo_id).metrics
+from demo_cache import module, result  # noqa: E402
 
 
 def test_attention_scaling():
