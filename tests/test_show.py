@@ -8,6 +8,7 @@ import json
 import pytest
 
 from dlprep.demos.registry import discover
+from dlprep.features.assess import CORE_TOPICS
 
 DEMO_TEMPLATE = '''"""A demo from a user's bank."""
 
@@ -41,19 +42,7 @@ def test_list_has_every_planned_demo_with_topic_and_title(cli):
     assert all(d["topic"] and d["title"] and d["bundled"] for d in demos)
     # at least 2 demos for every deep-learning topic and production
     topics = [d["topic"] for d in demos]
-    for topic in (
-        "backprop",
-        "activations",
-        "cnns",
-        "rnns",
-        "attention",
-        "transformers",
-        "normalization",
-        "training",
-        "distributed",
-        "generative",
-        "production",
-    ):
+    for topic in (*CORE_TOPICS, "production"):
         assert topics.count(topic) >= 2, topic
 
 
