@@ -135,3 +135,20 @@ def test_rapid_fire_shows_a_running_timer(tmp_path):
     child.expect("points covered")
     child.sendline("q")
     child.expect(pexpect.EOF)
+
+
+def test_killed_terminal_keeps_confirmed_reviews(tmp_path):
+    import signal
+
+    child = spawn(tmp_path, "quiz")
+    answer_card(child, "a")
+    child.expect("Enter reveal")
+    child.kill(signal.SIGHUP)  # the terminal window is closed mid-session
+    child.expect(pexpect.EOF)
+    child.close()
+    assert grades(tmp_path) == [("alpha", 5, "quiz")]
+    store = Store.open(tmp_path / "dlprep.db")
+    try:
+        assert store.check() == []
+    finally:
+        store.close()

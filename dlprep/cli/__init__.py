@@ -19,8 +19,33 @@ def _one_line(text: str) -> None:
     sys.stderr.flush()
 
 
+# The order `dlprep --help` lists commands in: the daily loop first, maintenance last.
+COMMAND_ORDER = (
+    "quiz",
+    "today",
+    "mock",
+    "plan",
+    "assess",
+    "stats",
+    "cheatsheet",
+    "show",
+    "review",
+    "due",
+    "topics",
+    "cards",
+    "card",
+    "validate",
+    "db",
+)
+
+
 class DlprepGroup(TyperGroup):
     """Turns user errors, Ctrl-C and closed input into one line and an exit code."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        names = super().list_commands(ctx)
+        rank = {name: i for i, name in enumerate(COMMAND_ORDER)}
+        return sorted(names, key=lambda n: (rank.get(n, len(rank)), n))
 
     def main(
         self,

@@ -24,7 +24,10 @@ def validate(
     strict: Annotated[bool, typer.Option("--strict", help="Also apply the content rules of the bundled bank.")] = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Check card files: every problem, as path:line: card-id: message."""
+    """Check card files and report every problem.
+
+    Each problem is one line: path:line: card-id: message.
+    """
     from dlprep.core.bank import check_bank
     from dlprep.paths import bundled_bank_dir
 
@@ -156,7 +159,7 @@ def card(
     card_id: Annotated[str, typer.Argument(help="The card's id (see `dlprep cards`).")],
     json_out: JsonOpt = False,
 ) -> None:
-    """Show one card: question, model answer, rubric, follow-ups, red flags, and its schedule."""
+    """Show one card in full, with its schedule."""
     from dlprep.features.progress import card_progress
 
     obj = ctx.obj

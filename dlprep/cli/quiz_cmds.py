@@ -60,7 +60,11 @@ def quiz(
         bool, typer.Option("--json", help="Print the session summary as JSON on stdout at the end.")
     ] = False,
 ) -> None:
-    """Today's reviews and new cards, scored against each card's rubric (SM-2 scheduled)."""
+    """Quiz today's due and new cards against their rubrics.
+
+    Answer, reveal the model answer, mark the rubric points you covered, take the
+    follow-up, confirm the grade: it is saved at once and feeds SM-2 scheduling.
+    """
     from dlprep.features.demos import torch_available
     from dlprep.features.quiz import Options, QuizSession, select_cards
 
@@ -139,7 +143,10 @@ def mock(
     ] = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """A timed mock interview over 4-5 topics, with chained follow-ups and a scorecard."""
+    """A timed mock interview with chained follow-ups.
+
+    4-5 topics from your weakest and your role's path; writes a markdown scorecard.
+    """
     from dlprep.features.demos import torch_available
     from dlprep.features.mock import MockInterview, choose_topics, pick_cards
     from dlprep.features.plan import current_plan

@@ -24,7 +24,10 @@ def review(
     at: Annotated[str | None, typer.Option("--at", help="When: ISO 8601 date or date-time (default now).")] = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Record a review without the quiz (scripts, editors, reviews done on paper)."""
+    """Record a review without the quiz.
+
+    For scripts, editors and reviews done on paper.
+    """
     from dlprep.core.store import Review
     from dlprep.features.plan import due_cap
 
@@ -112,7 +115,7 @@ def due(
 
 @app.command()
 def today(ctx: typer.Context, json_out: JsonOpt = False) -> None:
-    """Today's schedule: due and overdue reviews, new cards, time estimate, 14-day forecast."""
+    """Today's reviews, new cards, time estimate and forecast."""
     from dlprep.features.plan import current_plan
     from dlprep.features.schedule import build_today
 

@@ -26,7 +26,7 @@ def show(
     timeout: Annotated[float, typer.Option("--timeout", min=1, help="Stop the demo after this many seconds.")] = 120,
     json_out: JsonOpt = False,
 ) -> None:
-    """Run a small PyTorch demo that makes a claim of the bank visible with numbers."""
+    """Run a PyTorch demo that shows a claim with numbers."""
     from dlprep.demos.registry import discover
     from dlprep.features.demos import find_demo, run_demo
 

@@ -37,7 +37,10 @@ def cheatsheet(
     weak: Annotated[bool, typer.Option("--weak", help="Add the rubric points you miss most often.")] = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """A topic's cheat sheet: formulas, one-liners, traps, tables, and what each answer must contain."""
+    """Print or export a topic's cheat sheet.
+
+    Formulas, one-liners, traps, tables, and what each answer must contain.
+    """
     from dlprep.features.cheatsheet import build_sheets, to_html, to_markdown
 
     obj = ctx.obj
@@ -86,7 +89,7 @@ def assess(
     ] = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Rate yourself 1-5 per area, see your band, and compare with what your reviews measure."""
+    """Rate yourself per topic and compare with your reviews."""
     from dlprep.features import assess as A
 
     obj = ctx.obj
@@ -198,7 +201,10 @@ def plan(
     clear: Annotated[bool, typer.Option("--clear", help="Forget the current plan.")] = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Lay your role's study path over the days to the interview; it orders new cards in quiz and today."""
+    """Lay a role's study path over the days to the interview.
+
+    The plan also orders new cards in `dlprep quiz` and `dlprep today`.
+    """
     from dlprep.core.scheduler import study_day
     from dlprep.features.plan import Plan, current_plan, lay_out, save_plan
     from dlprep.features.progress import grades_by_card, topic_mastery
@@ -245,7 +251,7 @@ def plan(
 
 @app.command()
 def stats(ctx: typer.Context, json_out: JsonOpt = False) -> None:
-    """Your progress: reviews, streak, retention, and coverage and mastery per topic."""
+    """Reviews, streak, retention and mastery per topic."""
     from dlprep.features.stats import build_stats
 
     obj = ctx.obj
