@@ -265,3 +265,11 @@ def test_bank_cache_is_used_and_invalidated_by_edits(cli, tmp_path, monkeypatch,
     (bank / "advanced.yaml").write_text(text.replace("difficulty: senior", "difficulty: expert"))
     result = cli("cards")
     assert result.exit_code == 1 and "'difficulty' must be one of" in result.stderr
+
+
+def test_corrupt_bank_cache_is_ignored_and_rewritten(cli, dlprep_home):
+    assert cli("cards").exit_code == 0
+    cache = dlprep_home / "cache" / "bank.pickle"
+    cache.write_bytes(b"not a pickle at all")
+    assert [c["id"] for c in cli.json("cards")] == ["alpha", "beta", "gamma"]
+    assert cache.read_bytes()[:1] == b"\x80"  # a fresh pickle replaced the garbage
