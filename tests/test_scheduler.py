@@ -26,7 +26,7 @@ def run(grades: list[int], start: datetime = T0) -> list[CardState]:
 
 def test_new_card_defaults():
     s = CardState()
-    assert (s.repetitions, s.easiness, s.interval_days, s.due, s.is_new) == (0, 2.5, 0, None, True)
+    assert (s.repetitions, s.easiness, s.interval_days, s.due, s.reviews) == (0, 2.5, 0, None, 0)
 
 
 def test_perfect_recall_sequence():
@@ -165,6 +165,6 @@ def test_replay_equals_stepwise(gs):
     log = []
     for g in gs:
         stepwise = review(stepwise, g, at)
-        log.append((g, at, None))
+        log.append((g, at, None, 4))
         at += timedelta(days=stepwise.interval_days)
     assert replay(log) == stepwise

@@ -76,7 +76,7 @@ def topics(
 
     obj = ctx.obj
     bank = obj.bank
-    mastery = topic_mastery(bank, obj.store, obj.now()) if (tree or json_out) and _has_db() else {}
+    mastery = topic_mastery(bank, obj.store) if (tree or json_out) and _has_db() else {}
     rows = []
     for tid in bank.topic_order():
         t = bank.topics[tid]

@@ -67,10 +67,6 @@ class CardState:
     def easiness(self) -> float:
         return self.easiness_hundredths / 100
 
-    @property
-    def is_new(self) -> bool:
-        return self.reviews == 0
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "repetitions": self.repetitions,
@@ -158,9 +154,10 @@ def _capped(due: date, day: date, cap: date | None) -> date:
     return max(cap, day + timedelta(days=1))
 
 
-def replay(reviews: list[tuple[int, datetime, date | None]], rollover_hour: int = 4) -> CardState:
-    """The state after a sequence of scheduling reviews (grade, time, due cap), oldest first."""
+def replay(reviews: list[tuple[int, datetime, date | None, int]]) -> CardState:
+    """The state after a card's scheduling reviews, oldest first, each given as
+    (grade, time, due cap, rollover hour) as they were recorded."""
     state = CardState()
-    for grade, at, cap in reviews:
+    for grade, at, cap, rollover_hour in reviews:
         state = review(state, grade, at, rollover_hour, cap)
     return state

@@ -266,17 +266,13 @@ class Store:
         rows = self._rows(
             "SELECT card_id, grade, at, due_cap, rollover_hour FROM reviews WHERE counts = 1 ORDER BY at_utc, id"
         )
-        states: dict[str, CardState] = {}
+        by_card: dict[str, list[tuple[int, datetime, date | None, int]]] = {}
         for r in rows:
             cap = date.fromisoformat(r["due_cap"]) if r["due_cap"] else None
-            states[r["card_id"]] = scheduler.review(
-                states.get(r["card_id"], CardState()),
-                r["grade"],
-                datetime.fromisoformat(r["at"]),
-                r["rollover_hour"],
-                cap,
+            by_card.setdefault(r["card_id"], []).append(
+                (r["grade"], datetime.fromisoformat(r["at"]), cap, r["rollover_hour"])
             )
-        return states
+        return {card_id: scheduler.replay(log) for card_id, log in by_card.items()}
 
     def rebuild(self) -> dict[str, CardState]:
         """Recompute every card's state from the log; returns the new states."""

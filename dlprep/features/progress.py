@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from dlprep.core.scheduler import CardState
@@ -56,7 +55,7 @@ def grades_by_card(store: Store) -> dict[str, list[int]]:
     return grades
 
 
-def topic_mastery(bank: Bank, store: Store, now: datetime | None = None) -> dict[str, float]:
+def topic_mastery(bank: Bank, store: Store) -> dict[str, float]:
     """Per topic, the mean card mastery over all its cards (unseen cards count 0)."""
     grades = grades_by_card(store)
     result = {}

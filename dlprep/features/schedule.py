@@ -57,6 +57,7 @@ class Today:
             "new": [{"id": c.id, "topic": c.topic} for c in self.new],
             "new_introduced_today": self.new_introduced_today,
             "estimated_minutes": self.minutes,
+            "seconds_per_card": round(self.seconds_per_card),
             "forecast": [{"day": d.isoformat(), "due": n} for d, n in self.forecast],
             "orphaned_cards": self.orphans,
         }
