@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from dlprep.features.plan import Plan
-from dlprep.features.schedule import Today
+from dlprep.features.schedule import DEFAULT_SECONDS_PER_CARD, Today
 
 
 def render_today(t: Today, plan: Plan | None) -> Any:
@@ -20,7 +20,15 @@ def render_today(t: Today, plan: Plan | None) -> Any:
         head.append(f"  ·  interview in {left} day(s) ({plan.interview.isoformat()}, {plan.role} path)", style="cyan")
     parts.append(head)
     overdue = len(t.overdue)
-    summary = Text(f"{len(t.due)} review(s) due ({overdue} overdue) · {len(t.new)} new card(s) · about {t.minutes} min")
+    per_card = (
+        f"{t.seconds_per_card / 60:.1f} min a card, your average"
+        if t.seconds_per_card != DEFAULT_SECONDS_PER_CARD
+        else "2 min a card until you have some history"
+    )
+    summary = Text(
+        f"{len(t.due)} review(s) due ({overdue} overdue) · {len(t.new)} new card(s) · about {t.minutes} min"
+        f" ({per_card})"
+    )
     parts.append(summary)
     if t.held_back:
         parts.append(
