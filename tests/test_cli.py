@@ -273,3 +273,19 @@ def test_corrupt_bank_cache_is_ignored_and_rewritten(cli, dlprep_home):
     cache.write_bytes(b"not a pickle at all")
     assert [c["id"] for c in cli.json("cards")] == ["alpha", "beta", "gamma"]
     assert cache.read_bytes()[:1] == b"\x80"  # a fresh pickle replaced the garbage
+
+
+def test_today_estimate_uses_average_time_once_there_is_history(tmp_path):
+    from datetime import datetime, timedelta, timezone
+
+    from dlprep.core.store import Review, Store
+    from dlprep.features.schedule import average_seconds
+
+    store = Store.open(tmp_path / "t.db")
+    at = datetime(2026, 11, 1, 10, tzinfo=timezone.utc)
+    assert average_seconds(store) == 120  # no history: 2 minutes a card
+    for i, s in enumerate((60, 90, 90, 120, 90)):
+        store.record(Review(f"c{i}", 4, at + timedelta(minutes=i), mode="quiz", seconds=s))
+    assert average_seconds(store) == 90
+    store.record(Review("c9", 4, at, mode="repeat", counts=False, seconds=1))  # repeats are not counted
+    assert average_seconds(store) == 90

@@ -11,6 +11,7 @@ from dlprep.core.scheduler import CardState, study_day
 from dlprep.core.store import Store
 
 DEFAULT_SECONDS_PER_CARD = 120
+MIN_SECONDS_PER_CARD = 20  # reading, revealing and marking a card takes at least this
 FORECAST_DAYS = 14
 
 
@@ -138,4 +139,6 @@ def build_today(
 def average_seconds(store: Store) -> float:
     """Mean time per reviewed card from history, or 2 minutes with too little history."""
     count, mean = store.timing()
-    return mean if count >= 5 and mean else float(DEFAULT_SECONDS_PER_CARD)
+    if count >= 5 and mean is not None:
+        return max(mean, float(MIN_SECONDS_PER_CARD))
+    return float(DEFAULT_SECONDS_PER_CARD)
