@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import UTC
 
 import pytest
 
@@ -276,13 +277,13 @@ def test_corrupt_bank_cache_is_ignored_and_rewritten(cli, dlprep_home):
 
 
 def test_today_estimate_uses_average_time_once_there_is_history(tmp_path):
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from dlprep.core.store import Review, Store
     from dlprep.features.schedule import average_seconds
 
     store = Store.open(tmp_path / "t.db")
-    at = datetime(2026, 11, 1, 10, tzinfo=timezone.utc)
+    at = datetime(2026, 11, 1, 10, tzinfo=UTC)
     assert average_seconds(store) == 120  # no history: 2 minutes a card
     for i, s in enumerate((60, 90, 90, 120, 90)):
         store.record(Review(f"c{i}", 4, at + timedelta(minutes=i), mode="quiz", seconds=s))
