@@ -64,3 +64,30 @@ def load_config(path: Path | None = None) -> Config:
     if not isinstance(data, dict):
         raise DlprepError(f"{path}: config must be a mapping of settings")
     return Config.from_dict(data, source=str(path))
+
+
+def save_config(config: Config, path: Path | None = None) -> Path:
+    """Write the settings that differ from the defaults (atomically)."""
+    import os
+
+    import yaml
+
+    path = path or paths.config_path()
+    default = Config().to_dict()
+    data = {k: v for k, v in config.to_dict().items() if v != default[k]}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".yaml.tmp")
+    body = yaml.safe_dump(data, sort_keys=False) if data else ""
+    tmp.write_text("# dlprep settings (see `dlprep config --help`)\n" + body, encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def parse_setting(key: str, value: str) -> Any:
+    """A command-line value for a setting: whole numbers, or a comma-separated list of folders for banks."""
+    if key == "banks":
+        return [v.strip() for v in value.split(",") if v.strip()]
+    try:
+        return int(value)
+    except ValueError:
+        return value  # Config.from_dict reports it with the allowed range

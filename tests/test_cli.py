@@ -290,3 +290,34 @@ def test_today_estimate_uses_average_time_once_there_is_history(tmp_path):
     assert average_seconds(store) == 90
     store.record(Review("c9", 4, at, mode="repeat", counts=False, seconds=1))  # repeats are not counted
     assert average_seconds(store) == 90
+
+
+def test_config_show_set_unset(cli, dlprep_home):
+    assert cli.json("config") == {
+        "config_file": str(dlprep_home / "config.yaml"),
+        "banks": [],
+        "day_rollover_hour": 4,
+        "new_per_day": 10,
+        "review_cap": 100,
+    }
+    assert cli("config", "set", "new_per_day", "3").exit_code == 0
+    assert len(cli.json("today")["new"]) == 3  # the setting takes effect
+    bad = cli("config", "set", "review_cap", "0")
+    assert bad.exit_code == 1
+    assert bad.stderr == "error: config set review_cap: 'review_cap' must be a whole number from 1 to 10000, got 0\n"
+    assert cli("config", "set", "colour", "1").exit_code == 2
+    assert cli.json("config")["new_per_day"] == 3  # a refused change leaves the file alone
+    assert cli("config", "unset", "new_per_day").exit_code == 0
+    assert cli.json("config")["new_per_day"] == 10
+    assert "new_per_day" not in (dlprep_home / "config.yaml").read_text()
+
+
+def test_config_banks_list(cli, tmp_path, dlprep_home):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "extra.yaml").write_text(
+        "topic: basics\ncards:\n  - id: mine-1\n    question: Q?\n    answer: A.\n    rubric:\n"
+        "      - point: a\n        weight: 1\n      - point: b\n        weight: 1\n      - point: c\n        weight: 1\n"
+    )
+    assert cli("config", "set", "banks", str(mine)).exit_code == 0
+    assert "mine-1" in [c["id"] for c in cli.json("cards")]

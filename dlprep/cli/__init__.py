@@ -35,6 +35,7 @@ COMMAND_ORDER = (
     "cards",
     "card",
     "validate",
+    "config",
     "db",
 )
 
@@ -151,7 +152,7 @@ def root(
 
 
 # Command modules register themselves on `app`; each keeps heavy imports inside its commands.
-from dlprep.cli import bank_cmds, quiz_cmds, schedule_cmds, show_cmds, study_cmds  # noqa: E402,F401
+from dlprep.cli import bank_cmds, config_cmds, quiz_cmds, schedule_cmds, show_cmds, study_cmds  # noqa: E402,F401
 
 
 def main() -> None:
