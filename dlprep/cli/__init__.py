@@ -34,6 +34,7 @@ COMMAND_ORDER = (
     "topics",
     "cards",
     "card",
+    "export",
     "validate",
     "config",
     "db",

@@ -1,0 +1,142 @@
+"""Export cards as an Anki deck (.apkg) for review on a phone.
+
+Each card becomes one note whose GUID comes from the card id, so importing a
+newer export updates the notes in place instead of duplicating them (and
+keeps Anki's own review history). The answer's markdown is turned into the
+small subset of HTML Anki shows well.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import zlib
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from dlprep.errors import DlprepError
+
+if TYPE_CHECKING:
+    from dlprep.core.bank import Card
+
+MODEL_ID = 1_733_264_917  # fixed forever: Anki matches note types by this id
+INSTALL_HINT = "Anki export needs genanki: pip install 'dlprep[anki]'"
+FIELDS = ("Id", "Topic", "Question", "Answer", "Rubric", "FollowUps", "RedFlags", "References")
+
+FRONT = """<div class="meta">{{Topic}}</div>
+<div class="question">{{Question}}</div>"""
+BACK = """{{FrontSide}}
+<hr id="answer">
+<div class="answer">{{Answer}}</div>
+<h4>Rubric</h4>{{Rubric}}
+{{#FollowUps}}<h4>Follow-ups</h4>{{FollowUps}}{{/FollowUps}}
+{{#RedFlags}}<h4>Red flags</h4>{{RedFlags}}{{/RedFlags}}
+{{#References}}<div class="refs">{{References}}</div>{{/References}}
+<div class="meta">{{Id}}</div>"""
+CSS = """.card { font-family: -apple-system, Helvetica, Arial, sans-serif; font-size: 17px; text-align: left;
+  color: #111; background: #fff; }
+.question { font-weight: 600; font-size: 19px; }
+.meta { color: #777; font-size: 13px; margin: 4px 0; }
+code, pre { font-family: Menlo, Consolas, monospace; font-size: 15px; background: #f3f3f3; }
+pre { padding: 6px; white-space: pre-wrap; }
+h4 { margin: 12px 0 4px; }
+.refs { color: #666; font-size: 13px; margin-top: 10px; }"""
+
+
+def _inline(text: str) -> str:
+    """Escape, then `code` and **bold**."""
+    out = html.escape(text, quote=False)
+    out = re.sub(r"`([^`]+)`", r"<code>\1</code>", out)
+    return re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", out)
+
+
+def markdown_to_html(text: str) -> str:
+    """The markdown the bank uses: paragraphs, - and 1. lists, fenced and indented code, `code`, **bold**."""
+    blocks: list[str] = []
+    lines = text.strip("\n").splitlines()
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if line.strip().startswith("```"):
+            code = []
+            i += 1
+            while i < len(lines) and not lines[i].strip().startswith("```"):
+                code.append(lines[i])
+                i += 1
+            blocks.append("<pre>" + html.escape("\n".join(code), quote=False) + "</pre>")
+            i += 1
+            continue
+        if line.startswith("    ") and (i == 0 or not lines[i - 1].strip()):
+            code = []
+            while i < len(lines) and (lines[i].startswith("    ") or not lines[i].strip()):
+                code.append(lines[i][4:])
+                i += 1
+            blocks.append("<pre>" + html.escape("\n".join(code).rstrip("\n"), quote=False) + "</pre>")
+            continue
+        ordered = re.match(r"\s*\d+[.)]\s+", line)
+        if ordered or re.match(r"\s*[-*]\s+", line):
+            tag, items = ("ol" if ordered else "ul"), []
+            pattern = r"\s*\d+[.)]\s+" if ordered else r"\s*[-*]\s+"
+            while i < len(lines) and lines[i].strip():
+                if re.match(pattern, lines[i]):
+                    items.append(re.sub(pattern, "", lines[i], count=1))
+                else:
+                    items[-1] += " " + lines[i].strip()
+                i += 1
+            blocks.append(f"<{tag}>" + "".join(f"<li>{_inline(x)}</li>" for x in items) + f"</{tag}>")
+            continue
+        if not line.strip():
+            i += 1
+            continue
+        para = []
+        while i < len(lines) and lines[i].strip() and not lines[i].strip().startswith("```"):
+            if para and re.match(r"\s*([-*]|\d+[.)])\s+", lines[i]):
+                break
+            para.append(lines[i].strip())
+            i += 1
+        blocks.append("<p>" + _inline(" ".join(para)) + "</p>")
+    return "\n".join(blocks)
+
+
+def note_fields(card: Card) -> list[str]:
+    rubric = "<ol>" + "".join(f"<li>{_inline(p.point)} <i>(weight {p.weight})</i></li>" for p in card.rubric)
+    follow_ups = "".join(f"<p><b>{_inline(f.question)}</b></p>{markdown_to_html(f.answer)}" for f in card.follow_ups)
+    red_flags = "<ul>" + "".join(f"<li>{_inline(x)}</li>" for x in card.red_flags) + "</ul>" if card.red_flags else ""
+    return [
+        card.id,
+        html.escape(f"{card.topic} · {card.difficulty} · {card.kind}"),
+        _inline(card.question),
+        markdown_to_html(card.answer),
+        rubric + "</ol>",
+        follow_ups,
+        red_flags,
+        html.escape("; ".join(card.references)),
+    ]
+
+
+def write_deck(cards: list[Card], path: Path, deck_name: str = "dlprep") -> int:
+    """Write ``cards`` to an .apkg file; returns the number of notes."""
+    try:
+        import genanki
+    except ImportError:
+        raise DlprepError(INSTALL_HINT) from None
+    model = genanki.Model(
+        MODEL_ID,
+        "dlprep card",
+        fields=[{"name": f} for f in FIELDS],
+        templates=[{"name": "Question", "qfmt": FRONT, "afmt": BACK}],
+        css=CSS,
+        sort_field_index=2,
+    )
+    # A stable deck id per deck name: re-importing updates the same deck.
+    deck = genanki.Deck(1 << 30 | zlib.crc32(deck_name.encode()), deck_name)
+    for card in cards:
+        tags = [f"dlprep::{card.topic}", card.difficulty, card.kind] + ([card.pattern] if card.pattern else [])
+        deck.add_note(
+            genanki.Note(model=model, fields=note_fields(card), guid=genanki.guid_for("dlprep", card.id), tags=tags)
+        )
+    try:
+        genanki.Package(deck).write_to_file(str(path))
+    except OSError as exc:
+        raise DlprepError(f"{path}: cannot write ({exc.strerror})") from None
+    return len(cards)

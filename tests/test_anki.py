@@ -1,0 +1,93 @@
+"""Anki export: one note per card, stable identities, HTML that keeps the card's text."""
+
+from __future__ import annotations
+
+import sqlite3
+import zipfile
+
+import pytest
+
+pytest.importorskip("genanki")
+
+from dlprep.features.anki import markdown_to_html
+
+pytestmark = pytest.mark.usefixtures("small_bank")
+
+
+def notes(path, tmp_path):
+    zipfile.ZipFile(path).extract("collection.anki2", tmp_path)
+    db = sqlite3.connect(tmp_path / "collection.anki2")
+    try:
+        return {
+            flds.split("\x1f")[0]: (guid, flds.split("\x1f"), tags.split())
+            for guid, flds, tags in db.execute("SELECT guid, flds, tags FROM notes")
+        }
+    finally:
+        db.close()
+
+
+def test_export_writes_one_note_per_card(cli, tmp_path):
+    deck = tmp_path / "deck.apkg"
+    result = cli("export", str(deck))
+    assert result.exit_code == 0 and "wrote 3 card(s)" in result.stderr
+    found = notes(deck, tmp_path)
+    assert set(found) == {"alpha", "beta", "gamma"}
+    _, fields, tags = found["alpha"]
+    assert fields[2] == "What is alpha? Shape [batch, seq, dim]."
+    assert "[brackets]" in fields[3]
+    assert "Names alpha <i>(weight 3)</i>" in fields[4]
+    assert "Why not beta?" in fields[5] and "Alpha is last." in fields[6]
+    assert {"dlprep::basics", "junior", "concept", "why-not"} <= set(tags)
+
+
+def test_reexport_keeps_note_identities(cli, tmp_path):
+    first, second = tmp_path / "a.apkg", tmp_path / "b.apkg"
+    cli("export", str(first))
+    cli("export", str(second))
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    a, b = notes(first, tmp_path / "a"), notes(second, tmp_path / "b")
+    assert {k: v[0] for k, v in a.items()} == {k: v[0] for k, v in b.items()}
+
+
+def test_export_filters_and_refuses_other_suffixes(cli, tmp_path):
+    deck = tmp_path / "deck.apkg"
+    assert cli("export", str(deck), "--topic", "advanced").exit_code == 0
+    assert set(notes(deck, tmp_path)) == {"gamma"}
+    bad = cli("export", str(tmp_path / "deck.txt"))
+    assert bad.exit_code == 2 and "must end in .apkg" in bad.stderr
+    none = cli("export", str(deck), "--role", "cv", "--difficulty", "junior")
+    assert none.exit_code == 1 and none.stderr == "error: no cards match those filters\n"
+
+
+def test_export_without_genanki_is_one_line(cli, tmp_path, monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_genanki(name, *args, **kwargs):
+        if name == "genanki":
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_genanki)
+    result = cli("export", str(tmp_path / "deck.apkg"))
+    assert result.exit_code == 1
+    assert result.stderr == "error: Anki export needs genanki: pip install 'dlprep[anki]'\n"
+
+
+def test_markdown_to_html_covers_the_banks_markdown():
+    text = (
+        "Intro with `code` and **bold** <tag>.\n\n"
+        "    Q = X W_Q   (n x d_k)\n    K = X W_K\n\n"
+        "1. first\n2. second\n   continued\n\n"
+        "- a\n- b\n\n"
+        "```\nx = 1 < 2\n```"
+    )
+    assert markdown_to_html(text) == (
+        "<p>Intro with <code>code</code> and <b>bold</b> &lt;tag&gt;.</p>\n"
+        "<pre>Q = X W_Q   (n x d_k)\nK = X W_K</pre>\n"
+        "<ol><li>first</li><li>second continued</li></ol>\n"
+        "<ul><li>a</li><li>b</li></ul>\n"
+        "<pre>x = 1 &lt; 2</pre>"
+    )
