@@ -13,53 +13,12 @@ import time
 
 import numpy as np
 import pytest
+from numerics import ring_all_gather, ring_all_reduce, ring_reduce_scatter
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
 GB = 1e9
-
-
-# --- simulated collectives --------------------------------------------------------
-
-
-def ring_reduce_scatter(bufs):
-    """In-place ring reduce-scatter over a list of N equal 1-D arrays.
-
-    Returns (owned chunk index per worker, elements sent per worker)."""
-    n = len(bufs)
-    chunks = [np.array_split(b, n) for b in bufs]
-    sent = [0] * n
-    for step in range(n - 1):
-        msgs = []
-        for w in range(n):
-            c = (w - step) % n
-            msgs.append(((w + 1) % n, c, chunks[w][c].copy()))
-            sent[w] += chunks[w][c].size
-        for dst, c, data in msgs:
-            chunks[dst][c] = chunks[dst][c] + data
-    owned = [(w + 1) % n for w in range(n)]
-    return chunks, owned, sent
-
-
-def ring_all_gather(chunks, owned):
-    n = len(chunks)
-    sent = [0] * n
-    for step in range(n - 1):
-        msgs = []
-        for w in range(n):
-            c = (owned[w] - step) % n
-            msgs.append(((w + 1) % n, c, chunks[w][c].copy()))
-            sent[w] += chunks[w][c].size
-        for dst, c, data in msgs:
-            chunks[dst][c] = data
-    return [np.concatenate(ch) for ch in chunks], sent
-
-
-def ring_all_reduce(bufs):
-    chunks, owned, sent_rs = ring_reduce_scatter(bufs)
-    out, sent_ag = ring_all_gather(chunks, owned)
-    return out, [a + b for a, b in zip(sent_rs, sent_ag, strict=True)]
 
 
 # --- dp-gradient-averaging-equivalence ------------------------------------------------

@@ -5,6 +5,7 @@ import unicodedata
 
 import numpy as np
 import pytest
+from numerics import ring_all_reduce
 
 # --- debugging a training run -------------------------------------------------
 
@@ -72,36 +73,12 @@ def test_accuracy_standard_error_at_90_percent_on_1000_examples():
     assert np.std(boot) == pytest.approx(se, rel=0.1)
 
 
-def _ring_allreduce(vectors):
-    """Simulated ring all-reduce (reduce-scatter + all-gather); returns results and elements sent per worker."""
-    n = len(vectors)
-    chunks = [np.array_split(v.astype(float), n) for v in vectors]
-    sent = [0] * n
-    for step in range(n - 1):  # reduce-scatter
-        msgs = []
-        for r in range(n):
-            idx = (r - step) % n
-            msgs.append(((r + 1) % n, idx, chunks[r][idx].copy()))
-            sent[r] += chunks[r][idx].size
-        for dst, idx, data in msgs:
-            chunks[dst][idx] = chunks[dst][idx] + data
-    for step in range(n - 1):  # all-gather
-        msgs = []
-        for r in range(n):
-            idx = (r + 1 - step) % n
-            msgs.append(((r + 1) % n, idx, chunks[r][idx].copy()))
-            sent[r] += chunks[r][idx].size
-        for dst, idx, data in msgs:
-            chunks[dst][idx] = data
-    return [np.concatenate(c) for c in chunks], sent
-
-
 @pytest.mark.parametrize("n_workers", [4, 8])
 def test_ring_allreduce_sends_2_n_minus_1_over_n_of_the_gradient(n_workers):
     rng = np.random.default_rng(n_workers)
     size = 80 * n_workers
     grads = [rng.standard_normal(size) for _ in range(n_workers)]
-    results, sent = _ring_allreduce(grads)
+    results, sent = ring_all_reduce([g.astype(float) for g in grads])
     total = np.sum(grads, axis=0)
     for res in results:
         np.testing.assert_allclose(res, total)
