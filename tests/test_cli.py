@@ -83,8 +83,8 @@ def test_new_card_json_has_null_due(cli):
 
 
 def test_review_at_accepts_dates_and_offsets(cli, clock):
-    assert cli.json("review", "beta", "--grade", "3", "--at", "2026-11-01")["due"] == "2026-11-01"
-    # A date alone is local midnight, before the 04:00 rollover: it counts for Oct 31, due Nov 1.
+    # A date alone means that study day (noon local time), never the day before the 04:00 rollover.
+    assert cli.json("review", "beta", "--grade", "3", "--at", "2026-11-01")["due"] == "2026-11-02"
     out = cli.json("review", "beta", "--grade", "5", "--at", "2026-11-05T12:00:00-05:00")
     assert out["due"] == "2026-11-11"
 

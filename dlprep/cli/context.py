@@ -20,12 +20,26 @@ if TYPE_CHECKING:
 NOW_ENV = "DLPREP_NOW"
 
 
+EARLIEST_YEAR, LATEST_YEAR = 1970, 9000
+DATE_ONLY_HOUR = 12  # a date without a time means that study day: noon, well clear of any rollover hour
+
+
 def parse_datetime(text: str, what: str = "time") -> datetime:
-    """ISO 8601 date or date-time, with or without offset; local time if none."""
+    """ISO 8601 date or date-time, with or without offset; local time if none.
+
+    A bare date (``2026-12-01``) means noon local time on that day, so it
+    lands on that study day whatever the rollover hour. Years outside
+    1970-9000 are refused (they are typos, and some overflow date arithmetic).
+    """
+    text = text.strip()
     try:
-        value = datetime.fromisoformat(text.strip())
+        value = datetime.fromisoformat(text)
     except ValueError:
         raise DlprepError(f"bad {what} {text!r}: use ISO 8601, e.g. 2026-11-21 or 2026-11-21T09:30+01:00") from None
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise DlprepError(f"bad {what} {text!r}: the year must be from {EARLIEST_YEAR} to {LATEST_YEAR}")
+    if len(text) == 10:  # YYYY-MM-DD
+        value = value.replace(hour=DATE_ONLY_HOUR)
     if value.tzinfo is None:
         value = value.astimezone()  # interpret as local time
     return value

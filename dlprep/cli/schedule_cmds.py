@@ -21,43 +21,88 @@ def review(
     ctx: typer.Context,
     card_id: Annotated[str, typer.Argument(help="The card's id.")],
     grade: Annotated[int, typer.Option("--grade", "-g", help="SM-2 grade 0-5 (see README).", min=0, max=5)],
-    at: Annotated[str | None, typer.Option("--at", help="When: ISO 8601 date or date-time (default now).")] = None,
+    at: Annotated[
+        str | None,
+        typer.Option("--at", help="When: ISO 8601 date-time, or a date (= noon that day); default now; not future."),
+    ] = None,
+    reschedule: Annotated[
+        bool, typer.Option("--reschedule", help="Let a second review on the same study day move the schedule.")
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Record a review without the quiz.
 
-    For scripts, editors and reviews done on paper.
+    For scripts, editors and reviews done on paper. A second review of a card
+    on the same study day is logged as a repeat and leaves the schedule alone
+    (as in the quiz), unless --reschedule.
     """
-    from dlprep.core.store import Review
     from dlprep.features.plan import due_cap
+    from dlprep.features.review import record_review
 
     obj = ctx.obj
     card = obj.bank.get(card_id)
-    when = parse_datetime(at, "--at") if at else obj.now()
+    now = obj.now()
+    when = parse_datetime(at, "--at") if at else now
     store = obj.store
-    state = store.record(
-        Review(card.id, grade, when, mode="review"),
-        obj.config.day_rollover_hour,
-        due_cap(store, card.id, when, obj.config.day_rollover_hour),
+    rollover = obj.config.day_rollover_hour
+    done = record_review(
+        store, card.id, grade, when, now, rollover, due_cap(store, card.id, when, rollover), reschedule
     )
     out = Output(json_out)
-    result = {"card": card.id, "grade": grade, "at": when.isoformat(), **state_fields(state)}
     if json_out:
-        out.json(result)
+        out.json(done.to_dict())
+        return
+    result = done.to_dict()
+    if done.repeat:
+        typer.echo(
+            f"recorded {card.id}: grade {grade} as a same-day repeat; schedule unchanged, next due "
+            f"{result['due']} (--reschedule to move it)"
+        )
     else:
         typer.echo(
             f"recorded {card.id}: grade {grade}; next due {result['due']} "
-            f"(interval {state.interval_days}d, easiness {state.easiness:.2f})"
+            f"(interval {done.state.interval_days}d, easiness {done.state.easiness:.2f})"
         )
 
 
-def state_fields(state) -> dict:
-    return {
-        "repetitions": state.repetitions,
-        "easiness": state.easiness,
-        "interval_days": state.interval_days,
-        "due": state.due.isoformat() if state.due else None,
-    }
+@app.command()
+def undo(
+    ctx: typer.Context,
+    card_id: Annotated[
+        str | None, typer.Argument(help="Undo this card's last review (default: the last of any).")
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Take back the last review (or the last review of one card).
+
+    The review is shown and confirmed first, then deleted from the log, and
+    the card's schedule is replayed from the reviews that remain.
+    """
+    obj = ctx.obj
+    store = obj.store
+    row = store.last_review(card_id)
+    if row is None:
+        raise UsageError(f"no review of {card_id} to undo" if card_id else "no review to undo")
+    what = f"{row['card_id']}: grade {row['grade']} at {row['at']} ({row['mode']})"
+    if not yes:
+        if json_out:
+            raise UsageError("--json needs --yes (nothing can be confirmed on a data stream)")
+        typer.echo(f"undo {what}")
+        if not typer.confirm("delete this review and replay the card's schedule?", default=False):
+            typer.echo("nothing changed")
+            raise typer.Exit(1)
+    state = store.delete_review(row["id"])
+    if json_out:
+        Output(True).json(
+            {
+                "undone": {k: row[k] for k in ("card_id", "grade", "at", "mode")},
+                "due": state.due.isoformat() if state.due else None,
+            }
+        )
+        return
+    due = state.due.isoformat() if state.due else "new (no review left)"
+    typer.echo(f"undone {what}; {row['card_id']} is now due {due}")
 
 
 @app.command()

@@ -274,6 +274,38 @@ class Store:
             )
         return {card_id: scheduler.replay(log) for card_id, log in by_card.items()}
 
+    def last_review(self, card_id: str | None = None) -> dict[str, Any] | None:
+        """The latest review row (of one card, or of any card), or None."""
+        sql = "SELECT * FROM reviews" + (" WHERE card_id = ?" if card_id is not None else "")
+        rows = self._rows(sql + " ORDER BY at_utc DESC, id DESC LIMIT 1", (card_id,) if card_id is not None else ())
+        return rows[0] if rows else None
+
+    def delete_review(self, review_id: int) -> CardState:
+        """Remove one review from the log and replay its card's state from the
+        rest of the log, in one transaction. Returns the card's new state."""
+        with self._write() as conn:
+            row = conn.execute("SELECT card_id FROM reviews WHERE id = ?", (review_id,)).fetchone()
+            if row is None:
+                raise DlprepError(f"no review with id {review_id}")
+            card_id = row[0]
+            conn.execute("DELETE FROM reviews WHERE id = ?", (review_id,))
+            state = self._replay_card(card_id)
+            if state.reviews:
+                _put_state(conn, card_id, state)
+            else:
+                conn.execute("DELETE FROM card_state WHERE card_id = ?", (card_id,))
+        return state
+
+    def _replay_card(self, card_id: str) -> CardState:
+        rows = self.conn.execute(
+            "SELECT grade, at, due_cap, rollover_hour FROM reviews WHERE card_id = ? AND counts = 1"
+            " ORDER BY at_utc, id",
+            (card_id,),
+        ).fetchall()
+        return scheduler.replay(
+            [(g, datetime.fromisoformat(at), date.fromisoformat(cap) if cap else None, rh) for g, at, cap, rh in rows]
+        )
+
     def rebuild(self) -> dict[str, CardState]:
         """Recompute every card's state from the log; returns the new states."""
         states = self.derive_states()

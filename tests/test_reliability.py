@@ -1,0 +1,132 @@
+"""Faults a user can cause never lose data, lock a card or end in a traceback
+(issue: the faults found when tried as a new user would). One test (or more)
+per fault; each failed before its fix."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.usefixtures("small_bank")
+
+
+def reviews_of(cli, card_id):
+    return cli.json("card", card_id)["reviews"]
+
+
+# ---------------------------------------------------------------- 1. future reviews, undo
+
+
+@pytest.mark.parametrize("at", ["2027-01-01", "2026-11-21T10:11:00+01:00", "2026-11-22T00:00+01:00"])
+def test_a_review_dated_in_the_future_is_refused(cli, clock, at):
+    result = cli("review", "alpha", "--grade", "4", "--at", at)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: review time ") and "is in the future" in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert reviews_of(cli, "alpha") == []
+
+
+def test_clock_skew_tolerance_accepts_a_review_minutes_ahead(cli, clock):
+    # now is 10:00+01:00; 10:09 is within the 10-minute tolerance.
+    assert cli("review", "alpha", "--grade", "4", "--at", "2026-11-21T10:09:00+01:00").exit_code == 0
+
+
+def test_undo_removes_the_last_review_and_replays_the_schedule(cli, clock):
+    cli("review", "alpha", "--grade", "5", "--at", "2026-11-19T10:00+01:00")  # due 11-20
+    cli("review", "alpha", "--grade", "5", "--at", "2026-11-20T10:00+01:00")  # due 11-26
+    cli("review", "beta", "--grade", "2", "--at", "2026-11-20T11:00+01:00")
+    # Undo one card's last review: beta stays, alpha goes back to its first review.
+    result = cli("undo", "alpha", "--yes")
+    assert result.exit_code == 0, result.stderr
+    assert "undone alpha: grade 5 at 2026-11-20T10:00:00+01:00" in result.stdout
+    card = cli.json("card", "alpha")
+    assert (len(card["reviews"]), card["due"], card["repetitions"]) == (1, "2026-11-20", 1)
+    assert len(reviews_of(cli, "beta")) == 1
+    # Without a card: the last review of any card (beta's), after confirmation.
+    result = cli("undo", input="y\n")
+    assert "undo beta: grade 2" in result.stdout and result.exit_code == 0
+    assert cli.json("card", "beta")["due"] is None
+    # The log is the source of truth: a rebuild agrees with what undo left.
+    assert cli.json("db", "rebuild")["changed"] == []
+
+
+def test_undo_asks_first_and_a_no_changes_nothing(cli, clock):
+    cli("review", "alpha", "--grade", "5", "--at", "2026-11-20T10:00+01:00")
+    result = cli("undo", input="n\n")
+    assert result.exit_code == 1 and "nothing changed" in result.stdout
+    assert len(reviews_of(cli, "alpha")) == 1
+
+
+def test_undo_with_nothing_to_undo_is_one_line(cli, clock):
+    result = cli("undo", "--yes")
+    assert (result.exit_code, result.stderr) == (2, "error: no review to undo\n")
+    result = cli("undo", "alpha", "--yes", "--json")
+    assert (result.exit_code, result.stderr) == (2, "error: no review of alpha to undo\n")
+
+
+def test_undo_json(cli, clock):
+    cli("review", "alpha", "--grade", "4", "--at", "2026-11-20T10:00+01:00")
+    out = cli.json("undo", "--yes")
+    assert out == {
+        "undone": {"card_id": "alpha", "grade": 4, "at": "2026-11-20T10:00:00+01:00", "mode": "review"},
+        "due": None,
+    }
+
+
+def test_a_card_locked_by_an_old_future_review_can_be_undone(cli, clock, dlprep_home):
+    """Databases written before the fix may hold a future review: undo frees the card."""
+    from datetime import datetime
+
+    from dlprep.core.store import Review, Store
+
+    store = Store.open(dlprep_home / "dlprep.db")
+    store.record(Review("alpha", 4, datetime.fromisoformat("2027-01-01T12:00+01:00")))
+    store.close()
+    assert cli("review", "alpha", "--grade", "4").exit_code == 1  # "earlier than its last review"
+    assert cli("undo", "alpha", "--yes").exit_code == 0
+    assert cli("review", "alpha", "--grade", "4").exit_code == 0
+
+
+# ---------------------------------------------------------------- 5. dates
+
+
+def test_a_date_only_at_is_that_study_day_even_with_a_late_rollover(cli, clock, dlprep_home):
+    (dlprep_home).mkdir(parents=True, exist_ok=True)
+    (dlprep_home / "config.yaml").write_text("day_rollover_hour: 11\n")
+    out = cli.json("review", "beta", "--grade", "4", "--at", "2026-11-01")
+    assert out["at"].startswith("2026-11-01T12:00:00")
+    assert out["due"] == "2026-11-02"
+
+
+@pytest.mark.parametrize("at", ["0001-01-01", "9999-12-31", "1969-12-31T23:00"])
+def test_out_of_range_dates_are_one_clean_line(cli, clock, at):
+    result = cli("review", "alpha", "--grade", "4", "--at", at)
+    assert result.exit_code == 1
+    assert result.stderr == f"error: bad --at '{at}': the year must be from 1970 to 9000\n"
+
+
+# ---------------------------------------------------------------- 6. same-day repeats
+
+
+def test_a_second_review_on_the_same_study_day_is_a_repeat(cli, clock):
+    first = cli.json("review", "alpha", "--grade", "5", "--at", "2026-11-21T09:00+01:00")
+    assert (first["repeat"], first["interval_days"], first["due"]) == (False, 1, "2026-11-22")
+    second = cli.json("review", "alpha", "--grade", "5", "--at", "2026-11-21T09:30+01:00")
+    assert (second["repeat"], second["interval_days"], second["due"]) == (True, 1, "2026-11-22")
+    modes = [r["mode"] for r in reviews_of(cli, "alpha")]
+    assert modes == ["review", "repeat"]
+    result = cli("review", "alpha", "--grade", "3")
+    assert "as a same-day repeat; schedule unchanged" in result.stdout
+
+
+def test_the_study_day_not_the_calendar_day_decides_a_repeat(cli, clock):
+    # 01:30 belongs to the previous study day (rollover 04:00), so it repeats the 23:00 review.
+    cli("review", "alpha", "--grade", "5", "--at", "2026-11-19T23:00+01:00")
+    assert cli.json("review", "alpha", "--grade", "5", "--at", "2026-11-20T01:30+01:00")["repeat"] is True
+    # 04:30 is a new study day: it schedules.
+    assert cli.json("review", "alpha", "--grade", "5", "--at", "2026-11-20T04:30+01:00")["repeat"] is False
+
+
+def test_reschedule_lets_a_same_day_review_move_the_schedule(cli, clock):
+    cli("review", "alpha", "--grade", "5", "--at", "2026-11-21T09:00+01:00")
+    out = cli.json("review", "alpha", "--grade", "5", "--at", "2026-11-21T09:30+01:00", "--reschedule")
+    assert (out["repeat"], out["interval_days"]) == (False, 6)
