@@ -130,3 +130,42 @@ def test_reschedule_lets_a_same_day_review_move_the_schedule(cli, clock):
     cli("review", "alpha", "--grade", "5", "--at", "2026-11-21T09:00+01:00")
     out = cli.json("review", "alpha", "--grade", "5", "--at", "2026-11-21T09:30+01:00", "--reschedule")
     assert (out["repeat"], out["interval_days"]) == (False, 6)
+
+
+# ---------------------------------------------------------------- 4. plans
+
+
+@pytest.mark.parametrize(
+    ("date", "message"),
+    [
+        ("9999-12-31", "error: the interview date 9999-12-31 is more than two years away (latest 2028-11-20)\n"),
+        ("2028-11-21", "error: the interview date 2028-11-21 is more than two years away (latest 2028-11-20)\n"),
+        ("2026-11-21", "error: the interview date 2026-11-21 must be after today (2026-11-21)\n"),
+    ],
+)
+def test_a_bad_interview_date_is_refused_and_not_saved(cli, clock, date, message):
+    result = cli("plan", "--role", "nlp", "--interview", date)
+    assert (result.exit_code, result.stderr) == (1, message)
+    assert cli("plan").stderr.startswith("error: no plan yet")
+    assert cli.json("today")["plan"] is None
+
+
+def test_an_interview_exactly_two_years_away_is_accepted(cli, clock):
+    result = cli("plan", "--role", "mle", "--interview", "2028-11-20")
+    assert result.exit_code == 0, result.stderr
+    assert cli.json("today")["plan"]["interview"] == "2028-11-20"
+
+
+def test_a_saved_plan_from_an_older_version_with_an_absurd_date_is_one_line(cli, clock, dlprep_home):
+    from datetime import date
+
+    from dlprep.core.store import Store
+    from dlprep.features.plan import Plan, save_plan
+
+    store = Store.open(dlprep_home / "dlprep.db")
+    save_plan(store, Plan("mle", date(2026, 11, 21), date(9999, 12, 31)))
+    store.close()
+    result = cli("plan")
+    assert result.exit_code == 1
+    assert "the saved plan's interview date 9999-12-31 is out of range" in result.stderr
+    assert cli("plan", "--clear").exit_code == 0

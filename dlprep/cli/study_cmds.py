@@ -206,7 +206,7 @@ def plan(
     The plan also orders new cards in `dlprep quiz` and `dlprep today`.
     """
     from dlprep.core.scheduler import study_day
-    from dlprep.features.plan import Plan, current_plan, lay_out, save_plan
+    from dlprep.features.plan import HORIZON_DAYS, Plan, check_interview, current_plan, lay_out, save_plan
     from dlprep.features.progress import grades_by_card, topic_mastery
 
     obj = ctx.obj
@@ -222,6 +222,11 @@ def plan(
         if current is None:
             raise DlprepError("no plan yet: dlprep plan --role mle|nlp|cv|research|startup [--interview YYYY-MM-DD]")
         chosen = current
+        if chosen.interview is not None and (chosen.interview - today).days > HORIZON_DAYS:
+            raise DlprepError(
+                f"the saved plan's interview date {chosen.interview.isoformat()} is out of range: "
+                "set a new one with --interview YYYY-MM-DD, or --clear"
+            )
     else:
         when = None
         if interview:
@@ -229,8 +234,7 @@ def plan(
                 when = date.fromisoformat(interview)
             except ValueError:
                 raise UsageError(f"bad --interview {interview!r}: use YYYY-MM-DD") from None
-            if when <= today:
-                raise DlprepError(f"the interview date {when.isoformat()} must be after today ({today.isoformat()})")
+            check_interview(when, today)
         role_id = role.value if role else (current.role if current else None)
         if role_id is None:
             raise UsageError("choose a role: --role mle|nlp|cv|research|startup")
