@@ -13,3 +13,7 @@ class UsageError(DlprepError):
     """A bad argument or option value."""
 
     exit_code = 2
+
+
+class DatabaseDamaged(DlprepError):
+    """The database file is damaged; ``dlprep db check`` tells what can be recovered."""

@@ -192,7 +192,7 @@ def test_corrupt_database_is_one_line(cli, dlprep_home):
     for args in (["today"], ["review", "alpha", "--grade", "3"], ["quiz"]):
         result = cli(*args)
         assert result.exit_code == 1
-        assert result.stderr.startswith(f"error: {dlprep_home}/dlprep.db: not a usable dlprep database")
+        assert result.stderr.startswith(f"error: {dlprep_home}/dlprep.db: database is damaged")
         assert len(result.stderr.strip().splitlines()) == 1
 
 

@@ -169,3 +169,83 @@ def test_a_saved_plan_from_an_older_version_with_an_absurd_date_is_one_line(cli,
     assert result.exit_code == 1
     assert "the saved plan's interview date 9999-12-31 is out of range" in result.stderr
     assert cli("plan", "--clear").exit_code == 0
+
+
+# ---------------------------------------------------------------- 2. damaged derived state
+
+
+def _damage_table(db, table):
+    """Overwrite the root page of one table with garbage (after a checkpoint)."""
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    root = (
+        1
+        if table == "sqlite_master"
+        else conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (table,)).fetchone()[0]
+    )
+    size = conn.execute("PRAGMA page_size").fetchone()[0]
+    conn.close()
+    with open(db, "r+b") as fh:
+        fh.seek((root - 1) * size)
+        fh.write(b"\xde\xad" * (size // 2))
+
+
+def _history(cli):
+    cli("review", "alpha", "--grade", "5", "--at", "2026-11-19T10:00+01:00")
+    cli("review", "alpha", "--grade", "4", "--at", "2026-11-20T10:00+01:00")
+    cli("review", "beta", "--grade", "2", "--at", "2026-11-20T11:00+01:00")
+    return cli.json("card", "alpha"), cli.json("card", "beta")
+
+
+def test_damaged_card_state_is_recovered_from_the_log(cli, clock, dlprep_home):
+    alpha, beta = _history(cli)
+    db = dlprep_home / "dlprep.db"
+    _damage_table(db, "card_state")
+    # Every command says what to do, in one line, and points at db check.
+    result = cli("today")
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1
+    assert "database is damaged" in result.stderr and "dlprep db check" in result.stderr
+    # db check says the log is readable and how many reviews it holds.
+    result = cli("db", "check")
+    assert result.exit_code == 1
+    assert "the review log is readable (3 reviews): `dlprep db rebuild`" in result.stdout
+    check = cli("db", "check", "--json")
+    import json
+
+    data = json.loads(check.stdout)
+    assert (data["ok"], data["log_readable"], data["reviews_readable"], data["derived_state_readable"]) == (
+        False,
+        True,
+        3,
+        False,
+    )
+    # db rebuild recovers everything and keeps the damaged file aside.
+    result = cli("db", "rebuild")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("recovered 3 reviews into a fresh database; the damaged file is kept at ")
+    aside = list(dlprep_home.glob("dlprep.db.damaged-*"))
+    assert len([p for p in aside if not p.name.endswith(("-wal", "-shm"))]) == 1
+    after_alpha, after_beta = cli.json("card", "alpha"), cli.json("card", "beta")
+    for before, after in ((alpha, after_alpha), (beta, after_beta)):
+        assert after["reviews"] == before["reviews"]
+        assert (after["due"], after["repetitions"], after["easiness"]) == (
+            before["due"],
+            before["repetitions"],
+            before["easiness"],
+        )
+    assert cli("db", "check").exit_code == 0
+
+
+def test_an_unreadable_log_says_nothing_can_be_salvaged(cli, clock, dlprep_home):
+    _history(cli)
+    db = dlprep_home / "dlprep.db"
+    _damage_table(db, "sqlite_master")  # page 1: the file header and the schema itself
+    result = cli("db", "check")
+    assert result.exit_code == 1
+    assert "nothing can be salvaged" in result.stdout
+    result = cli("db", "rebuild")
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1
+    assert "the review log cannot be read" in result.stderr
+    assert db.exists()  # never deleted

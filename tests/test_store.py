@@ -130,7 +130,7 @@ def test_corrupt_file_is_one_clear_error(tmp_path):
     path.write_bytes(b"this is not sqlite at all" * 200)
     with pytest.raises(DlprepError) as info:
         Store.open(path)
-    assert str(info.value).startswith(f"{path}: not a usable dlprep database")
+    assert str(info.value).startswith(f"{path}: database is damaged")
     assert path.read_bytes().startswith(b"this is not sqlite")  # never overwritten
 
 

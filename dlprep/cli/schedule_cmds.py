@@ -202,12 +202,26 @@ def db_path_cmd(json_out: JsonOpt = False) -> None:
 
 @db_app.command("check")
 def db_check(ctx: typer.Context, json_out: JsonOpt = False) -> None:
-    """Integrity check, log-vs-state comparison, and cards whose id left the bank."""
+    """Integrity check, log-vs-state comparison, and cards whose id left the bank.
+
+    On a damaged database, says whether the review log can still be read
+    (then `dlprep db rebuild` recovers it) and how much of it.
+    """
+    from dlprep.errors import DatabaseDamaged
+
     obj = ctx.obj
-    store = obj.store
-    problems = store.check()
+    try:
+        store = obj.store
+        problems = store.check()
+    except DatabaseDamaged as exc:
+        _report_damage(str(exc), json_out)
+        raise typer.Exit(1) from None
+    if any(not p.endswith("(run `dlprep db rebuild`)") for p in problems):  # SQLite's own integrity problems
+        obj.close()
+        _report_damage("; ".join(problems), json_out)
+        raise typer.Exit(1)
     orphans = sorted(cid for cid in store.states() if cid not in obj.bank.by_id)
-    reviews = len(store.reviews())
+    reviews = store.review_count()
     if json_out:
         Output(True).json({"ok": not problems, "problems": problems, "orphaned_cards": orphans, "reviews": reviews})
     else:
@@ -221,14 +235,59 @@ def db_check(ctx: typer.Context, json_out: JsonOpt = False) -> None:
         raise typer.Exit(1)
 
 
+def _report_damage(problem: str, json_out: bool) -> None:
+    from dlprep.core import salvage
+    from dlprep.paths import db_path
+
+    found = salvage.inspect(db_path())
+    if json_out:
+        Output(True).json({"ok": False, "problems": [problem], **found.to_dict()})
+        return
+    typer.echo(problem)
+    if found.log_readable:
+        typer.echo(
+            f"the review log is readable ({found.reviews} reviews): `dlprep db rebuild` writes a fresh database "
+            "from it and keeps the damaged file aside"
+        )
+    elif found.reviews:
+        typer.echo(
+            f"the review log is partly damaged: {found.reviews} reviews can be read and `dlprep db rebuild` "
+            "recovers them (the rest are lost); the damaged file is kept aside"
+        )
+    else:
+        typer.echo("the review log cannot be read: nothing can be salvaged; move the file aside to start fresh")
+
+
 @db_app.command("rebuild")
 def db_rebuild(ctx: typer.Context, json_out: JsonOpt = False) -> None:
-    """Recompute every card's scheduling state from the review log."""
+    """Recompute every card's scheduling state from the review log.
+
+    If the database is damaged, writes a fresh one from every readable review
+    (plus sessions, settings and assessments) and keeps the damaged file aside.
+    """
+    from dlprep.core import salvage
+    from dlprep.errors import DatabaseDamaged
+    from dlprep.paths import db_path
+
     obj = ctx.obj
-    before = obj.store.states()
-    after = obj.store.rebuild()
-    changed = sorted(cid for cid in set(before) | set(after) if before.get(cid) != after.get(cid))
+    try:
+        store = obj.store
+        damaged = store.integrity_problems()
+    except DatabaseDamaged:
+        damaged = ["damaged"]
+    if not damaged:
+        before = store.states()
+        after = store.rebuild()
+        changed = sorted(cid for cid in set(before) | set(after) if before.get(cid) != after.get(cid))
+        if json_out:
+            Output(True).json({"cards": len(after), "changed": changed})
+        else:
+            typer.echo(f"rebuilt {len(after)} card states from the log; {len(changed)} changed")
+        return
+    obj.close()
+    found, aside = salvage.recover(db_path(), obj.now())
     if json_out:
-        Output(True).json({"cards": len(after), "changed": changed})
-    else:
-        typer.echo(f"rebuilt {len(after)} card states from the log; {len(changed)} changed")
+        Output(True).json({"recovered": True, "reviews": found.reviews, "damaged_copy": str(aside), **found.to_dict()})
+        return
+    partial = "" if found.log_readable else " (the log was partly damaged: these are the rows that could be read)"
+    typer.echo(f"recovered {found.reviews} reviews into a fresh database{partial}; the damaged file is kept at {aside}")

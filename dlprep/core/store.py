@@ -23,7 +23,7 @@ from typing import Any
 from dlprep.core import scheduler
 from dlprep.core.migrations import SCHEMA_VERSION, migrate
 from dlprep.core.scheduler import CardState
-from dlprep.errors import DlprepError
+from dlprep.errors import DatabaseDamaged, DlprepError
 
 BUSY_TIMEOUT_S = 5.0
 MODES = ("quiz", "rapid", "cram", "mock", "review", "repeat", "diagnostic")
@@ -122,7 +122,7 @@ class Store:
             raise
         except sqlite3.DatabaseError as exc:
             conn.close()
-            raise DlprepError(_describe(path, exc)) from None
+            raise _error(path, exc) from None
         return store
 
     @property
@@ -160,7 +160,7 @@ class Store:
         try:
             cur = self.conn.execute(sql, params)
         except sqlite3.DatabaseError as exc:
-            raise DlprepError(_describe(self.path, exc)) from None
+            raise _error(self.path, exc) from None
         cols = [c[0] for c in cur.description]
         return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
 
@@ -350,9 +350,21 @@ class Store:
             return None, {}
         return rows[0]["taken_at"], {r["topic"]: r["rating"] for r in rows}
 
+    def integrity_problems(self) -> list[str]:
+        """SQLite's own integrity check; [] when healthy."""
+        try:
+            return [r[0] for r in self.conn.execute("PRAGMA integrity_check").fetchall() if r[0] != "ok"]
+        except sqlite3.DatabaseError as exc:
+            return [str(exc)]
+
+    def review_count(self) -> int:
+        return int(self.conn.execute("SELECT COUNT(*) FROM reviews").fetchone()[0])
+
     def check(self) -> list[str]:
         """SQLite's integrity check plus a rebuild comparison; [] when healthy."""
-        problems = [r[0] for r in self.conn.execute("PRAGMA integrity_check").fetchall() if r[0] != "ok"]
+        problems = self.integrity_problems()
+        if problems:
+            return problems
         stored = self.states()
         derived = self.derive_states()
         for cid in sorted(set(stored) | set(derived)):
@@ -391,12 +403,19 @@ def _put_state(conn: sqlite3.Connection, card_id: str, st: CardState) -> None:
     )
 
 
+def _error(path: Path, exc: sqlite3.Error) -> DlprepError:
+    text = str(exc)
+    if "malformed" in text or "not a database" in text or "encrypted" in text:
+        return DatabaseDamaged(
+            f"{path}: database is damaged ({text}); run `dlprep db check` to see what can be recovered"
+        )
+    return DlprepError(_describe(path, exc))
+
+
 def _describe(path: Path, exc: sqlite3.Error) -> str:
     text = str(exc)
     if "locked" in text or "busy" in text:
         return f"{path}: database is busy (another dlprep is writing); try again in a moment"
-    if "not a database" in text or "malformed" in text or "encrypted" in text:
-        return f"{path}: not a usable dlprep database ({text}); move it aside to start fresh"
     if "readonly" in text or "read-only" in text:
         return f"{path}: database is read-only ({text})"
     return f"{path}: database error ({text})"
