@@ -369,8 +369,8 @@ def test_lstm_gate_order_and_equations_match_lstm_cell():
     h_new = torch.sigmoid(o) * torch.tanh(c_new)
     h_ref, c_ref = cell(x, (h, c))
     assert torch.allclose(c_new, c_ref, atol=1e-12) and torch.allclose(h_new, h_ref, atol=1e-12)
-    # any other packing order gives a different cell
-    i2, g2, f2, o2 = pre.chunk(4, dim=1)
+    # reading the blocks as (i, g, f, o) instead gives a different cell
+    i2, g2, f2, _o2 = pre.chunk(4, dim=1)
     wrong = torch.sigmoid(f2) * c + torch.sigmoid(i2) * torch.tanh(g2)
     assert not torch.allclose(wrong, c_ref, atol=1e-6)
 
