@@ -17,3 +17,7 @@ class UsageError(DlprepError):
 
 class DatabaseDamaged(DlprepError):
     """The database file is damaged; ``dlprep db check`` tells what can be recovered."""
+
+
+class DatabaseBusy(DlprepError):
+    """Another process holds the database's write lock for longer than the busy timeout."""

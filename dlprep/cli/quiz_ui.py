@@ -207,9 +207,23 @@ class TerminalQuizUI:
             msg = f"saved: grade {outcome.grade} · next review {outcome.due.isoformat()}"
         else:
             msg = f"saved: grade {outcome.grade} (cram: schedule unchanged)"
-        if outcome.grade < 4:
+        if outcome.comes_back:
             msg += " · comes back later this session"
         self.console.print(Text(msg, style="dim"))
+
+    def save_failed(self, card: Card, problem: str) -> str:
+        self.console.print(Text(f"could not save {card.id}: {problem}", style="bold red"))
+        self.console.print(Text("your answer and grade are kept in memory", style="dim"))
+        help_text = (
+            "r or Enter: try to save again · s: skip this card (nothing saved for it) · "
+            "q: end the session; every review saved so far is kept and the summary follows"
+        )
+        while True:
+            reply = self.ask("r retry · s skip this card · q quit > ", help_text).lower()
+            if reply in ("", "r", "retry"):
+                return "retry"
+            if reply in ("s", "skip"):
+                return "skip"
 
 
 def parse_points(reply: str, n: int) -> set[int] | None:

@@ -23,7 +23,7 @@ from typing import Any
 from dlprep.core import scheduler
 from dlprep.core.migrations import SCHEMA_VERSION, migrate
 from dlprep.core.scheduler import CardState
-from dlprep.errors import DatabaseDamaged, DlprepError
+from dlprep.errors import DatabaseBusy, DatabaseDamaged, DlprepError
 
 BUSY_TIMEOUT_S = 5.0
 MODES = ("quiz", "rapid", "cram", "mock", "review", "repeat", "diagnostic")
@@ -144,7 +144,7 @@ class Store:
         try:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
-            raise DlprepError(_describe(self.path, exc)) from None
+            raise _error(self.path, exc) from None
         try:
             yield self.conn
         except BaseException:
@@ -154,7 +154,7 @@ class Store:
             self.conn.execute("COMMIT")
         except sqlite3.OperationalError as exc:
             self.conn.execute("ROLLBACK")
-            raise DlprepError(_describe(self.path, exc)) from None
+            raise _error(self.path, exc) from None
 
     def _rows(self, sql: str, params: tuple | list = ()) -> list[dict[str, Any]]:
         try:
@@ -405,6 +405,8 @@ def _put_state(conn: sqlite3.Connection, card_id: str, st: CardState) -> None:
 
 def _error(path: Path, exc: sqlite3.Error) -> DlprepError:
     text = str(exc)
+    if "locked" in text or "busy" in text:
+        return DatabaseBusy(_describe(path, exc))
     if "malformed" in text or "not a database" in text or "encrypted" in text:
         return DatabaseDamaged(
             f"{path}: database is damaged ({text}); run `dlprep db check` to see what can be recovered"
