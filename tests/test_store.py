@@ -33,7 +33,7 @@ def test_new_database_is_migrated_wal_and_versioned(store):
     assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     names = [m.name for m in build_migrations().applied(store.db)]
-    assert names == ["m001_reviews_and_state", "m002_settings_and_assessments"]
+    assert names == ["m001_reviews_and_state", "m002_settings_and_assessments", "m003_review_card_hash"]
 
 
 def test_record_writes_log_row_and_state_together(store):
@@ -180,6 +180,29 @@ def test_upgrade_from_first_schema_keeps_reviews(tmp_path):
     assert [r["card_id"] for r in s.reviews()] == ["old"]
     assert s.rebuild()["old"] == CardState(1, 260, 1, date(2026, 11, 2), datetime(2026, 11, 1, 10, tzinfo=CET), 1, 0)
     s.set_setting("k", 1)  # the new table exists
+    assert s.reviews()[0]["card_hash"] is None  # m003's column, empty for old reviews
+
+
+def test_upgrade_from_second_schema_adds_card_hash_and_keeps_reviews(tmp_path):
+    from sqlite_utils import Database
+
+    from dlprep.core.store import Review
+
+    path = tmp_path / "dlprep.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    db = Database(conn, execute_plugins=False)
+    build_migrations().apply(db, stop_before="m003_review_card_hash")
+    conn.execute(
+        "INSERT INTO reviews (card_id, at, at_utc, grade, mode, counts, rollover_hour)"
+        " VALUES ('old', '2026-11-01T10:00:00+01:00', '2026-11-01T09:00:00.000000Z', 5, 'review', 1, 4)"
+    )
+    conn.execute("PRAGMA user_version = 2")
+    conn.close()
+    s = Store.open(path)
+    assert s.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    s.record(Review("old", 4, datetime(2026, 11, 2, 10, tzinfo=CET), card_hash="abc"))
+    assert [(r["card_id"], r["card_hash"]) for r in s.reviews()] == [("old", None), ("old", "abc")]
+    assert s.last_seen() == {"old": ("2026-11-02T10:00:00+01:00", "abc")}
 
 
 CHILD = textwrap.dedent(

@@ -168,17 +168,28 @@ def card(
     progress = (
         card_progress(obj.store, c.id, obj.config.day_rollover_hour) if _has_db() else card_progress(None, c.id, 4)
     )
+    notice = None
+    if _has_db():
+        from dlprep.features.errata import notice_for
+
+        notice = notice_for(c, obj.store.last_seen().get(c.id), obj.errata)
     out = Output(json_out)
     if json_out:
         data = c.to_dict()
         data["references"] = [_cited(obj.bank, ref) for ref in c.references]
         data.update(progress)
+        data["changed_since_review"] = notice.to_dict() if notice else None
+        data["errata"] = [e.to_dict() for e in obj.errata.get(c.id, [])]
         out.json(data)
         return
+    from rich.text import Text
+
     from dlprep.cli.render import card_panel, schedule_line
 
     out.print(card_panel(c, obj.bank))
     out.print(schedule_line(progress))
+    for line in notice.lines() if notice else []:
+        out.print(Text(line, style="yellow"))
 
 
 def _cited(bank: Any, citation: Any) -> dict[str, Any]:

@@ -79,6 +79,14 @@ class AppContext:
         return load_bank_cached(self.extra_bank_dirs)
 
     @cached_property
+    def errata(self) -> dict:
+        """Errata by card id, from the bundled bank's and extra banks' errata/ folders."""
+        from dlprep.features.errata import bank_errata
+        from dlprep.paths import bundled_bank_dir
+
+        return bank_errata([bundled_bank_dir(), *self.extra_bank_dirs])
+
+    @cached_property
     def store(self) -> Store:
         from dlprep.core.store import Store
         from dlprep.paths import db_path

@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from rich.console import Console
 from rich.panel import Panel
@@ -85,10 +86,17 @@ class LiveTimer:
 
 
 class TerminalQuizUI:
-    def __init__(self, console: Console, read_line: Callable[[str], str], run_demo: Callable[[str], None]):
+    def __init__(
+        self,
+        console: Console,
+        read_line: Callable[[str], str],
+        run_demo: Callable[[str], None],
+        notices: dict[str, Any] | None = None,
+    ):
         self.console = console
         self.read_line = read_line
         self.run_demo = run_demo
+        self.notices = notices or {}  # card id -> errata Notice: corrected since the user's last review
 
     # ---------------------------------------------------------------- helpers
 
@@ -111,6 +119,10 @@ class TerminalQuizUI:
             panel.subtitle = Text("again: graded below 4 earlier this session")
             panel.subtitle_align = "right"
         self.console.print(panel)
+        notice = self.notices.get(card.id)
+        if notice is not None and not repeat:
+            for line in notice.lines():
+                self.console.print(Text(line, style="yellow"))
         live = target_s is not None and self.console.is_terminal and sys.stdin.isatty()
         if target_s is not None:
             self.console.print(Text(f"rapid-fire: aim to have your answer ready within {target_s}s", style="yellow"))

@@ -46,7 +46,15 @@ def review(
     store = obj.store
     rollover = obj.config.day_rollover_hour
     done = record_review(
-        store, card.id, grade, when, now, rollover, due_cap(store, card.id, when, rollover), reschedule
+        store,
+        card.id,
+        grade,
+        when,
+        now,
+        rollover,
+        due_cap(store, card.id, when, rollover),
+        reschedule,
+        card.content_hash,
     )
     out = Output(json_out)
     if json_out:
@@ -176,15 +184,29 @@ def today(ctx: typer.Context, json_out: JsonOpt = False) -> None:
         cfg.review_cap,
         role=plan.role if plan else None,
     )
+    from dlprep.features.errata import notices
+
+    changed = sorted(notices(obj.bank, obj.store, obj.errata))
     out = Output(json_out)
     if json_out:
         data = t.to_dict()
         data["plan"] = plan.to_dict() if plan else None
+        data["changed_since_review"] = changed
         out.json(data)
         return
+    from rich.text import Text
+
     from dlprep.cli.render_today import render_today
 
     out.print(render_today(t, plan))
+    if changed:
+        out.print(
+            Text(
+                f"{len(changed)} card(s) you studied were corrected since you last saw them; "
+                "the quiz shows what changed (or: dlprep card ID).",
+                style="yellow",
+            )
+        )
 
 
 @db_app.command("path")

@@ -45,6 +45,7 @@ class Review:
     answer_text: str | None = None
     seconds: float | None = None
     session_id: int | None = None
+    card_hash: str | None = None  # the card's content hash when it was reviewed
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -60,6 +61,7 @@ class Review:
             "answer_text": self.answer_text,
             "seconds": self.seconds,
             "session_id": self.session_id,
+            "card_hash": self.card_hash,
         }
 
     @classmethod
@@ -78,6 +80,7 @@ class Review:
             answer_text=data.get("answer_text"),
             seconds=data.get("seconds"),
             session_id=data.get("session_id"),
+            card_hash=data.get("card_hash"),
         )
 
 
@@ -225,8 +228,8 @@ class Store:
                 new = old
             conn.execute(
                 "INSERT INTO reviews (card_id, at, at_utc, grade, mode, counts, points_hit, coverage,"
-                " follow_up, follow_up_index, answer_text, seconds, session_id, rollover_hour, due_cap)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " follow_up, follow_up_index, answer_text, seconds, session_id, rollover_hour, due_cap, card_hash)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     review.card_id,
                     review.at.isoformat(),
@@ -243,6 +246,7 @@ class Store:
                     review.session_id,
                     rollover_hour,
                     due_cap.isoformat() if due_cap else None,
+                    review.card_hash,
                 ),
             )
             if review.counts:
@@ -273,6 +277,11 @@ class Store:
                 (r["grade"], datetime.fromisoformat(r["at"]), cap, r["rollover_hour"])
             )
         return {card_id: scheduler.replay(log) for card_id, log in by_card.items()}
+
+    def last_seen(self) -> dict[str, tuple[str, str | None]]:
+        """Per card: (time of its latest review, the card hash stored with it)."""
+        rows = self.conn.execute("SELECT card_id, at, card_hash, MAX(at_utc) FROM reviews GROUP BY card_id").fetchall()
+        return {cid: (at, h) for cid, at, h, _ in rows}
 
     def last_review(self, card_id: str | None = None) -> dict[str, Any] | None:
         """The latest review row (of one card, or of any card), or None."""

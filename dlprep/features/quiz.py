@@ -293,6 +293,7 @@ class QuizSession:
             answer_text=typed or None,
             seconds=round(self.monotonic() - t0, 2),
             session_id=self.session_id,
+            card_hash=card.content_hash,
         )
         state = self.save(card, review, ui)
         saved = state is not None

@@ -63,6 +63,7 @@ def record_review(
     rollover_hour: int,
     due_cap: date | None = None,
     reschedule: bool = False,
+    card_hash: str | None = None,
 ) -> Recorded:
     check_not_future(when, now)
     old = store.state(card_id)
@@ -71,6 +72,6 @@ def record_review(
         and old.last_review is not None
         and study_day(old.last_review, rollover_hour) == study_day(when, rollover_hour)
     )
-    review = Review(card_id, grade, when, mode="repeat" if repeat else "review", counts=not repeat)
+    review = Review(card_id, grade, when, mode="repeat" if repeat else "review", counts=not repeat, card_hash=card_hash)
     state = store.record(review, rollover_hour, due_cap)
     return Recorded(card_id, grade, when, state, repeat)

@@ -145,6 +145,24 @@ class Card:
     def total_weight(self) -> int:
         return sum(p.weight for p in self.rubric)
 
+    @property
+    def content_hash(self) -> str:
+        """A short hash of what a learner memorises (question, answer, rubric,
+        follow-ups, red flags), whitespace-normalised. Stored with each review,
+        so a later change to the card can be pointed out."""
+        import hashlib
+        import json
+
+        parts = [
+            self.question,
+            self.answer,
+            [(p.point, p.weight) for p in self.rubric],
+            [(f.question, f.answer) for f in self.follow_ups],
+            list(self.red_flags),
+        ]
+        text = " ".join(json.dumps(parts, ensure_ascii=False).split())
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         for key in ("rubric", "follow_ups", "red_flags", "roles", "see_also"):
