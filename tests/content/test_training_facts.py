@@ -452,6 +452,16 @@ def test_norm_clipping_keeps_direction_and_value_clipping_does_not():
     assert F.cosine_similarity(flat, orig, dim=0).item() < 0.99  # direction changed
 
 
+def test_clip_grad_norm_leaves_small_gradients_alone_and_uses_c_over_norm_plus_1e_6():
+    p = torch.nn.Parameter(torch.zeros(2))
+    p.grad = torch.tensor([0.3, 0.4])  # norm 0.5, below the threshold
+    assert torch.nn.utils.clip_grad_norm_([p], max_norm=1.0).item() == pytest.approx(0.5)
+    assert torch.equal(p.grad, torch.tensor([0.3, 0.4]))  # coefficient clamped at 1
+    p.grad = torch.tensor([3.0, 4.0])  # norm 5
+    torch.nn.utils.clip_grad_norm_([p], max_norm=1.0)
+    assert torch.allclose(p.grad, torch.tensor([3.0, 4.0]) / (5.0 + 1e-6))
+
+
 # --- mixed-precision-fp16-vs-bf16 / loss-scaling-master-weights ------------------
 
 
