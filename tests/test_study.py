@@ -233,6 +233,7 @@ def test_interview_date_caps_due_dates(cli, clock):
     cli("plan", "--role", "mle", "--interview", "2026-11-30")
     # Perfect reviews would push alpha out to day 1, 6, 17...; the cap keeps it before the interview.
     for at in ("2026-11-21T10:00+01:00", "2026-11-22T10:00+01:00"):
+        clock(at)
         out = cli.json("review", "alpha", "--grade", "5", "--at", at)
     assert out["interval_days"] == 6
     assert date.fromisoformat(out["due"]) < date(2026, 11, 30)
