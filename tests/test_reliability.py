@@ -249,3 +249,139 @@ def test_an_unreadable_log_says_nothing_can_be_salvaged(cli, clock, dlprep_home)
     assert result.exit_code == 1 and result.stderr.count("\n") == 1
     assert "the review log cannot be read" in result.stderr
     assert db.exists()  # never deleted
+
+
+# ---------------------------------------------------------------- 7. config set banks
+
+
+def _bank_folder(path, card_id="mine-1", topic="basics"):
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "extra.yaml").write_text(
+        f"topic: {topic}\ncards:\n  - id: {card_id}\n    question: Q?\n    answer: A.\n    rubric:\n"
+        "      - point: a\n        weight: 1\n      - point: b\n        weight: 1\n      - point: c\n        weight: 1\n"
+    )
+    return path
+
+
+def test_config_set_banks_stores_absolute_paths_that_work_from_anywhere(cli, tmp_path, monkeypatch):
+    _bank_folder(tmp_path / "work" / "mine")
+    monkeypatch.chdir(tmp_path / "work")
+    assert cli("config", "set", "banks", "mine").exit_code == 0
+    assert cli.json("config")["banks"] == [str(tmp_path / "work" / "mine")]
+    monkeypatch.chdir(tmp_path)  # another directory: the bank still loads
+    assert "mine-1" in [c["id"] for c in cli.json("cards")]
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: None, "bank folder does not exist"),
+        (lambda p: p.write_text("a file"), "not a folder"),
+        (lambda p: _bank_folder(p, topic="nowhere"), "unknown topic 'nowhere'"),
+    ],
+)
+def test_config_set_banks_refuses_what_loading_would_refuse(cli, tmp_path, make, message):
+    target = tmp_path / "bank"
+    make(target)
+    result = cli("config", "set", "banks", str(target))
+    assert result.exit_code == 1 and message in result.stderr and result.stderr.count("\n") == 1
+    assert cli.json("config")["banks"] == []  # nothing saved
+    assert cli("today").exit_code == 0  # and nothing broken
+
+
+def test_a_relative_bank_in_config_yaml_is_relative_to_the_config_file(cli, dlprep_home, tmp_path, monkeypatch):
+    _bank_folder(dlprep_home / "cards")
+    (dlprep_home / "config.yaml").write_text("banks: [cards]\n")
+    monkeypatch.chdir(tmp_path)
+    assert "mine-1" in [c["id"] for c in cli.json("cards")]
+
+
+# ---------------------------------------------------------------- 9. unwritable data folders
+
+
+def test_config_set_on_a_data_folder_that_is_a_file_is_one_line(cli, dlprep_home):
+    dlprep_home.parent.mkdir(parents=True, exist_ok=True)
+    dlprep_home.write_text("not a folder")
+    result = cli("config", "set", "new_per_day", "5")
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1
+    assert "cannot save settings" in result.stderr
+
+
+def test_config_set_on_a_full_disk_leaves_no_temporary_file(cli, dlprep_home, monkeypatch):
+    import errno
+    from pathlib import Path
+
+    real = Path.write_text
+
+    def full(self, *args, **kwargs):
+        if self.name.endswith(".tmp"):
+            real(self, "", encoding="utf-8")  # the partial file a full disk leaves
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", full)
+    result = cli("config", "set", "new_per_day", "5")
+    assert (result.exit_code, result.stderr.count("\n")) == (1, 1)
+    assert "cannot save settings (No space left on device)" in result.stderr
+    assert not (dlprep_home / "config.yaml.tmp").exists()
+
+
+def _as_unprivileged(home):
+    """Run a dlprep command that cannot write ``home`` (mode 0555). Root ignores
+    permission bits, so as root the child first drops CAP_DAC_OVERRIDE and
+    CAP_DAC_READ_SEARCH from its bounding set: after exec it obeys the bits."""
+    import ctypes
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "DLPREP_HOME": str(home), "DLPREP_NOW": "2026-11-21T10:00+01:00", "COLUMNS": "100"}
+    home.chmod(0o555)
+
+    def preexec():
+        if os.geteuid() == 0:
+            libc = ctypes.CDLL(None, use_errno=True)
+            for cap in (1, 2):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
+                libc.prctl(24, cap, 0, 0, 0)  # PR_CAPBSET_DROP
+
+    def run(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "dlprep", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            preexec_fn=preexec,
+            timeout=60,
+        )
+
+    return run
+
+
+@pytest.mark.slow
+def test_a_read_only_data_folder_still_shows_data_and_refuses_saves(cli, clock, dlprep_home):
+    import json
+    import os
+
+    from conftest import FIXTURE_BANK
+
+    cli("review", "alpha", "--grade", "5", "--at", "2026-11-20T10:00+01:00")
+    home = dlprep_home
+    (home / "dlprep.db").chmod(0o444)
+    try:
+        os.environ["DLPREP_BUNDLED_BANK"] = str(FIXTURE_BANK)
+        run = _as_unprivileged(home)
+        shown = run("card", "alpha", "--json")
+        assert shown.returncode == 0, shown.stderr
+        assert "reviews cannot be saved" in shown.stderr
+        assert len(json.loads(shown.stdout)["reviews"]) == 1
+        assert run("today").returncode == 0
+        saved = run("review", "alpha", "--grade", "4")
+        assert saved.returncode == 1
+        assert saved.stderr.strip().splitlines()[-1].endswith("the data folder is read-only, so nothing can be saved")
+        assert "Traceback" not in saved.stderr
+        config = run("config", "set", "new_per_day", "5")
+        assert config.returncode == 1 and "cannot save settings" in config.stderr
+        assert not (home / "config.yaml.tmp").exists()
+    finally:
+        os.environ.pop("DLPREP_BUNDLED_BANK", None)
+        home.chmod(0o755)

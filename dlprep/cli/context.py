@@ -66,7 +66,9 @@ class AppContext:
 
     @cached_property
     def extra_bank_dirs(self) -> list[Path]:
-        dirs = [Path(b).expanduser() for b in self.config.banks] + self.bank_dirs
+        from dlprep.config import bank_dirs
+
+        dirs = bank_dirs(self.config) + self.bank_dirs
         for d in dirs:
             if not d.is_dir():
                 raise DlprepError(f"{d}: bank folder does not exist")
@@ -91,7 +93,14 @@ class AppContext:
         from dlprep.core.store import Store
         from dlprep.paths import db_path
 
-        return Store.open(db_path())
+        store = Store.open(db_path())
+        if store.read_only:
+            import sys
+
+            sys.stderr.write(
+                f"note: {db_path().parent} is read-only: your data is shown, but reviews cannot be saved\n"
+            )
+        return store
 
     def now(self) -> datetime:
         return now()

@@ -89,6 +89,7 @@ class Store:
     path: Path
     conn: sqlite3.Connection
     _db: Any = field(default=None, repr=False)
+    read_only: bool = False  # opened from a folder that cannot be written: reads work, writes are refused
 
     # ------------------------------------------------------------ opening
 
@@ -125,8 +126,34 @@ class Store:
             raise
         except sqlite3.DatabaseError as exc:
             conn.close()
+            if path.exists() and _unwritable(exc):
+                return cls._open_read_only(path)
             raise _error(path, exc) from None
         return store
+
+    @classmethod
+    def _open_read_only(cls, path: Path) -> Store:
+        """The database in a folder we cannot write: readable, never written.
+        (A WAL database needs its -shm file; ``immutable`` reads without it.)"""
+        last: sqlite3.Error | None = None
+        for query in ("mode=ro", "immutable=1"):
+            try:
+                conn = sqlite3.connect(f"{path.resolve().as_uri()}?{query}", uri=True, isolation_level=None)
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+                conn.execute("SELECT COUNT(*) FROM reviews").fetchone()
+            except sqlite3.Error as exc:
+                last = exc
+                continue
+            if version != SCHEMA_VERSION:
+                conn.close()
+                raise DlprepError(
+                    f"{path}: this database needs upgrading (schema {version} -> {SCHEMA_VERSION}) "
+                    "but its folder is read-only"
+                )
+            store = cls(path, conn)
+            store.read_only = True
+            return store
+        raise _error(path, last) if last else DlprepError(f"{path}: cannot open database")
 
     @property
     def db(self) -> Any:
@@ -144,6 +171,8 @@ class Store:
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, holding the write lock from the start."""
+        if self.read_only:
+            raise DlprepError(f"{self.path}: the data folder is read-only, so nothing can be saved")
         try:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
@@ -410,6 +439,11 @@ def _put_state(conn: sqlite3.Connection, card_id: str, st: CardState) -> None:
             d["lapses"],
         ),
     )
+
+
+def _unwritable(exc: sqlite3.Error) -> bool:
+    text = str(exc)
+    return "unable to open database file" in text or "readonly" in text or "read-only" in text
 
 
 def _error(path: Path, exc: sqlite3.Error) -> DlprepError:
