@@ -385,3 +385,36 @@ def test_a_read_only_data_folder_still_shows_data_and_refuses_saves(cli, clock, 
     finally:
         os.environ.pop("DLPREP_BUNDLED_BANK", None)
         home.chmod(0o755)
+
+
+# ---------------------------------------------------------------- 10. validate names the line
+
+
+def test_validate_names_the_line_of_a_card_that_is_a_plain_string(cli, tmp_path):
+    from conftest import FIXTURE_BANK
+
+    f = tmp_path / "extra.yaml"
+    f.write_text(
+        "topic: basics\ncards:\n  - id: ok-1\n    question: Q?\n    answer: A.\n    rubric:\n"
+        "      - point: a\n        weight: 1\n      - point: b\n        weight: 1\n      - point: c\n        weight: 1\n"
+        "  - just a sentence where a card belongs\n  - 42\n"
+    )
+    result = cli("validate", str(f))
+    assert result.exit_code == 1
+    lines = result.stdout.strip().splitlines() + result.stderr.strip().splitlines()
+    assert any(
+        l.startswith(f"{f}:13: card #2 must be a mapping with id, question, answer and rubric, got a plain string")
+        for l in lines
+    ), lines
+    assert any(l.startswith(f"{f}:14: card #3 must be a mapping") and l.endswith("got int") for l in lines), lines
+    assert FIXTURE_BANK  # the fixture bank is what the file is checked against
+
+
+def test_validate_names_the_line_and_column_of_the_first_bad_byte(cli, tmp_path):
+    f = tmp_path / "latin1.yaml"
+    f.write_bytes(b"topic: basics\ncards:\n  - id: caf\xe9\n")
+    result = cli("validate", str(f))
+    assert result.exit_code == 1
+    out = result.stdout + result.stderr
+    # "  - id: caf" is 11 characters: the bad byte is line 3, column 12.
+    assert f"{f}:3:12: not UTF-8 text (byte 0xe9: invalid continuation byte)" in out, out

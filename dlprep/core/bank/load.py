@@ -26,7 +26,7 @@ from dlprep.core.bank.model import (
     suggest,
 )
 from dlprep.core.bank.validate import Checker
-from dlprep.core.yamlfile import Located, YamlError, load_yaml
+from dlprep.core.yamlfile import Located, LocatedList, YamlError, load_yaml
 
 
 def _yaml_files(folder: Path) -> list[Path]:
@@ -160,7 +160,8 @@ def check_bank(
             checker.add(path, data.line_of("cards"), "'cards' must be a list")
             cards = []
         for i, raw in enumerate(cards):
-            card = checker.card(raw, topic_id or "?", path, i)
+            line = cards.line_of_item(i) if isinstance(cards, LocatedList) else 0
+            card = checker.card(raw, topic_id or "?", path, i, line)
             if isinstance(raw, Located) and isinstance(raw.get("id"), str):
                 card_sites.append((raw["id"], path, raw.line_of("id"), report, raw))
             if card is not None:

@@ -113,9 +113,10 @@ class Checker:
 
     # -- cards
 
-    def card(self, raw: Any, topic: str, path: str, index: int) -> Card | None:
+    def card(self, raw: Any, topic: str, path: str, index: int, line: int = 0) -> Card | None:
         if not isinstance(raw, Located):
-            self.add(path, 0, f"card #{index + 1} must be a mapping")
+            got = "a plain string" if isinstance(raw, str) else type(raw).__name__
+            self.add(path, line, f"card #{index + 1} must be a mapping with id, question, answer and rubric, got {got}")
             return None
         cid = raw.get("id") if isinstance(raw.get("id"), str) else None
         where = (path, cid or f"card #{index + 1}")
