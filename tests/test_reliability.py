@@ -391,8 +391,6 @@ def test_a_read_only_data_folder_still_shows_data_and_refuses_saves(cli, clock, 
 
 
 def test_validate_names_the_line_of_a_card_that_is_a_plain_string(cli, tmp_path):
-    from conftest import FIXTURE_BANK
-
     f = tmp_path / "extra.yaml"
     f.write_text(
         "topic: basics\ncards:\n  - id: ok-1\n    question: Q?\n    answer: A.\n    rubric:\n"
@@ -403,11 +401,10 @@ def test_validate_names_the_line_of_a_card_that_is_a_plain_string(cli, tmp_path)
     assert result.exit_code == 1
     lines = result.stdout.strip().splitlines() + result.stderr.strip().splitlines()
     assert any(
-        l.startswith(f"{f}:13: card #2 must be a mapping with id, question, answer and rubric, got a plain string")
-        for l in lines
+        line.startswith(f"{f}:13: card #2 must be a mapping with id, question, answer and rubric, got a plain string")
+        for line in lines
     ), lines
-    assert any(l.startswith(f"{f}:14: card #3 must be a mapping") and l.endswith("got int") for l in lines), lines
-    assert FIXTURE_BANK  # the fixture bank is what the file is checked against
+    assert any(line.startswith(f"{f}:14: card #3 must be a mapping") and line.endswith("got int") for line in lines)
 
 
 def test_validate_names_the_line_and_column_of_the_first_bad_byte(cli, tmp_path):
