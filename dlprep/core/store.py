@@ -463,4 +463,6 @@ def _describe(path: Path, exc: sqlite3.Error) -> str:
         return f"{path}: database is busy (another dlprep is writing); try again in a moment"
     if "readonly" in text or "read-only" in text:
         return f"{path}: database is read-only ({text})"
+    if "full" in text or "disk I/O" in text:
+        return f"{path}: cannot write ({text}; is the disk full?): this change was not saved, earlier reviews are safe"
     return f"{path}: database error ({text})"
