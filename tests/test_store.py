@@ -162,19 +162,23 @@ def test_unknown_applied_migration_is_refused(tmp_path):
         Store.open(path)
 
 
-def test_upgrade_from_first_schema_keeps_reviews(tmp_path):
+def old_database(path, stop_before: str, version: int):
+    """A database at an older schema (migrations up to ``stop_before``) holding one review."""
     from sqlite_utils import Database
 
-    path = tmp_path / "dlprep.db"
     conn = sqlite3.connect(path, isolation_level=None)
-    db = Database(conn, execute_plugins=False)
-    build_migrations().apply(db, stop_before="m002_settings_and_assessments")
+    build_migrations().apply(Database(conn, execute_plugins=False), stop_before=stop_before)
     conn.execute(
         "INSERT INTO reviews (card_id, at, at_utc, grade, mode, counts, rollover_hour)"
         " VALUES ('old', '2026-11-01T10:00:00+01:00', '2026-11-01T09:00:00.000000Z', 5, 'review', 1, 4)"
     )
-    conn.execute("PRAGMA user_version = 1")
+    conn.execute(f"PRAGMA user_version = {version}")
     conn.close()
+    return path
+
+
+def test_upgrade_from_first_schema_keeps_reviews(tmp_path):
+    path = old_database(tmp_path / "dlprep.db", "m002_settings_and_assessments", 1)
     s = Store.open(path)
     assert s.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert [r["card_id"] for r in s.reviews()] == ["old"]
@@ -184,21 +188,9 @@ def test_upgrade_from_first_schema_keeps_reviews(tmp_path):
 
 
 def test_upgrade_from_second_schema_adds_card_hash_and_keeps_reviews(tmp_path):
-    from sqlite_utils import Database
-
     from dlprep.core.store import Review
 
-    path = tmp_path / "dlprep.db"
-    conn = sqlite3.connect(path, isolation_level=None)
-    db = Database(conn, execute_plugins=False)
-    build_migrations().apply(db, stop_before="m003_review_card_hash")
-    conn.execute(
-        "INSERT INTO reviews (card_id, at, at_utc, grade, mode, counts, rollover_hour)"
-        " VALUES ('old', '2026-11-01T10:00:00+01:00', '2026-11-01T09:00:00.000000Z', 5, 'review', 1, 4)"
-    )
-    conn.execute("PRAGMA user_version = 2")
-    conn.close()
-    s = Store.open(path)
+    s = Store.open(old_database(tmp_path / "dlprep.db", "m003_review_card_hash", 2))
     assert s.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     s.record(Review("old", 4, datetime(2026, 11, 2, 10, tzinfo=CET), card_hash="abc"))
     assert [(r["card_id"], r["card_hash"]) for r in s.reviews()] == [("old", None), ("old", "abc")]

@@ -36,7 +36,8 @@ def _two_layer_loss_and_grads(X, y, W1, b1, W2, b2):
     return loss, {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
 
 
-def test_two_layer_manual_backprop_matches_finite_differences_and_autograd():
+def _two_layer_problem():
+    """A fixed small two-layer classification problem: inputs, labels, parameters."""
     rng = np.random.default_rng(0)
     N, D, H, C = 8, 5, 7, 3
     X = rng.normal(size=(N, D))
@@ -47,21 +48,30 @@ def test_two_layer_manual_backprop_matches_finite_differences_and_autograd():
         "W2": rng.normal(size=(H, C)),
         "b2": rng.normal(size=C) * 0.1,
     }
+    return X, y, params
+
+
+def _numeric_grad(X, y, params, name, h=1e-6):
+    """Central finite differences of the two-layer loss with respect to one parameter."""
+    p = params[name]
+    num = np.zeros_like(p)
+    for i in np.ndindex(p.shape):
+        old = p[i]
+        p[i] = old + h
+        lp, _ = _two_layer_loss_and_grads(X, y, **params)
+        p[i] = old - h
+        lm, _ = _two_layer_loss_and_grads(X, y, **params)
+        p[i] = old
+        num[i] = (lp - lm) / (2 * h)
+    return num
+
+
+def test_two_layer_manual_backprop_matches_finite_differences_and_autograd():
+    X, y, params = _two_layer_problem()
     _, grads = _two_layer_loss_and_grads(X, y, **params)
     for name, p in params.items():
         assert grads[name].shape == p.shape  # gradient has the parameter's shape
-        num = np.zeros_like(p)
-        it = np.nditer(p, flags=["multi_index"])
-        for _ in it:
-            i = it.multi_index
-            old = p[i]
-            p[i] = old + 1e-6
-            lp, _ = _two_layer_loss_and_grads(X, y, **params)
-            p[i] = old - 1e-6
-            lm, _ = _two_layer_loss_and_grads(X, y, **params)
-            p[i] = old
-            num[i] = (lp - lm) / 2e-6
-        assert np.allclose(grads[name], num, atol=1e-7, rtol=1e-5)
+        assert np.allclose(grads[name], _numeric_grad(X, y, params, name), atol=1e-7, rtol=1e-5)
     # float32 autograd agrees with the float64 hand derivation to ~1e-6
     tp = {k: torch.tensor(v, dtype=torch.float32, requires_grad=True) for k, v in params.items()}
     Xt = torch.tensor(X, dtype=torch.float32)
@@ -533,33 +543,15 @@ def test_shared_weight_gradient_is_sum_over_uses():
 
 
 def test_two_layer_relative_error_is_tiny_and_a_missing_one_over_n_is_order_one():
-    rng = np.random.default_rng(0)
-    N, D, H, C = 8, 5, 7, 3
-    X = rng.normal(size=(N, D))
-    y = rng.integers(0, C, N)
-    params = {
-        "W1": rng.normal(size=(D, H)),
-        "b1": rng.normal(size=H) * 0.1,
-        "W2": rng.normal(size=(H, C)),
-        "b2": rng.normal(size=C) * 0.1,
-    }
+    X, y, params = _two_layer_problem()
     _, grads = _two_layer_loss_and_grads(X, y, **params)
-    p = params["W2"]
-    num = np.zeros_like(p)
-    for i in np.ndindex(p.shape):
-        old = p[i]
-        p[i] = old + 1e-6
-        lp, _ = _two_layer_loss_and_grads(X, y, **params)
-        p[i] = old - 1e-6
-        lm, _ = _two_layer_loss_and_grads(X, y, **params)
-        p[i] = old
-        num[i] = (lp - lm) / 2e-6
+    num = _numeric_grad(X, y, params, "W2")
 
     def rel(a, n):
         return np.abs(a - n).max() / max(np.abs(a).max(), np.abs(n).max())
 
     assert rel(grads["W2"], num) < 1e-7
-    assert rel(grads["W2"] * N, num) > 0.5  # forgetting the 1/N
+    assert rel(grads["W2"] * X.shape[0], num) > 0.5  # forgetting the 1/N
 
 
 def test_retain_graph_on_carried_state_trips_the_inplace_error_after_step():
