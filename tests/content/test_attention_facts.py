@@ -539,6 +539,27 @@ def test_cpu_autocast_leaves_softmax_in_low_precision():
         assert torch.softmax(s, dim=-1).dtype == torch.bfloat16
 
 
+def test_forward_fp16_overflow_also_makes_gradscaler_skip_and_halve():
+    # A falling loss scale does not locate the overflow in the backward pass:
+    # an fp16 forward value past 65504 gives an inf loss, non-finite gradients,
+    # and the same skipped step and halved scale.
+    torch = pytest.importorskip("torch")
+    w = torch.nn.Parameter(torch.ones(4))
+    opt = torch.optim.SGD([w], lr=0.1)
+    scaler = torch.amp.GradScaler("cpu", init_scale=1024.0)
+    x = torch.tensor([1.0, 2.0, 3.0, 300.0])
+    for expected_scale in (512.0, 256.0):
+        opt.zero_grad()
+        h = (w * x).half() * 300.0  # 300 * 300 = 90000 > 65504: forward overflow
+        loss = h.float().sum()
+        assert math.isinf(loss.item())
+        scaler.scale(loss).backward()
+        scaler.step(opt)
+        scaler.update()
+        assert scaler.get_scale() == expected_scale
+        assert torch.equal(w.detach(), torch.ones(4))  # step skipped
+
+
 # --- attention-flashattention-io: why the baseline is memory bound -----------------
 
 

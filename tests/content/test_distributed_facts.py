@@ -299,6 +299,25 @@ def test_global_bn_statistics_from_sums_and_why_averaging_variances_fails():
     assert np.allclose(g_mean, x.mean(axis=0)) and np.allclose(g_var, x.var(axis=0))
 
 
+def test_sums_of_squares_cancel_in_fp32_where_the_mean_variance_combination_does_not():
+    # a mean of 1e4 with unit variance: E[x^2] - E[x]^2 in fp32 keeps no correct digit,
+    # while combining per-rank (count, mean, variance) stays accurate in fp32
+    rng = np.random.default_rng(0)
+    shards = [(1e4 + rng.standard_normal((2, 4096))).astype(np.float32) for _ in range(8)]
+    true = np.concatenate(shards).astype(np.float64).var(axis=0)
+    n = 16
+    s1 = sum(sh.sum(axis=0, dtype=np.float32) for sh in shards)
+    s2 = sum((sh * sh).sum(axis=0, dtype=np.float32) for sh in shards)
+    naive = s2 / n - (s1 / n) ** 2
+    assert np.median(np.abs(naive - true) / true) > 1.0
+    means = np.stack([sh.mean(axis=0, dtype=np.float32) for sh in shards])
+    variances = np.stack([sh.var(axis=0, dtype=np.float32) for sh in shards])
+    g_mean = means.mean(axis=0, dtype=np.float32)
+    g_var = (variances + (means - g_mean) ** 2).mean(axis=0, dtype=np.float32)
+    assert g_var.dtype == np.float32
+    assert np.max(np.abs(g_var - true) / true) < 1e-2
+
+
 def test_syncbatchnorm_issues_an_all_gather_in_forward_and_an_all_reduce_in_backward():
     import inspect
 

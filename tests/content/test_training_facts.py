@@ -276,6 +276,9 @@ def test_k_small_steps_match_one_scaled_step_only_when_lr_is_small():
 def test_relu_halves_the_second_moment_of_a_symmetric_input():
     y = np.random.default_rng(1).standard_normal(1_000_000) * 3.0
     assert np.mean(np.maximum(y, 0) ** 2) == pytest.approx(y.var() / 2, rel=0.01)
+    # the ReLU output's variance is lower still: (1/2 - 1/(2 pi)) Var(y), about 0.34 Var(y)
+    assert np.maximum(y, 0).var() == pytest.approx((0.5 - 1 / (2 * math.pi)) * y.var(), rel=0.01)
+    assert 0.5 - 1 / (2 * math.pi) == pytest.approx(0.34, abs=0.005)
 
 
 def _relu_stack_second_moment(std, n=512, layers=30, seed=0):
