@@ -516,3 +516,186 @@ def test_cfg_scale_conventions_differ_by_one():
         np.testing.assert_allclose(eps_u + w * (eps_c - eps_u), (1 + w_prime) * eps_c - w_prime * eps_u)
     np.testing.assert_allclose(eps_u + 1.0 * (eps_c - eps_u), eps_c)
     np.testing.assert_allclose(eps_u + 0.0 * (eps_c - eps_u), eps_u)
+
+
+# ---------------------------------------------------------------- flow matching
+
+
+def _two_point_velocity(x, t, p_plus=0.7):
+    """Marginal flow-matching velocity E[x1 - x0 | x_t = x] for x0 ~ N(0, 1), x1 = +1 w.p. p_plus else -1."""
+    # given x1 = m, x_t ~ N(t m, (1 - t)^2); posterior over m, then v = (E[x1 | x_t] - x) / (1 - t)
+    s2 = (1 - t) ** 2
+    lp = np.log(p_plus) - (x - t) ** 2 / (2 * s2)
+    lm = np.log(1 - p_plus) - (x + t) ** 2 / (2 * s2)
+    e_x1 = np.tanh((lp - lm) / 2)  # P(+1) - P(-1)
+    return (e_x1 - x) / (1 - t)
+
+
+def test_flow_matching_target_is_the_constant_velocity_x1_minus_x0():
+    rng = np.random.default_rng(20)
+    x0, x1 = rng.standard_normal(5), rng.standard_normal(5) + 3
+    path = lambda t: (1 - t) * x0 + t * x1
+    for t in (0.1, 0.5, 0.9):
+        h = 1e-6
+        velocity = (path(t + h) - path(t - h)) / (2 * h)
+        assert np.allclose(velocity, x1 - x0, atol=1e-6)
+        # x1 - x_t is not the target: it is (1 - t) times the velocity
+        assert np.allclose(x1 - path(t), (1 - t) * (x1 - x0))
+    # along one straight path a single Euler step of size 1 is exact
+    assert np.allclose(x0 + 1.0 * (x1 - x0), x1)
+
+
+def test_velocity_prediction_converts_to_data_and_noise_predictions():
+    rng = np.random.default_rng(21)
+    x0, x1, t = rng.standard_normal(4), rng.standard_normal(4), 0.3
+    xt, v = (1 - t) * x0 + t * x1, x1 - x0
+    assert np.allclose(xt + (1 - t) * v, x1)  # x1_hat
+    assert np.allclose(xt - t * v, x0)  # eps_hat (x0 is the noise)
+
+
+def test_per_pair_regression_targets_average_to_the_marginal_velocity():
+    rng = np.random.default_rng(22)
+    n, t, p_plus = 2_000_000, 0.5, 0.7
+    x0 = rng.standard_normal(n)
+    x1 = np.where(rng.random(n) < p_plus, 1.0, -1.0)
+    xt = (1 - t) * x0 + t * x1
+    for centre in (-0.4, 0.0, 0.3):
+        in_bin = np.abs(xt - centre) < 0.01
+        assert (x1 - x0)[in_bin].mean() == pytest.approx(_two_point_velocity(centre, t, p_plus), abs=0.03)
+
+
+def test_one_euler_step_from_noise_returns_the_data_mean_and_many_steps_recover_the_data():
+    rng = np.random.default_rng(23)
+    p_plus = 0.7
+    x0 = rng.standard_normal(20_000)
+    one_step = x0 + 1.0 * _two_point_velocity(x0, 0.0, p_plus)
+    assert np.allclose(one_step, 2 * p_plus - 1)  # E[x1] = 0.4 for every noise sample
+
+    x, N = x0.copy(), 400
+    for k in range(N):
+        x = x + _two_point_velocity(x, k / N, p_plus) / N
+    assert np.mean(np.abs(np.abs(x) - 1) < 0.05) > 0.99  # samples land on the two data points
+    assert np.mean(x > 0) == pytest.approx(p_plus, abs=0.01)  # with the right proportions
+
+
+# ---------------------------------------------------------------- testing a flow layer
+
+
+def _coupling(x, W1, W2, sign=1.0, batch_sum_bug=False):
+    torch = pytest.importorskip("torch")
+    xa, xb = x[..., :2], x[..., 2:]
+    s = torch.tanh(xa @ W1)
+    t = torch.sin(xa @ W2)
+    y = torch.cat([xa, xb * torch.exp(s) + t], dim=-1)
+    logdet = sign * s.sum(dim=-1)
+    if batch_sum_bug:
+        logdet = s.sum() * torch.ones(x.shape[0], dtype=x.dtype)
+    return y, logdet
+
+
+def test_coupling_logdet_matches_the_autograd_jacobian_sample_by_sample():
+    torch = pytest.importorskip("torch")
+    from torch.autograd.functional import jacobian
+
+    torch.manual_seed(0)
+    W1, W2 = torch.randn(2, 2, dtype=torch.float64), torch.randn(2, 2, dtype=torch.float64)
+    x = torch.randn(3, 4, dtype=torch.float64)
+    J = jacobian(lambda z: _coupling(z, W1, W2)[0], x)
+    assert J.shape == (3, 4, 3, 4)  # every output of every sample w.r.t. every input of every sample
+    _, logdet = _coupling(x, W1, W2)
+    for b in range(3):
+        others = [c for c in range(3) if c != b]
+        assert torch.count_nonzero(J[b, :, others, :]) == 0  # samples do not interact
+        brute = torch.linalg.slogdet(J[b, :, b, :]).logabsdet
+        assert torch.allclose(brute, logdet[b], atol=1e-12)
+    # the same check catches a log-det summed over the batch instead of over features
+    _, wrong = _coupling(x, W1, W2, batch_sum_bug=True)
+    assert not torch.allclose(torch.linalg.slogdet(J[0, :, 0, :]).logabsdet, wrong[0])
+
+
+def test_coupling_inverts_and_its_inverse_has_the_negated_logdet():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(1)
+    W1, W2 = torch.randn(2, 2, dtype=torch.float64), torch.randn(2, 2, dtype=torch.float64)
+    x = torch.randn(5, 4, dtype=torch.float64)
+    y, logdet = _coupling(x, W1, W2)
+    ya, yb = y[:, :2], y[:, 2:]
+    s, t = torch.tanh(ya @ W1), torch.sin(ya @ W2)
+    x_back = torch.cat([ya, (yb - t) * torch.exp(-s)], dim=-1)
+    assert torch.allclose(x_back, x, atol=1e-12)
+    assert torch.allclose(logdet + (-s.sum(-1)), torch.zeros(5, dtype=torch.float64))
+
+
+def test_two_dimensional_flow_density_integrates_to_one_and_a_sign_bug_does_not():
+    h = 0.02
+    g = np.arange(-12, 12, h) + h / 2
+    a, b = np.meshgrid(g, g, indexing="ij")
+    s = 0.8 * np.tanh(a)  # log-scale for b, computed from a
+    z_a, z_b = a, b * np.exp(s) + np.sin(2 * a)
+    log_base = -0.5 * (z_a**2 + z_b**2) - np.log(2 * np.pi)
+    total = np.exp(log_base + s).sum() * h * h
+    assert total == pytest.approx(1.0, abs=1e-4)
+    wrong_sign = np.exp(log_base - s).sum() * h * h
+    assert abs(wrong_sign - 1.0) > 0.1
+
+
+def test_rescaling_8bit_pixels_to_unit_interval_shifts_bits_per_dim_by_8():
+    D = 3072
+    # y = x / 256 maps [0, 256)^D to [0, 1)^D, so log p_x(x) = log p_y(y) - D log 256
+    shift_bits_per_dim = D * math.log(256) / (D * math.log(2))
+    assert shift_bits_per_dim == pytest.approx(8.0)
+    reported = -5.0  # bits/dim computed on the [0, 1] scale
+    assert reported + shift_bits_per_dim == pytest.approx(3.0)
+
+
+# ---------------------------------------------------------------- MC dropout
+
+
+def test_eval_mode_gives_identical_passes_and_dropout_on_gives_spread():
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 64), nn.ReLU(), nn.Dropout(0.5), nn.Linear(64, 1))
+    x = torch.randn(1, 4)
+    model.eval()
+    with torch.no_grad():
+        passes = [model(x) for _ in range(30)]
+    assert all(torch.equal(p, passes[0]) for p in passes)  # zero variance: no MC sampling happened
+    for m in model.modules():
+        if isinstance(m, nn.Dropout):
+            m.train()
+    with torch.no_grad():
+        mc = torch.stack([model(x) for _ in range(30)])
+    assert mc.var() > 1e-4
+
+
+def test_switching_dropout_modules_misses_the_attention_dropout_inside_multiheadattention():
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+    torch.manual_seed(0)
+    mha = nn.MultiheadAttention(8, 2, dropout=0.5, batch_first=True)
+    assert not any(isinstance(m, nn.Dropout) for m in mha.modules())  # applied functionally
+    mha.eval()
+    q = torch.randn(1, 5, 8)
+    with torch.no_grad():
+        assert torch.equal(mha(q, q, q)[0], mha(q, q, q)[0])
+        mha.train()  # the module's own flag is what turns it on
+        assert not torch.equal(mha(q, q, q)[0], mha(q, q, q)[0])
+
+
+def test_predictive_entropy_splits_into_expected_entropy_plus_mutual_information():
+    rng = np.random.default_rng(24)
+
+    def entropy(p):
+        return -(p * np.log(p)).sum(-1)
+
+    logits = rng.standard_normal((50, 10)) * 2.0  # T = 50 stochastic passes, 10 classes
+    probs = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+    mean = probs.mean(0)
+    total, aleatoric = entropy(mean), entropy(probs).mean()
+    mutual_information = total - aleatoric
+    assert mutual_information > 0
+    kl = (probs * np.log(probs / mean)).sum(-1).mean()  # the same quantity as a mean KL to the average
+    assert mutual_information == pytest.approx(kl, abs=1e-12)
+    same = np.repeat(probs[:1], 50, axis=0)  # identical passes (eval mode): no epistemic part
+    assert entropy(same.mean(0)) - entropy(same).mean() == pytest.approx(0.0, abs=1e-12)

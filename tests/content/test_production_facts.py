@@ -921,3 +921,44 @@ def test_eight_gpu_all_reduce_arithmetic():
     # the question's step times: 310 = 300 + 10 exposed of 20 ms; 850 = 160 + 800 - ~110 hidden
     assert 310 - 300 == 20 / 2
     assert 160 + 800 - 850 == pytest.approx(backward_s * 1000, abs=5)
+
+
+# --- training-data-extraction-privacy ------------------------------------------
+
+
+def test_per_example_clipping_bounds_each_examples_influence_and_batch_clipping_does_not():
+    torch = pytest.importorskip("torch")
+    from torch.func import functional_call, grad, vmap
+
+    torch.manual_seed(0)
+    model = torch.nn.Linear(5, 1)
+    params = {k: v.detach() for k, v in model.named_parameters()}
+    x, y = torch.randn(32, 5), torch.randn(32, 1)
+    y[0] = 1000.0  # one outlier record with a huge gradient
+
+    def loss(p, xi, yi):
+        return ((functional_call(model, p, (xi[None],)) - yi[None]) ** 2).mean()
+
+    per_ex = vmap(grad(loss), in_dims=(None, 0, 0))(params, x, y)
+    flat = torch.cat([per_ex[k].reshape(32, -1) for k in params], dim=1)  # (32, 6)
+    # matches a plain loop over examples
+    for i in (0, 7):
+        model.zero_grad()
+        ((model(x[i : i + 1]) - y[i : i + 1]) ** 2).mean().backward()
+        looped = torch.cat([p.grad.reshape(-1) for p in model.parameters()])
+        assert torch.allclose(flat[i], looped, atol=1e-4)
+
+    C = 1.0
+    norms = flat.norm(dim=1, keepdim=True)
+    clipped = flat * torch.clamp(C / norms, max=1.0)
+    assert torch.all(clipped.norm(dim=1) <= C + 1e-6)
+    # removing one record moves the clipped sum by at most C (the sensitivity the noise is scaled to);
+    # without clipping, removing the outlier moves the sum by its full gradient norm
+    assert (clipped.sum(0) - clipped[1:].sum(0)).norm() <= C + 1e-6
+    assert (flat.sum(0) - flat[1:].sum(0)).norm() > 100 * C
+
+    # clipping the summed gradient instead bounds the norm, not one record's share: the outlier dominates
+    summed = flat.sum(0)
+    batch_clipped = summed * min(1.0, C / summed.norm().item())
+    cosine = torch.nn.functional.cosine_similarity(batch_clipped, flat[0], dim=0)
+    assert cosine > 0.99

@@ -849,3 +849,235 @@ def test_model_train_undoes_a_batchnorm_eval_freeze():
     assert model[1].training
     model(torch.randn(2, 3, 8, 8))
     assert not torch.equal(model[1].running_mean, before)  # requires_grad=False did not stop this
+
+
+# --- hyperparam-search-grid-random-bayes-hyperband -------------------------------
+
+
+def test_nine_grid_trials_try_three_values_per_axis_and_nine_random_trials_try_nine():
+    grid = [(lr, wd) for lr in (1e-4, 1e-3, 1e-2) for wd in (0.0, 0.01, 0.1)]
+    assert len(grid) == 9 and len({lr for lr, _ in grid}) == 3
+    rng = np.random.default_rng(0)
+    trials = rng.random((9, 2))
+    assert len(set(trials[:, 0])) == 9 and len(set(trials[:, 1])) == 9
+
+
+def test_sixty_random_trials_hit_the_best_five_percent_with_probability_095():
+    p = 1 - 0.95**60
+    assert p == pytest.approx(0.954, abs=5e-4)
+    rng = np.random.default_rng(1)
+    simulated = (rng.random((20_000, 60)) < 0.05).any(axis=1).mean()
+    assert simulated == pytest.approx(p, abs=0.01)
+
+
+def _successive_halving(n, r, eta):
+    rounds = [(n, r)]
+    while n > 1:
+        n, r = n // eta, r * eta
+        rounds.append((n, r))
+    return rounds
+
+
+def test_successive_halving_81_configs_costs_405_epochs_instead_of_6561():
+    rounds = _successive_halving(81, 1, 3)
+    assert rounds == [(81, 1), (27, 3), (9, 9), (3, 27), (1, 81)]
+    assert all(n * r == 81 for n, r in rounds)  # every rung costs the same
+    assert sum(n * r for n, r in rounds) == 405
+    assert 81 * 81 == 6561
+
+
+# --- hyperparams-that-matter-log-scale --------------------------------------------
+
+
+def test_uniform_lr_sampling_wastes_samples_and_log_uniform_spreads_them():
+    lo, hi = 1e-5, 1e-1
+    top_decade = (hi - 1e-2) / (hi - lo)
+    assert top_decade == pytest.approx(0.90, abs=1e-3)
+    assert (1e-3 - lo) / (hi - lo) == pytest.approx(0.0099, abs=1e-4)  # about 1% below 1e-3
+    rng = np.random.default_rng(2)
+    lrs = 10 ** rng.uniform(-5, -1, 100_000)
+    per_decade = np.histogram(np.log10(lrs), bins=[-5, -4, -3, -2, -1])[0] / lrs.size
+    assert np.allclose(per_decade, 0.25, atol=0.01)
+
+
+# --- adagrad-sparse-features -----------------------------------------------------
+
+
+def test_adagrad_defaults_and_first_step_is_lr_times_sign_of_the_gradient():
+    w = torch.nn.Parameter(torch.zeros(3))
+    opt = torch.optim.Adagrad([w])
+    d = opt.defaults
+    assert (d["lr"], d["eps"], d["initial_accumulator_value"], d["lr_decay"]) == (0.01, 1e-10, 0, 0)
+    w.grad = torch.tensor([1e-4, -5.0, 300.0])
+    opt.step()
+    assert torch.allclose(w.detach(), torch.tensor([-0.01, 0.01, -0.01]))
+
+
+def test_adagrad_rare_feature_gets_a_10x_larger_step_but_moves_10x_less_in_total():
+    lr, steps = 0.1, 10_000
+    w = torch.nn.Parameter(torch.zeros(2))
+    opt = torch.optim.Adagrad([w], lr=lr)
+    for t in range(1, steps + 1):
+        w.grad = torch.tensor([1.0, 1.0 if t % 100 == 0 else 0.0])  # frequent, rare (1% of steps)
+        opt.step()
+    G = opt.state[w]["sum"]
+    assert torch.equal(G, torch.tensor([10_000.0, 100.0]))
+    step_now = lr / G.sqrt()  # size of the latest update for each feature
+    assert step_now.tolist() == pytest.approx([lr / 100, lr / 10])
+    moved = -w.detach()  # lr * sum_k k^-1/2 over each feature's own updates, about 2 * lr * sqrt(n)
+    exact = [lr * sum(k**-0.5 for k in range(1, n + 1)) for n in (10_000, 100)]
+    assert moved.tolist() == pytest.approx(exact, rel=1e-4)
+    assert (moved[0] / moved[1]).item() == pytest.approx(10.7, abs=0.05)  # about ten times further
+
+
+def test_rmsprop_step_stays_near_lr_while_adagrad_decays_as_one_over_sqrt_t():
+    lr, steps = 0.01, 10_000
+    a = torch.nn.Parameter(torch.zeros(1))
+    r = torch.nn.Parameter(torch.zeros(1))
+    opt_a = torch.optim.Adagrad([a], lr=lr)
+    opt_r = torch.optim.RMSprop([r], lr=lr)
+    for _ in range(steps):
+        before = (a.item(), r.item())
+        a.grad, r.grad = torch.ones(1), torch.ones(1)
+        opt_a.step()
+        opt_r.step()
+    step_a, step_r = before[0] - a.item(), before[1] - r.item()
+    assert step_a == pytest.approx(lr / math.sqrt(steps), rel=1e-3)
+    assert step_r == pytest.approx(lr, rel=1e-3)
+
+
+# --- weight-averaging-ema-swa ----------------------------------------------------
+
+
+def test_ema_window_numbers_for_decay_0999_and_09999():
+    d = 0.999
+    assert math.log(0.5) / math.log(d) == pytest.approx(693, abs=0.5)  # half-life in steps
+    assert 1 - d**1000 == pytest.approx(0.632, abs=1e-3)  # share of the weight on the last 1000 steps
+    assert 1 / (1 - 0.9999) == pytest.approx(10_000)
+
+
+def test_averaged_model_ema_copies_on_first_update_then_lerps():
+    from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+    m = torch.nn.Linear(2, 1, bias=False)
+    ema = AveragedModel(m, multi_avg_fn=get_ema_multi_avg_fn(0.9))
+    with torch.no_grad():
+        m.weight.fill_(1.0)
+    ema.update_parameters(m)
+    assert torch.equal(ema.module.weight, m.weight)  # no zero-initialised bias to correct
+    with torch.no_grad():
+        m.weight.fill_(2.0)
+    ema.update_parameters(m)
+    assert torch.allclose(ema.module.weight, torch.full((1, 2), 0.9 * 1.0 + 0.1 * 2.0))
+
+
+def test_averaged_model_default_is_the_equal_weight_mean_of_the_snapshots():
+    from torch.optim.swa_utils import AveragedModel
+
+    m = torch.nn.Linear(3, 1)
+    swa = AveragedModel(m)
+    snapshots = []
+    for k in range(5):
+        with torch.no_grad():
+            for p in m.parameters():
+                p.copy_(torch.randn_like(p) * (k + 1))
+        snapshots.append([p.detach().clone() for p in m.parameters()])
+        swa.update_parameters(m)
+    assert swa.n_averaged.item() == 5
+    for p_avg, *ps in zip(swa.module.parameters(), *snapshots, strict=True):
+        assert torch.allclose(p_avg, torch.stack(ps).mean(0), atol=1e-6)
+
+
+def test_swa_keeps_the_live_models_bn_buffers_until_update_bn_recomputes_them():
+    from torch.optim.swa_utils import AveragedModel, update_bn
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4))
+    swa = AveragedModel(net)
+    swa.update_parameters(net)
+    with torch.no_grad():
+        net[0].weight.mul_(3.0)
+    for _ in range(5):
+        net(torch.randn(64, 3))
+    swa.update_parameters(net)
+    # buffers are copied from the live model, so they describe the last weights, not the average
+    assert torch.equal(swa.module[1].running_mean, net[1].running_mean)
+
+    loader = [torch.randn(16, 3) + 2.0 for _ in range(4)]
+    swa.eval()
+    update_bn(loader, swa)
+    with torch.no_grad():
+        feats = torch.cat([swa.module[0](b) for b in loader])
+    assert torch.allclose(swa.module[1].running_mean, feats.mean(0), atol=1e-5)  # cumulative average
+    assert swa.module[1].num_batches_tracked.item() == 4
+    assert swa.module[1].momentum == 0.1  # restored after the pass with momentum=None
+    assert not swa.training  # the previous mode is restored too
+
+
+# --- epochs-vs-sampling-with-replacement -----------------------------------------
+
+
+def test_n_draws_with_replacement_see_about_63_percent_of_the_examples():
+    n = 10_000
+    expected = 1 - (1 - 1 / n) ** n
+    assert expected == pytest.approx(1 - math.exp(-1), abs=1e-4)
+    assert expected == pytest.approx(0.632, abs=1e-3)
+    rng = np.random.default_rng(3)
+    seen = np.unique(rng.integers(0, n, n)).size / n
+    assert seen == pytest.approx(expected, abs=0.01)
+
+
+def test_shuffle_true_visits_each_index_once_and_weighted_sampler_draws_with_replacement():
+    from torch.utils.data import DataLoader, RandomSampler, WeightedRandomSampler
+
+    data = list(range(100))
+    loader = DataLoader(data, batch_size=10, shuffle=True)
+    assert isinstance(loader.sampler, RandomSampler) and loader.sampler.replacement is False
+    order = torch.cat(list(loader)).tolist()
+    assert sorted(order) == data and order != data
+    weighted = WeightedRandomSampler([1.0] * 100, num_samples=100)
+    assert weighted.replacement is True
+    assert len(set(weighted)) < 100  # some indices repeat, others are skipped
+
+
+def test_reshuffling_ends_closer_to_the_optimum_than_sampling_with_replacement():
+    rng = np.random.default_rng(0)
+    n, d = 64, 5
+    A, b = rng.standard_normal((n, d)), rng.standard_normal(n)
+    w_star = np.linalg.lstsq(A, b, rcond=None)[0]
+
+    def final_error(replace, seed, epochs=30, lr=0.02):
+        r = np.random.default_rng(seed)
+        w = np.zeros(d)
+        for _ in range(epochs):
+            for i in r.integers(0, n, n) if replace else r.permutation(n):
+                w -= lr * (A[i] @ w - b[i]) * A[i]
+        return np.sum((w - w_star) ** 2)
+
+    with_replacement = np.mean([final_error(True, s) for s in range(100)])
+    reshuffled = np.mean([final_error(False, s) for s in range(100)])
+    assert reshuffled < with_replacement / 3
+
+
+# --- randomness-in-training ------------------------------------------------------
+
+
+def test_minibatch_gradient_noise_shrinks_as_one_over_sqrt_batch():
+    rng = np.random.default_rng(4)
+    per_example = rng.standard_normal(200_000) * 3.0 + 1.0  # per-example gradients, std 3
+    stds = {}
+    for B in (32, 256):
+        batches = rng.choice(per_example, size=(4000, B))
+        stds[B] = batches.mean(axis=1).std()
+    assert stds[32] / stds[256] == pytest.approx(math.sqrt(8), rel=0.05)
+    assert math.sqrt(8) == pytest.approx(2.83, abs=0.005)
+
+
+def test_seeded_dropout_masks_repeat_and_different_seeds_differ():
+    x = torch.ones(1000)
+    masks = []
+    for seed in (0, 0, 1):
+        torch.manual_seed(seed)
+        masks.append(F.dropout(x, p=0.5, training=True) != 0)
+    assert torch.equal(masks[0], masks[1])
+    assert not torch.equal(masks[0], masks[2])
