@@ -162,3 +162,141 @@ def test_higher_perplexity_can_be_the_better_model_in_bits_per_byte():
     nats_a = 250 * math.log(8)
     assert nats_a / (math.log(2) * n_bytes) == pytest.approx(0.750)
     assert (200 / n_bytes) * math.log2(12) == pytest.approx(0.717, abs=0.001)
+
+
+# --- llm-sft-loss-masking ------------------------------------------------------
+
+
+def test_cross_entropy_ignores_minus_100_by_default_and_averages_over_the_rest():
+    import inspect
+
+    assert inspect.signature(torch.nn.CrossEntropyLoss).parameters["ignore_index"].default == -100
+    torch.manual_seed(0)
+    logits = torch.randn(6, 9)
+    labels = torch.tensor([-100, -100, 3, 4, -100, 8])
+    kept = labels != -100
+    masked = torch.nn.CrossEntropyLoss()(logits, labels)
+    assert masked.item() == pytest.approx(F.cross_entropy(logits[kept], labels[kept]).item())
+
+
+def test_all_ignored_batch_gives_nan_with_mean_reduction():
+    loss = F.cross_entropy(torch.randn(4, 9), torch.full((4,), -100))
+    assert torch.isnan(loss)
+    assert F.cross_entropy(torch.randn(4, 9), torch.full((4,), -100), reduction="sum").item() == 0.0
+
+
+def test_share_of_unmasked_terms_on_the_prompt():
+    assert 300 / (300 + 60) == pytest.approx(0.83, abs=0.005)
+
+
+def test_per_microbatch_means_differ_from_the_per_token_mean():
+    losses = [torch.tensor([1.0, 1.0, 1.0, 1.0, 1.0, 1.0]), torch.tensor([4.0, 4.0])]
+    mean_of_means = torch.stack([x.mean() for x in losses]).mean()
+    per_token = torch.cat(losses).mean()
+    assert mean_of_means.item() == pytest.approx(2.5)
+    assert per_token.item() == pytest.approx(1.75)
+
+
+# --- llm-sft-sequence-packing --------------------------------------------------
+
+
+def test_padding_waste_for_lengths_uniform_between_50_and_2000():
+    mean_len = (50 + 2000) / 2
+    assert mean_len == 1025
+    assert 1 - mean_len / 2048 == pytest.approx(0.50, abs=0.005)
+
+
+def test_block_diagonal_mask_makes_a_packed_example_match_it_run_alone():
+    torch.manual_seed(0)
+    d, n1, n2 = 8, 5, 4
+    q, k, v = (torch.randn(1, 1, n1 + n2, d) for _ in range(3))
+    causal = torch.tril(torch.ones(n1 + n2, n1 + n2, dtype=torch.bool))
+    block = causal.clone()
+    block[n1:, :n1] = False  # the second example may not see the first
+    plain = F.scaled_dot_product_attention(q, k, v, attn_mask=causal)
+    packed = F.scaled_dot_product_attention(q, k, v, attn_mask=block)
+    alone = F.scaled_dot_product_attention(q[..., n1:, :], k[..., n1:, :], v[..., n1:, :], is_causal=True)
+    assert torch.allclose(packed[..., n1:, :], alone, atol=1e-6)
+    assert not torch.allclose(plain[..., n1:, :], alone, atol=1e-3)  # cross-contamination
+
+
+# --- llm-reward-model-bradley-terry --------------------------------------------
+
+
+def test_bradley_terry_probabilities_and_losses():
+    for margin, p, loss in ((0, 0.5, 0.693), (1, 0.731, 0.313), (2, 0.881, 0.127)):
+        assert sigmoid(margin) == pytest.approx(p, abs=1e-3)
+        assert -F.logsigmoid(torch.tensor(float(margin))).item() == pytest.approx(loss, abs=1e-3)
+    # two-way softmax over the rewards is the same model
+    r = torch.tensor([1.7, 0.4])
+    assert torch.softmax(r, 0)[0].item() == pytest.approx(sigmoid(1.3))
+
+
+def test_reward_model_loss_is_invariant_to_a_per_prompt_shift():
+    r_w, r_l = torch.tensor([0.3, 2.0]), torch.tensor([-0.5, 1.0])
+    shift = torch.tensor([10.0, -4.0])
+    a = -F.logsigmoid(r_w - r_l).mean()
+    b = -F.logsigmoid((r_w + shift) - (r_l + shift)).mean()
+    assert a.item() == pytest.approx(b.item())
+
+
+def test_reward_model_loss_gradient_is_minus_sigmoid_of_minus_margin():
+    m = torch.tensor([4.0, -4.0], requires_grad=True)
+    (-F.logsigmoid(m)).sum().backward()
+    assert m.grad.tolist() == pytest.approx([-sigmoid(-4.0), -sigmoid(4.0)], abs=1e-6)
+    assert sigmoid(-4.0) == pytest.approx(0.018, abs=5e-4)
+    assert sigmoid(4.0) == pytest.approx(0.982, abs=5e-4)
+
+
+def test_k_way_ranking_gives_k_choose_2_pairs():
+    assert [math.comb(k, 2) for k in (4, 9)] == [6, 36]
+
+
+# --- llm-rlhf-ppo-kl-penalty ---------------------------------------------------
+
+
+def test_expected_sequence_log_ratio_is_the_kl_and_per_token_terms_sum_to_it():
+    rng = np.random.default_rng(1)
+    # two-token responses over a 3-token vocabulary: pi(y1) pi(y2 | y1)
+    pi1, ref1 = rng.dirichlet(np.ones(3)), rng.dirichlet(np.ones(3))
+    pi2, ref2 = rng.dirichlet(np.ones(3), size=3), rng.dirichlet(np.ones(3), size=3)
+    kl_seq, expected_token_terms = 0.0, 0.0
+    for a in range(3):
+        for b in range(3):
+            p, q = pi1[a] * pi2[a, b], ref1[a] * ref2[a, b]
+            kl_seq += p * math.log(p / q)
+            expected_token_terms += p * (math.log(pi1[a] / ref1[a]) + math.log(pi2[a, b] / ref2[a, b]))
+    assert kl_seq > 0
+    assert expected_token_terms == pytest.approx(kl_seq)
+
+
+# --- llm-policy-gradient-vocabulary --------------------------------------------
+
+
+def test_reinforce_estimator_matches_the_exact_gradient_and_baseline_cuts_variance():
+    torch.manual_seed(0)
+    theta = torch.tensor([0.2, -0.4, 0.9], requires_grad=True)
+    reward = torch.tensor([1.0, 3.0, 2.0])
+    (torch.softmax(theta, 0) * reward).sum().backward()
+    exact = theta.grad.clone()
+
+    probs = torch.softmax(theta.detach(), 0)
+    score = torch.eye(3) - probs  # row a: grad of log pi(a) w.r.t. theta
+    assert torch.allclose((probs[:, None] * score).sum(0), torch.zeros(3), atol=1e-7)  # E[grad log pi] = 0
+
+    n = 200_000
+    actions = torch.multinomial(probs, n, replacement=True)
+    baseline = (probs * reward).sum()
+    g_plain = reward[actions, None] * score[actions]
+    g_base = (reward[actions] - baseline)[:, None] * score[actions]
+    assert torch.allclose(g_plain.mean(0), exact, atol=0.02)
+    assert torch.allclose(g_base.mean(0), exact, atol=0.02)
+    assert (g_base.var(0).sum() < 0.5 * g_plain.var(0).sum()).item()
+
+
+def test_group_mean_baseline_including_own_reward_scales_the_gradient_by_g_minus_1_over_g():
+    G = 4
+    r = np.array([3.0, 1.0, 0.0, 2.0])
+    own_included = r - r.mean()
+    leave_one_out = np.array([r[i] - np.delete(r, i).mean() for i in range(G)])
+    assert np.allclose(own_included, (G - 1) / G * leave_one_out)
