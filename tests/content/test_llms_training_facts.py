@@ -300,3 +300,74 @@ def test_group_mean_baseline_including_own_reward_scales_the_gradient_by_g_minus
     own_included = r - r.mean()
     leave_one_out = np.array([r[i] - np.delete(r, i).mean() for i in range(G)])
     assert np.allclose(own_included, (G - 1) / G * leave_one_out)
+
+
+# --- llm-dpo-derivation --------------------------------------------------------
+
+
+def kl_regularised_objective(pi, pi_ref, r, beta):
+    return float((pi * r).sum() - beta * (pi * np.log(pi / pi_ref)).sum())
+
+
+def test_tilted_reference_is_the_optimum_of_the_kl_regularised_objective():
+    rng = np.random.default_rng(0)
+    beta = 0.5
+    pi_ref = rng.dirichlet(np.ones(6))
+    r = rng.normal(size=6)
+    z = (pi_ref * np.exp(r / beta)).sum()
+    pi_star = pi_ref * np.exp(r / beta) / z
+    best = kl_regularised_objective(pi_star, pi_ref, r, beta)
+    assert best == pytest.approx(beta * math.log(z))  # the optimum value is beta log Z
+    for _ in range(200):
+        other = rng.dirichlet(np.ones(6))
+        assert kl_regularised_objective(other, pi_ref, r, beta) < best
+    # inversion: r = beta log(pi*/pi_ref) + beta log Z
+    assert np.allclose(beta * np.log(pi_star / pi_ref) + beta * math.log(z), r)
+    # Z cancels: the Bradley-Terry probability from implicit rewards equals the true one
+    implicit = beta * np.log(pi_star / pi_ref)
+    assert sigmoid(implicit[0] - implicit[3]) == pytest.approx(sigmoid(r[0] - r[3]))
+
+
+def dpo_loss(logp_w, logp_l, ref_w, ref_l, beta):
+    return -F.logsigmoid(beta * ((logp_w - ref_w) - (logp_l - ref_l)))
+
+
+def test_dpo_toy_loss_and_starting_loss():
+    loss = dpo_loss(torch.tensor(-10.0), torch.tensor(-12.0), torch.tensor(-11.0), torch.tensor(-11.0), 0.1)
+    assert loss.item() == pytest.approx(-math.log(sigmoid(0.2)))
+    assert loss.item() == pytest.approx(0.598, abs=1e-3)
+    at_start = dpo_loss(torch.tensor(-7.0), torch.tensor(-9.0), torch.tensor(-7.0), torch.tensor(-9.0), 0.1)
+    assert at_start.item() == pytest.approx(math.log(2))
+
+
+def test_dpo_gradient_is_weighted_by_sigmoid_of_reversed_implicit_margin():
+    beta = 0.1
+    logp = torch.tensor([-10.0, -12.0], requires_grad=True)  # chosen, rejected
+    ref = torch.tensor([-11.0, -11.0])
+    dpo_loss(logp[0], logp[1], ref[0], ref[1], beta).backward()
+    r_hat = beta * (logp.detach() - ref)
+    weight = sigmoid((r_hat[1] - r_hat[0]).item())
+    assert logp.grad.tolist() == pytest.approx([-beta * weight, beta * weight])
+
+
+# --- llm-grpo-vs-ppo -----------------------------------------------------------
+
+
+def test_grpo_group_advantages_for_three_right_one_wrong():
+    r = np.array([1.0, 1.0, 1.0, 0.0])
+    mean, std = r.mean(), r.std()  # population std
+    adv = (r - mean) / std
+    assert (mean, round(std, 2)) == (0.75, 0.43)
+    assert adv[:3] == pytest.approx([0.577] * 3, abs=1e-3)
+    assert adv[3] == pytest.approx(-1.732, abs=1e-3)
+    same = np.ones(16)
+    assert np.allclose((same - same.mean()) / (same.std() + 1e-4), 0.0)  # no signal
+
+
+def test_grpo_kl_estimator_is_nonnegative_and_unbiased():
+    rng = np.random.default_rng(2)
+    pi, ref = rng.dirichlet(np.ones(5)), rng.dirichlet(np.ones(5))
+    ratio = ref / pi
+    k3 = ratio - np.log(ratio) - 1
+    assert (k3 >= 0).all()
+    assert (pi * k3).sum() == pytest.approx((pi * np.log(pi / ref)).sum())  # E_pi[k3] = KL(pi || ref)
