@@ -371,3 +371,112 @@ def test_grpo_kl_estimator_is_nonnegative_and_unbiased():
     k3 = ratio - np.log(ratio) - 1
     assert (k3 >= 0).all()
     assert (pi * k3).sum() == pytest.approx((pi * np.log(pi / ref)).sum())  # E_pi[k3] = KL(pi || ref)
+
+
+# --- llm-lora-mechanics and llm-lora-param-count -------------------------------
+
+
+class LoRALinear(torch.nn.Module):
+    def __init__(self, d_in, d_out, r, alpha):
+        super().__init__()
+        self.base = torch.nn.Linear(d_in, d_out, bias=False)
+        self.base.weight.requires_grad_(False)
+        self.A = torch.nn.Parameter(torch.randn(r, d_in) / math.sqrt(d_in))
+        self.B = torch.nn.Parameter(torch.zeros(d_out, r))
+        self.scale = alpha / r
+
+    def forward(self, x):
+        return self.base(x) + self.scale * (x @ self.A.T) @ self.B.T
+
+
+def test_lora_starts_as_the_base_model_and_only_b_gets_gradient_first():
+    torch.manual_seed(0)
+    layer = LoRALinear(16, 12, r=4, alpha=8)
+    x = torch.randn(5, 16)
+    assert torch.equal(layer(x), layer.base(x))
+    layer(x).pow(2).sum().backward()
+    assert layer.B.grad.abs().sum() > 0
+    assert layer.A.grad.abs().sum() == 0
+    assert layer.base.weight.grad is None
+
+
+def test_lora_with_both_factors_zero_never_moves():
+    layer = LoRALinear(16, 12, r=4, alpha=8)
+    with torch.no_grad():
+        layer.A.zero_()
+    layer(torch.randn(5, 16)).pow(2).sum().backward()
+    assert layer.A.grad.abs().sum() == 0 and layer.B.grad.abs().sum() == 0
+
+
+def test_merged_lora_weight_gives_the_same_output():
+    torch.manual_seed(1)
+    layer = LoRALinear(16, 12, r=4, alpha=8)
+    with torch.no_grad():
+        layer.B.normal_()
+    merged = layer.base.weight + layer.scale * layer.B @ layer.A
+    x = torch.randn(5, 16)
+    assert torch.allclose(layer(x), x @ merged.T, atol=1e-5)
+
+
+def lora_params(shapes, r):
+    return sum(r * (d_in + d_out) for d_in, d_out in shapes)
+
+
+def test_lora_counts_for_llama2_7b():
+    d, ff, layers = 4096, 11_008, 32
+    attn = [(d, d)] * 4
+    mlp = [(d, ff), (d, ff), (ff, d)]
+    per_layer = lora_params(attn + mlp, 16)
+    assert lora_params(attn, 16) == 524_288
+    assert lora_params(mlp[:2], 16) == 483_328
+    assert lora_params(mlp[2:], 16) == 241_664
+    assert per_layer == 1_249_280
+    total = per_layer * layers
+    assert total == 39_976_960
+    assert total / 6_738_415_616 == pytest.approx(0.0059, abs=0.0001)
+    qv = lora_params([(d, d)] * 2, 8) * layers
+    assert qv == 4_194_304
+    assert qv / 6_738_415_616 == pytest.approx(0.0006, abs=0.0001)
+    assert total * 2 / 1e6 == pytest.approx(80, abs=0.1)  # bf16 MB
+    assert total * 16 / 1e9 == pytest.approx(0.64, abs=0.005)  # training state GB
+    assert 6_738_415_616 * 2 / 1e9 == pytest.approx(13.5, abs=0.05)
+    assert lora_params([(d, d)], 8) == 65_536 and 65_536 / d**2 == pytest.approx(0.0039, abs=1e-4)
+
+
+def test_lora_count_matches_an_instantiated_adapter():
+    layer = LoRALinear(4096, 11_008, r=16, alpha=32)
+    trainable = sum(p.numel() for p in layer.parameters() if p.requires_grad)
+    assert trainable == lora_params([(4096, 11_008)], 16)
+
+
+def test_lora_paper_gpt3_budget_is_about_18m():
+    d, layers = 12_288, 96
+    qv_r4 = lora_params([(d, d)] * 2, 4) * layers
+    one_type_r8 = lora_params([(d, d)], 8) * layers
+    assert qv_r4 == one_type_r8 == 18_874_368
+    assert qv_r4 * 2 / 1e6 == pytest.approx(38, abs=0.5)  # MB in 16-bit
+    assert 175e9 / qv_r4 == pytest.approx(9_272, abs=1)  # "10,000x fewer"
+
+
+# --- llm-qlora-memory ----------------------------------------------------------
+
+
+def test_qlora_storage_arithmetic_for_65b():
+    n = 65e9
+    assert n * 2 / 1e9 == 130  # bf16 base
+    assert n * 16 / 1e12 == pytest.approx(1.04)  # full fine-tuning, 16 B/param
+    assert n * 0.5 / 1e9 == 32.5  # NF4 weights
+    single = 32 / 64
+    double = 8 / 64 + 32 / (64 * 256)
+    assert single == 0.5
+    assert double == pytest.approx(0.127, abs=5e-4)
+    assert single - double == pytest.approx(0.373, abs=5e-4)
+    assert (single - double) * n / 8 / 1e9 == pytest.approx(3.0, abs=0.05)  # GB saved
+    assert (n * 0.5 + double * n / 8) / 1e9 == pytest.approx(33.5, abs=0.05)
+
+
+# --- llm-peft-adapters-prefix-prompt -------------------------------------------
+
+
+def test_prompt_tuning_parameter_count():
+    assert 20 * 4096 == 81_920
