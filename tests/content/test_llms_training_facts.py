@@ -480,3 +480,107 @@ def test_qlora_storage_arithmetic_for_65b():
 
 def test_prompt_tuning_parameter_count():
     assert 20 * 4096 == 81_920
+
+
+# --- llm-moe-routing-load-balancing --------------------------------------------
+
+
+def switch_aux_loss(router_probs, alpha=0.01):
+    """router_probs: (T, N) softmax outputs; top-1 dispatch."""
+    T, N = router_probs.shape
+    f = torch.bincount(router_probs.argmax(1), minlength=N).float() / T
+    P = router_probs.mean(0)
+    return alpha * N * (f * P).sum()
+
+
+def test_switch_aux_loss_is_alpha_when_balanced_and_alpha_n_when_collapsed():
+    N = 4
+    balanced = torch.full((8, N), 1 / N)
+    balanced[torch.arange(8), torch.arange(8) % N] += 1e-6  # break ties evenly
+    balanced /= balanced.sum(1, keepdim=True)
+    assert switch_aux_loss(balanced).item() == pytest.approx(0.01, rel=1e-4)
+    collapsed = torch.zeros(8, N)
+    collapsed[:, 0] = 1.0
+    assert switch_aux_loss(collapsed).item() == pytest.approx(0.01 * N)
+
+
+def test_switch_aux_loss_worked_example():
+    f = np.array([0.7, 0.1, 0.1, 0.1])
+    P = np.array([0.6, 0.4 / 3, 0.4 / 3, 0.4 / 3])
+    assert (f * P).sum() == pytest.approx(0.46)
+    assert 0.01 * 4 * (f * P).sum() == pytest.approx(0.0184)
+
+
+def test_switch_aux_loss_gradient_flows_through_router_probabilities_only():
+    torch.manual_seed(0)
+    logits = torch.randn(16, 4, requires_grad=True)
+    switch_aux_loss(torch.softmax(logits, 1)).backward()
+    assert logits.grad.abs().sum() > 0  # via P_i; f_i is an argmax count
+
+
+def test_mixtral_style_gate_is_softmax_over_the_top_two_logits():
+    logits = torch.tensor([2.0, 0.5, 1.0, -1.0])
+    top = logits.topk(2)
+    masked = torch.full_like(logits, float("-inf"))
+    masked[top.indices] = top.values
+    gate = torch.softmax(masked, 0)
+    assert gate[[1, 3]].sum().item() == 0.0
+    assert gate[0].item() == pytest.approx(sigmoid(1.0))
+
+
+# --- llm-moe-capacity-factor ---------------------------------------------------
+
+
+def test_expert_capacity_example():
+    capacity = int(4096 / 8 * 1.25)
+    assert capacity == 640
+    assert 900 - capacity == 260
+
+
+# --- llm-moe-mixtral-params-inference ------------------------------------------
+
+
+def test_mixtral_total_and_active_parameters_from_its_config():
+    d, layers, experts, top_k, ff, vocab, kv_heads, head_dim = 4096, 32, 8, 2, 14_336, 32_000, 8, 128
+    attn = 2 * d * d + 2 * d * kv_heads * head_dim
+    expert = 3 * d * ff
+    router, norms = d * experts, 2 * d
+    embed = 2 * vocab * d
+    assert attn == 41_943_040
+    assert expert == 176_160_768
+    total = layers * (attn + experts * expert + router + norms) + embed + d
+    active = layers * (attn + top_k * expert + router + norms) + embed + d
+    assert total / 1e9 == pytest.approx(46.7, abs=0.05)
+    assert active / 1e9 == pytest.approx(12.9, abs=0.05)
+    assert 8 * 7e9 / 1e9 == 56  # the naive reading of "8x7B"
+    assert total * 2 / 1e9 == pytest.approx(93.4, abs=0.1)  # bf16 GB
+    assert total * 0.5 / 1e9 == pytest.approx(23.4, abs=0.1)  # 4-bit GB
+    assert 2 * active / 1e9 == pytest.approx(26, abs=0.5)  # GFLOPs per token
+    assert expert * 2 / 1e6 == pytest.approx(352, abs=1)  # MB per expert in bf16
+    assert expert * 2 / 30e9 * 1e3 == pytest.approx(12, abs=0.5)  # ms over ~30 GB/s
+
+
+def test_mixtral_kv_cache_per_token():
+    layers, kv_heads, head_dim, bytes_per = 32, 8, 128, 2
+    assert 2 * layers * kv_heads * head_dim * bytes_per == 128 * 1024
+
+
+# --- llms cheat sheet (questions/topics.yaml) ----------------------------------
+
+
+def test_speculative_decoding_expected_tokens_formula():
+    a, k = 0.8, 4
+    closed = (1 - a ** (k + 1)) / (1 - a)
+    assert closed == pytest.approx(sum(a**i for i in range(k + 1)))
+    assert closed == pytest.approx(3.36, abs=0.005)
+    rng = np.random.default_rng(0)
+    accepted = rng.random((200_000, k)) < a
+    # tokens per target step: accepted draft prefix + 1 token from the target model
+    prefix = np.where(accepted.all(1), k, accepted.argmin(1))
+    assert (prefix + 1).mean() == pytest.approx(closed, abs=0.01)
+
+
+def test_kv_cache_formula_for_llama2_7b():
+    layers, kv_heads, head_dim, seq, batch, bytes_per = 32, 32, 128, 4096, 1, 2
+    per_seq = 2 * layers * kv_heads * head_dim * seq * batch * bytes_per
+    assert per_seq == 2 * 1024**3  # 2 GiB, as in transformer-kv-cache-memory-sizing
