@@ -8,6 +8,7 @@ review_cap: 100            # most reviews scheduled in one day
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -66,8 +67,31 @@ def load_config(path: Path | None = None) -> Config:
     return Config.from_dict(data, source=str(path))
 
 
+def bank_dirs(config: Config, path: Path | None = None) -> list[Path]:
+    """The configured extra bank folders as absolute paths. A relative path in
+    config.yaml is relative to the config file's folder, not to wherever dlprep
+    happens to be run from."""
+    base = (path or paths.config_path()).parent
+    return [p if p.is_absolute() else base / p for p in (Path(b).expanduser() for b in config.banks)]
+
+
+def check_banks(folders: list[Path]) -> None:
+    """Refuse bank folders exactly as loading would: missing, not a folder, or invalid cards."""
+    for d in folders:
+        if not d.is_dir():
+            raise DlprepError(f"{d}: bank folder does not exist" if not d.exists() else f"{d}: not a folder")
+    from dlprep.core.bank import check_bank
+
+    _, problems = check_bank(folders=[paths.bundled_bank_dir(), *folders])
+    if problems:
+        more = f" (and {len(problems) - 1} more; run `dlprep validate {folders[0]}`)" if len(problems) > 1 else ""
+        raise DlprepError(f"{problems[0]}{more}")
+
+
 def save_config(config: Config, path: Path | None = None) -> Path:
-    """Write the settings that differ from the defaults (atomically)."""
+    """Write the settings that differ from the defaults (atomically). A folder
+    that cannot be written (read-only, not a folder, disk full) is one clear
+    error, and no temporary file is left behind."""
     import os
 
     import yaml
@@ -75,18 +99,24 @@ def save_config(config: Config, path: Path | None = None) -> Path:
     path = path or paths.config_path()
     default = Config().to_dict()
     data = {k: v for k, v in config.to_dict().items() if v != default[k]}
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".yaml.tmp")
     body = yaml.safe_dump(data, sort_keys=False) if data else ""
-    tmp.write_text("# dlprep settings (see `dlprep config --help`)\n" + body, encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text("# dlprep settings (see `dlprep config --help`)\n" + body, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise DlprepError(f"{path}: cannot save settings ({exc.strerror or exc})") from None
     return path
 
 
 def parse_setting(key: str, value: str) -> Any:
-    """A command-line value for a setting: whole numbers, or a comma-separated list of folders for banks."""
+    """A command-line value for a setting: whole numbers, or a comma-separated
+    list of folders for banks (made absolute, so they work from any directory)."""
     if key == "banks":
-        return [v.strip() for v in value.split(",") if v.strip()]
+        return [str(Path(v.strip()).expanduser().resolve()) for v in value.split(",") if v.strip()]
     try:
         return int(value)
     except ValueError:

@@ -13,3 +13,11 @@ class UsageError(DlprepError):
     """A bad argument or option value."""
 
     exit_code = 2
+
+
+class DatabaseDamaged(DlprepError):
+    """The database file is damaged; ``dlprep db check`` tells what can be recovered."""
+
+
+class DatabaseBusy(DlprepError):
+    """Another process holds the database's write lock for longer than the busy timeout."""

@@ -83,8 +83,8 @@ def test_new_card_json_has_null_due(cli):
 
 
 def test_review_at_accepts_dates_and_offsets(cli, clock):
-    assert cli.json("review", "beta", "--grade", "3", "--at", "2026-11-01")["due"] == "2026-11-01"
-    # A date alone is local midnight, before the 04:00 rollover: it counts for Oct 31, due Nov 1.
+    # A date alone means that study day (noon local time), never the day before the 04:00 rollover.
+    assert cli.json("review", "beta", "--grade", "3", "--at", "2026-11-01")["due"] == "2026-11-02"
     out = cli.json("review", "beta", "--grade", "5", "--at", "2026-11-05T12:00:00-05:00")
     assert out["due"] == "2026-11-11"
 
@@ -192,7 +192,7 @@ def test_corrupt_database_is_one_line(cli, dlprep_home):
     for args in (["today"], ["review", "alpha", "--grade", "3"], ["quiz"]):
         result = cli(*args)
         assert result.exit_code == 1
-        assert result.stderr.startswith(f"error: {dlprep_home}/dlprep.db: not a usable dlprep database")
+        assert result.stderr.startswith(f"error: {dlprep_home}/dlprep.db: database is damaged")
         assert len(result.stderr.strip().splitlines()) == 1
 
 
@@ -257,7 +257,7 @@ def test_bank_cache_is_used_and_invalidated_by_edits(cli, tmp_path, monkeypatch,
     shutil.copytree(FIXTURE_BANK, bank)
     monkeypatch.setenv("DLPREP_BUNDLED_BANK", str(bank))
     assert [c["id"] for c in cli.json("cards")] == ["alpha", "beta", "gamma"]
-    assert (dlprep_home / "cache" / "bank.pickle").exists()
+    assert (dlprep_home / "cache" / "bank.json").exists()
     # An edit (new size and mtime) is picked up at once, never served stale from the cache.
     text = (bank / "advanced.yaml").read_text().replace("What is gamma?", "What is gamma, really?")
     (bank / "advanced.yaml").write_text(text)
@@ -268,12 +268,49 @@ def test_bank_cache_is_used_and_invalidated_by_edits(cli, tmp_path, monkeypatch,
     assert result.exit_code == 1 and "'difficulty' must be one of" in result.stderr
 
 
-def test_corrupt_bank_cache_is_ignored_and_rewritten(cli, dlprep_home):
+@pytest.mark.parametrize(
+    "garbage",
+    [b"not json at all", b'{"key": "stale", "bank": {}}', b"[1, 2, 3]", b'{"key": null}', b"\xff\xfe\x00"],
+)
+def test_corrupt_bank_cache_is_ignored_and_rewritten(cli, dlprep_home, garbage):
     assert cli("cards").exit_code == 0
-    cache = dlprep_home / "cache" / "bank.pickle"
-    cache.write_bytes(b"not a pickle at all")
+    cache = dlprep_home / "cache" / "bank.json"
+    cache.write_bytes(garbage)
     assert [c["id"] for c in cli.json("cards")] == ["alpha", "beta", "gamma"]
-    assert cache.read_bytes()[:1] == b"\x80"  # a fresh pickle replaced the garbage
+    assert {c["id"] for c in json.loads(cache.read_text())["bank"]["cards"]} == {
+        "alpha",
+        "beta",
+        "gamma",
+    }  # a fresh cache replaced the garbage
+
+
+def test_bank_cache_cannot_run_code(cli, dlprep_home, tmp_path):
+    """A planted pickle payload (the old cache format) is never loaded."""
+    import pickle
+
+    marker = tmp_path / "pwned"
+
+    class Payload:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    assert cli("cards").exit_code == 0
+    for name in ("bank.json", "bank.pickle"):
+        (dlprep_home / "cache" / name).write_bytes(pickle.dumps(Payload()))
+    assert cli("today").exit_code == 0
+    assert not marker.exists()
+
+
+def test_bank_round_trips_through_its_json_cache_form():
+    from dlprep.core.bank import Bank, load_bank
+
+    bank = load_bank()
+    again = Bank.from_dict(json.loads(json.dumps(bank.to_dict())))
+    assert again.cards == bank.cards
+    assert again.topics == bank.topics
+    assert again.paths == bank.paths
+    assert again.references == bank.references
+    assert again.demo_ids == bank.demo_ids
 
 
 def test_today_estimate_uses_average_time_once_there_is_history(tmp_path):

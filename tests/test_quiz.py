@@ -13,6 +13,7 @@ from dlprep.core.bank import load_bank
 from dlprep.core.store import Store
 from dlprep.features.quiz import (
     Options,
+    Quit,
     QuizSession,
     coverage,
     grade_from_coverage,
@@ -229,11 +230,13 @@ def test_filters_role_and_difficulty(cli, clock):
 class ScriptedUI:
     """A QuizUI that answers from a script and records what it was shown."""
 
-    def __init__(self, points, follow_ups=(), grades=(), on_question=None):
+    def __init__(self, points, follow_ups=(), grades=(), on_question=None, on_save_failed=()):
         self.points = list(points)
         self.follow_ups = list(follow_ups)
         self.grades = list(grades)
         self.on_question = on_question
+        self.on_save_failed = list(on_save_failed)
+        self.save_failures = []
         self.shown = []
 
     def question(self, card, index, total, repeat, target_s):
@@ -256,6 +259,10 @@ class ScriptedUI:
 
     def saved(self, outcome):
         pass
+
+    def save_failed(self, card, problem):
+        self.save_failures.append((card.id, problem))
+        return self.on_save_failed.pop(0)
 
 
 class FakeClock:
@@ -341,3 +348,79 @@ def test_mock_stops_when_time_is_up(tmp_path):
     interview.run([bank.get("alpha"), bank.get("beta"), bank.get("gamma")], ui)
     result = interview.result()
     assert result["timed_out"] is True and result["asked"] == 1 and result["planned"] == 3
+
+
+def _hold_lock(path):
+    import sqlite3
+
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    return other
+
+
+def test_a_locked_database_keeps_the_review_and_retries_then_asks(tmp_path):
+    """Another process holds the write lock: the quiz retries with backoff, then
+    asks; 'retry' after the lock is released saves the review with its typed text."""
+    s = session(tmp_path, opts=Options(limit=2))
+    s.store.close()
+    s.store = Store.open(tmp_path / "q.db", timeout=0.05)
+    slept = []
+    s.sleep = slept.append
+    cards = [s.bank.get("alpha"), s.bank.get("beta")]
+    holder = {}
+
+    def on_question(card):
+        if card.id == cards[0].id:
+            holder["conn"] = _hold_lock(tmp_path / "q.db")
+
+    ui = ScriptedUI(
+        points=[{0, 1, 2}, {0, 1, 2}], follow_ups=[True, True], on_question=on_question, on_save_failed=["retry"]
+    )
+    original = ui.save_failed
+
+    def release_then_retry(card, problem):
+        holder.pop("conn").execute("ROLLBACK")
+        return original(card, problem)
+
+    ui.save_failed = release_then_retry
+    summary = s.run(cards, ui)
+    assert slept == [0.5, 1.0, 2.0]  # the backoff before asking
+    assert [c for c, _ in ui.save_failures] == [cards[0].id]
+    assert "database is busy" in ui.save_failures[0][1]
+    assert [o.card.id for o in summary.outcomes] == [c.id for c in cards]
+    assert [r["card_id"] for r in s.store.reviews()] == [c.id for c in cards]
+
+
+def test_skip_and_quit_on_a_locked_database_still_give_a_summary(tmp_path):
+    s = session(tmp_path, opts=Options(limit=3))
+    s.store.close()
+    s.store = Store.open(tmp_path / "q.db", timeout=0.05)
+    s.sleep = lambda _: None
+    cards = [s.bank.get(c) for c in ("alpha", "beta", "gamma")]
+    held = {}
+
+    def on_question(card):
+        if "conn" not in held:
+            held["conn"] = _hold_lock(tmp_path / "q.db")
+
+    ui = ScriptedUI(
+        points=[{0, 1, 2}, {0, 1, 2}], follow_ups=[True, True], on_question=on_question, on_save_failed=["skip", "quit"]
+    )
+    with pytest.raises(Quit):
+        s.run(cards, ui)
+    held["conn"].execute("ROLLBACK")
+    summary = s.summary(interrupted=True)
+    assert [c for c, _ in ui.save_failures] == [cards[0].id, cards[1].id]
+    assert summary.outcomes == [] and summary.planned == 3
+    assert s.store.reviews() == []
+
+
+def test_a_mock_outcome_never_says_it_comes_back(tmp_path):
+    s = session(tmp_path, opts=Options(limit=1), repeats=False)
+    ui = ScriptedUI(points=[set()], follow_ups=[False])
+    summary = s.run([s.bank.get("alpha")], ui)
+    assert summary.outcomes[0].grade < 4 and summary.outcomes[0].comes_back is False
+    (tmp_path / "b").mkdir()
+    s2 = session(tmp_path / "b", opts=Options(limit=1))
+    summary = s2.run([s2.bank.get("alpha")], ScriptedUI(points=[set(), {0, 1, 2}], follow_ups=[False]))
+    assert [(o.repeat, o.comes_back) for o in summary.outcomes] == [(False, True), (True, False)]

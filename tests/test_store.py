@@ -33,7 +33,7 @@ def test_new_database_is_migrated_wal_and_versioned(store):
     assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     names = [m.name for m in build_migrations().applied(store.db)]
-    assert names == ["m001_reviews_and_state", "m002_settings_and_assessments"]
+    assert names == ["m001_reviews_and_state", "m002_settings_and_assessments", "m003_review_card_hash"]
 
 
 def test_record_writes_log_row_and_state_together(store):
@@ -130,7 +130,7 @@ def test_corrupt_file_is_one_clear_error(tmp_path):
     path.write_bytes(b"this is not sqlite at all" * 200)
     with pytest.raises(DlprepError) as info:
         Store.open(path)
-    assert str(info.value).startswith(f"{path}: not a usable dlprep database")
+    assert str(info.value).startswith(f"{path}: database is damaged")
     assert path.read_bytes().startswith(b"this is not sqlite")  # never overwritten
 
 
@@ -162,24 +162,39 @@ def test_unknown_applied_migration_is_refused(tmp_path):
         Store.open(path)
 
 
-def test_upgrade_from_first_schema_keeps_reviews(tmp_path):
+def old_database(path, stop_before: str, version: int):
+    """A database at an older schema (migrations up to ``stop_before``) holding one review."""
     from sqlite_utils import Database
 
-    path = tmp_path / "dlprep.db"
     conn = sqlite3.connect(path, isolation_level=None)
-    db = Database(conn, execute_plugins=False)
-    build_migrations().apply(db, stop_before="m002_settings_and_assessments")
+    build_migrations().apply(Database(conn, execute_plugins=False), stop_before=stop_before)
     conn.execute(
         "INSERT INTO reviews (card_id, at, at_utc, grade, mode, counts, rollover_hour)"
         " VALUES ('old', '2026-11-01T10:00:00+01:00', '2026-11-01T09:00:00.000000Z', 5, 'review', 1, 4)"
     )
-    conn.execute("PRAGMA user_version = 1")
+    conn.execute(f"PRAGMA user_version = {version}")
     conn.close()
+    return path
+
+
+def test_upgrade_from_first_schema_keeps_reviews(tmp_path):
+    path = old_database(tmp_path / "dlprep.db", "m002_settings_and_assessments", 1)
     s = Store.open(path)
     assert s.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert [r["card_id"] for r in s.reviews()] == ["old"]
     assert s.rebuild()["old"] == CardState(1, 260, 1, date(2026, 11, 2), datetime(2026, 11, 1, 10, tzinfo=CET), 1, 0)
     s.set_setting("k", 1)  # the new table exists
+    assert s.reviews()[0]["card_hash"] is None  # m003's column, empty for old reviews
+
+
+def test_upgrade_from_second_schema_adds_card_hash_and_keeps_reviews(tmp_path):
+    from dlprep.core.store import Review
+
+    s = Store.open(old_database(tmp_path / "dlprep.db", "m003_review_card_hash", 2))
+    assert s.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    s.record(Review("old", 4, datetime(2026, 11, 2, 10, tzinfo=CET), card_hash="abc"))
+    assert [(r["card_id"], r["card_hash"]) for r in s.reviews()] == [("old", None), ("old", "abc")]
+    assert s.last_seen() == {"old": ("2026-11-02T10:00:00+01:00", "abc")}
 
 
 CHILD = textwrap.dedent(

@@ -125,10 +125,23 @@ def test_assess_stores_ratings_and_shows_band(cli, clock):
 
 
 def test_assess_interactive(cli, clock):
-    result = cli("assess", input="".join(f"{r}\n" for r in ["5", "9", "5"] + ["4"] * 9))
-    assert result.exit_code == 0
+    # 11 areas (one bad answer re-asked), then the bank's other topics: one rated, one skipped.
+    result = cli("assess", input="".join(f"{r}\n" for r in ["5", "9", "5"] + ["4"] * 9 + ["2", ""]))
+    assert result.exit_code == 0, result.stderr
     assert "a whole number from 1 to 5" in result.stderr
+    assert "Other topics (not counted in the 11-55 total; Enter to skip)" in result.stderr
     assert "total 46 of 55" in result.stdout and "45-55: Ready" in result.stdout
+    assert "Other topics (not in the 11-55 total)" in result.stdout
+
+
+def test_other_topics_are_rated_separately_and_never_change_the_total(cli, clock):
+    data = cli.json("assess", "--ratings", ALL_THREES + ",basics=5")
+    assert data["total"] == 33 and data["band"].startswith("23-33")
+    assert [a["area"] for a in data["areas"]] == list(AREAS)
+    assert data["other_areas"] == [{"area": "basics", "self": 5, "measured": None, "overconfident": False}]
+    assert cli.json("assess", "--show")["other_areas"][0]["self"] == 5
+    # A topic outside the bank is still refused.
+    assert cli("assess", "--ratings", ALL_THREES + ",chess=5").exit_code == 2
 
 
 def test_assess_compares_self_rating_with_measured_and_flags_overconfidence(cli, clock, monkeypatch):
@@ -233,6 +246,7 @@ def test_interview_date_caps_due_dates(cli, clock):
     cli("plan", "--role", "mle", "--interview", "2026-11-30")
     # Perfect reviews would push alpha out to day 1, 6, 17...; the cap keeps it before the interview.
     for at in ("2026-11-21T10:00+01:00", "2026-11-22T10:00+01:00"):
+        clock(at)
         out = cli.json("review", "alpha", "--grade", "5", "--at", at)
     assert out["interval_days"] == 6
     assert date.fromisoformat(out["due"]) < date(2026, 11, 30)

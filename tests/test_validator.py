@@ -95,7 +95,7 @@ def test_valid_bank_has_no_problems(tmp_path):
         ),
         (card("roles: [mle, mle]\n"), "basics.yaml:13: c1: 'roles' lists a role twice"),
         (card("red_flags: not-a-list\n"), "basics.yaml:13: c1: 'red_flags' must be a list of non-empty strings"),
-        (card("references: [1, 2]\n"), "basics.yaml:13: c1: 'references' must be a list of non-empty strings"),
+        (card("references: 7\n"), "basics.yaml:13: c1: 'references' must be a list of registry keys"),
         (card("follow_ups:\n  - question: Why not X?\n"), "basics.yaml:14: c1: missing required key 'answer'"),
         (card("follow_ups: nope\n"), "basics.yaml:13: c1: 'follow_ups' must be a list of question/answer pairs"),
         (card("question: twice\n"), "basics.yaml:13: duplicate key 'question'"),
@@ -353,3 +353,139 @@ def test_the_documented_example_card_is_the_real_one():
     bank = yaml.safe_load((root / "questions" / "activations.yaml").read_text())
     [doc_card] = example["cards"]
     assert doc_card == next(c for c in bank["cards"] if c["id"] == doc_card["id"])
+
+
+# ---------------------------------------------------------------- the reference registry
+
+REGISTRY = """\
+references:
+  he2016resnet:
+    title: Deep Residual Learning for Image Recognition
+    authors: He, Zhang, Ren & Sun
+    year: 2016
+    venue: CVPR 2016
+    arxiv: "1512.03385"
+  goodfellow2016deep:
+    type: book
+    title: Deep Learning
+    authors: Goodfellow, Bengio & Courville
+    year: 2016
+    venue: MIT Press
+  pytorch-nn-lstm:
+    type: docs
+    title: torch.nn.LSTM
+    venue: PyTorch documentation
+    url: https://docs.pytorch.org/docs/stable/generated/torch.nn.LSTM.html
+"""
+
+
+def registry_bank(tmp_path, refs: str, registry: str = REGISTRY, cards: str | None = None) -> Path:
+    folder = make_bank(tmp_path, cards or card("references:\n" + textwrap.indent(refs, "      ")))
+    (folder / "references.yaml").write_text(registry)
+    return folder
+
+
+def ref_problems(folder: Path, strict: bool) -> list[str]:
+    """Problems about references only (the fixture card is not complete enough for --strict)."""
+    return [p for p in problems_for(folder, strict) if "reference" in p or "cites" in p]
+
+
+ALL_CITED = "- he2016resnet\n- key: goodfellow2016deep\n  at: chapter 8\n- pytorch-nn-lstm\n"
+
+
+def test_registry_keys_resolve_with_locators(tmp_path):
+    folder = registry_bank(tmp_path, ALL_CITED)
+    assert ref_problems(folder, strict=True) == []
+    bank, _ = check_bank(folders=[folder])
+    c = bank.get("c1")
+    assert [(x.key, x.at) for x in c.references] == [
+        ("he2016resnet", ""),
+        ("goodfellow2016deep", "chapter 8"),
+        ("pytorch-nn-lstm", ""),
+    ]
+    assert bank.cite(c.references[0]) == (
+        "He, Zhang, Ren & Sun 2016. Deep Residual Learning for Image Recognition. CVPR 2016."
+        " https://arxiv.org/abs/1512.03385"
+    )
+    assert bank.cite(c.references[1]) == "Goodfellow, Bengio & Courville 2016. Deep Learning. MIT Press. (chapter 8)"
+    assert bank.cite(c.references[2]).endswith(
+        "PyTorch documentation. https://docs.pytorch.org/docs/stable/generated/torch.nn.LSTM.html"
+    )
+
+
+@pytest.mark.parametrize(
+    ("refs", "expected"),
+    [
+        ("- he2016resnt\n", "reference 'he2016resnt' is not in any references.yaml (did you mean 'he2016resnet'?)"),
+        ("- key: nowhere2020\n  at: section 2\n", "reference 'nowhere2020' is not in any references.yaml"),
+    ],
+)
+def test_unknown_keys_are_refused_even_without_strict(tmp_path, refs, expected):
+    problems = problems_for(registry_bank(tmp_path, refs))
+    assert problems == [f"basics.yaml:1: c1: {expected}"] or problems == [f"basics.yaml:3: c1: {expected}"]
+
+
+def test_free_text_references_pass_without_strict_but_not_with_it(tmp_path):
+    folder = make_bank(tmp_path, card('references: ["Some Author 2020, A Paper", "Another 2021, B"]\n'))
+    assert problems_for(folder) == []
+    strict = [p for p in problems_for(folder, strict=True) if "registry key" in p]
+    assert len(strict) == 2  # each bad item is reported, not only the first
+
+
+def test_strict_registry_rules(tmp_path):
+    registry = (
+        REGISTRY
+        + """\
+  unused2020paper:
+    title: A Paper Nobody Cites
+    authors: Nobody
+    year: 2020
+    venue: arXiv preprint
+  he2015resnet:
+    title: "Deep residual learning for image recognition."
+    authors: He et al.
+    year: 2015
+    venue: arXiv preprint
+"""
+    )
+    folder = registry_bank(
+        tmp_path, "- he2016resnet\n- goodfellow2016deep\n- pytorch-nn-lstm\n- he2015resnet\n", registry
+    )
+    problems = ref_problems(folder, strict=True)
+    assert any("cites the book 'goodfellow2016deep' without a chapter or section" in p for p in problems)
+    assert any("reference 'unused2020paper' is not cited by any card" in p for p in problems)
+    assert any("reference 'he2015resnet' is the same work as 'he2016resnet'" in p for p in problems)
+    assert len(problems) == 3
+    # None of these are problems outside --strict.
+    assert problems_for(folder) == []
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        ("    authors: X\n    year: 2020\n    venue: V\n", "missing required key 'title'"),
+        ("    title: T\n    year: 2020\n    venue: V\n", "missing required key 'authors'"),
+        ("    title: T\n    authors: X\n    venue: V\n", "missing required key 'year'"),
+        ("    title: T\n    authors: X\n    year: 2020\n", "missing required key 'venue'"),
+        ("    type: docs\n    title: T\n    venue: V\n", "missing required key 'url'"),
+        ("    type: blog\n    title: T\n    authors: X\n    year: 2020\n    venue: V\n", "'type' must be one of"),
+        ("    title: T\n    authors: X\n    year: 2020\n    venue: V\n    arxiv: '17.0'\n", "is not like 1706.03762"),
+        ("    title: T\n    authors: X\n    year: 2020\n    venue: V\n    url: www.x.org\n", "url must start with"),
+        ("    title: T\n    authors: X\n    year: 20\n    venue: V\n", "'year' must be an integer"),
+        ("    title: T\n    authors: X\n    year: 2020\n    venue: V\n    doi: x\n", "unknown key 'doi'"),
+    ],
+)
+def test_registry_entry_rules(tmp_path, entry, expected):
+    registry = "references:\n  x2020:\n" + entry
+    folder = registry_bank(tmp_path, "- x2020\n", registry)
+    problems = problems_for(folder)
+    assert any(expected in p and p.startswith("references.yaml:") for p in problems), problems
+
+
+def test_a_key_defined_in_two_registries_is_refused(tmp_path):
+    folder = registry_bank(tmp_path, ALL_CITED)
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "references.yaml").write_text(REGISTRY)
+    _, problems = check_bank(folders=[folder, extra])
+    assert sum("is defined twice" in str(p) for p in problems) == 3

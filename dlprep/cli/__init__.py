@@ -30,6 +30,7 @@ COMMAND_ORDER = (
     "cheatsheet",
     "show",
     "review",
+    "undo",
     "due",
     "topics",
     "cards",

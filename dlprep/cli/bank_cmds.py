@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -168,16 +168,37 @@ def card(
     progress = (
         card_progress(obj.store, c.id, obj.config.day_rollover_hour) if _has_db() else card_progress(None, c.id, 4)
     )
+    notice = None
+    if _has_db():
+        from dlprep.features.errata import notice_for
+
+        notice = notice_for(c, obj.store.last_seen().get(c.id), obj.errata)
     out = Output(json_out)
     if json_out:
         data = c.to_dict()
+        data["references"] = [_cited(obj.bank, ref) for ref in c.references]
         data.update(progress)
+        data["changed_since_review"] = notice.to_dict() if notice else None
+        data["errata"] = [e.to_dict() for e in obj.errata.get(c.id, [])]
         out.json(data)
         return
+    from rich.text import Text
+
     from dlprep.cli.render import card_panel, schedule_line
 
-    out.print(card_panel(c))
+    out.print(card_panel(c, obj.bank))
     out.print(schedule_line(progress))
+    for line in notice.lines() if notice else []:
+        out.print(Text(line, style="yellow"))
+
+
+def _cited(bank: Any, citation: Any) -> dict[str, Any]:
+    ref = bank.references.get(citation.key)
+    data: dict[str, Any] = citation.to_dict()
+    data["text"] = bank.cite(citation)
+    if ref is not None:
+        data.update(title=ref.title, authors=ref.authors, year=ref.year, venue=ref.venue, link=ref.link or None)
+    return data
 
 
 @app.command()
@@ -202,5 +223,5 @@ def export(
     chosen = bank.filter(topic or (), difficulty.value if difficulty else None, role.value if role else None)
     if not chosen:
         raise DlprepError("no cards match those filters")
-    n = write_deck(chosen, output, deck)
+    n = write_deck(chosen, output, deck, bank)
     Output(False).message(f"wrote {n} card(s) to {output} (deck {deck!r}); import it in Anki with File > Import")

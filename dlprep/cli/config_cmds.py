@@ -45,6 +45,12 @@ def config_set(
     if key not in current:
         raise UsageError(f"unknown setting {key!r} (settings: {', '.join(current)})")
     updated = Config.from_dict({**current, key: parse_setting(key, value)}, source=f"config set {key}")
+    if key == "banks":
+        from pathlib import Path
+
+        from dlprep.config import check_banks
+
+        check_banks([Path(b) for b in updated.banks])
     path = save_config(updated)
     Output(False).message(f"{key} = {updated.to_dict()[key]} (saved in {path})")
 

@@ -20,12 +20,26 @@ if TYPE_CHECKING:
 NOW_ENV = "DLPREP_NOW"
 
 
+EARLIEST_YEAR, LATEST_YEAR = 1970, 9000
+DATE_ONLY_HOUR = 12  # a date without a time means that study day: noon, well clear of any rollover hour
+
+
 def parse_datetime(text: str, what: str = "time") -> datetime:
-    """ISO 8601 date or date-time, with or without offset; local time if none."""
+    """ISO 8601 date or date-time, with or without offset; local time if none.
+
+    A bare date (``2026-12-01``) means noon local time on that day, so it
+    lands on that study day whatever the rollover hour. Years outside
+    1970-9000 are refused (they are typos, and some overflow date arithmetic).
+    """
+    text = text.strip()
     try:
-        value = datetime.fromisoformat(text.strip())
+        value = datetime.fromisoformat(text)
     except ValueError:
         raise DlprepError(f"bad {what} {text!r}: use ISO 8601, e.g. 2026-11-21 or 2026-11-21T09:30+01:00") from None
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise DlprepError(f"bad {what} {text!r}: the year must be from {EARLIEST_YEAR} to {LATEST_YEAR}")
+    if len(text) == 10:  # YYYY-MM-DD
+        value = value.replace(hour=DATE_ONLY_HOUR)
     if value.tzinfo is None:
         value = value.astimezone()  # interpret as local time
     return value
@@ -52,7 +66,9 @@ class AppContext:
 
     @cached_property
     def extra_bank_dirs(self) -> list[Path]:
-        dirs = [Path(b).expanduser() for b in self.config.banks] + self.bank_dirs
+        from dlprep.config import bank_dirs
+
+        dirs = bank_dirs(self.config) + self.bank_dirs
         for d in dirs:
             if not d.is_dir():
                 raise DlprepError(f"{d}: bank folder does not exist")
@@ -65,11 +81,26 @@ class AppContext:
         return load_bank_cached(self.extra_bank_dirs)
 
     @cached_property
+    def errata(self) -> dict:
+        """Errata by card id, from the bundled bank's and extra banks' errata/ folders."""
+        from dlprep.features.errata import bank_errata
+        from dlprep.paths import bundled_bank_dir
+
+        return bank_errata([bundled_bank_dir(), *self.extra_bank_dirs])
+
+    @cached_property
     def store(self) -> Store:
         from dlprep.core.store import Store
         from dlprep.paths import db_path
 
-        return Store.open(db_path())
+        store = Store.open(db_path())
+        if store.read_only:
+            import sys
+
+            sys.stderr.write(
+                f"note: {db_path().parent} is read-only: your data is shown, but reviews cannot be saved\n"
+            )
+        return store
 
     def now(self) -> datetime:
         return now()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -90,10 +90,19 @@ def quiz(
             out.json({"cards": 0, "reviews": []})
         return
     session = QuizSession(bank, store, obj.now, opts, cfg.day_rollover_hour, demo_available=torch_available())
-    _run_session(session, cards, out, rapid)
+    _run_session(session, cards, out, rapid, notices=_notices(obj))
 
 
-def _run_session(session, cards, out: Output, rapid: bool, emit_json: bool = True) -> None:
+def _notices(obj: Any) -> dict[str, Any]:
+    """Cards corrected since the user's last review of them (see features/errata.py)."""
+    from dlprep.features.errata import notices
+
+    return notices(obj.bank, obj.store, obj.errata)
+
+
+def _run_session(
+    session, cards, out: Output, rapid: bool, emit_json: bool = True, notices: dict[str, Any] | None = None
+) -> None:
     """Run a quiz session and always end with its summary (as JSON too, with --json)."""
     from rich.console import Console
 
@@ -103,7 +112,7 @@ def _run_session(session, cards, out: Output, rapid: bool, emit_json: bool = Tru
     # In --json mode the conversation goes to stderr so stdout holds only data.
     console = out.err if out.json_mode else out.console
     assert isinstance(console, Console)
-    ui = TerminalQuizUI(console, _reader(out), demo_runner(out))
+    ui = TerminalQuizUI(console, _reader(out), demo_runner(out), notices)
     intro = f"{len(cards)} card(s) in this session. Type ? at any prompt for help, q to stop."
     console.print(intro, markup=False)
     ending: tuple[str, int] | None = None

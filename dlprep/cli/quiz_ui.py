@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from rich.console import Console
 from rich.panel import Panel
@@ -85,10 +86,17 @@ class LiveTimer:
 
 
 class TerminalQuizUI:
-    def __init__(self, console: Console, read_line: Callable[[str], str], run_demo: Callable[[str], None]):
+    def __init__(
+        self,
+        console: Console,
+        read_line: Callable[[str], str],
+        run_demo: Callable[[str], None],
+        notices: dict[str, Any] | None = None,
+    ):
         self.console = console
         self.read_line = read_line
         self.run_demo = run_demo
+        self.notices = notices or {}  # card id -> errata Notice: corrected since the user's last review
 
     # ---------------------------------------------------------------- helpers
 
@@ -111,6 +119,10 @@ class TerminalQuizUI:
             panel.subtitle = Text("again: graded below 4 earlier this session")
             panel.subtitle_align = "right"
         self.console.print(panel)
+        notice = self.notices.get(card.id)
+        if notice is not None and not repeat:
+            for line in notice.lines():
+                self.console.print(Text(line, style="yellow"))
         live = target_s is not None and self.console.is_terminal and sys.stdin.isatty()
         if target_s is not None:
             self.console.print(Text(f"rapid-fire: aim to have your answer ready within {target_s}s", style="yellow"))
@@ -207,9 +219,23 @@ class TerminalQuizUI:
             msg = f"saved: grade {outcome.grade} · next review {outcome.due.isoformat()}"
         else:
             msg = f"saved: grade {outcome.grade} (cram: schedule unchanged)"
-        if outcome.grade < 4:
+        if outcome.comes_back:
             msg += " · comes back later this session"
         self.console.print(Text(msg, style="dim"))
+
+    def save_failed(self, card: Card, problem: str) -> str:
+        self.console.print(Text(f"could not save {card.id}: {problem}", style="bold red"))
+        self.console.print(Text("your answer and grade are kept in memory", style="dim"))
+        help_text = (
+            "r or Enter: try to save again · s: skip this card (nothing saved for it) · "
+            "q: end the session; every review saved so far is kept and the summary follows"
+        )
+        while True:
+            reply = self.ask("r retry · s skip this card · q quit > ", help_text).lower()
+            if reply in ("", "r", "retry"):
+                return "retry"
+            if reply in ("s", "skip"):
+                return "skip"
 
 
 def parse_points(reply: str, n: int) -> set[int] | None:

@@ -37,7 +37,7 @@ def rubric_table(card: Card, marks: set[int] | None = None) -> Table:
     return table
 
 
-def card_panel(card: Card) -> Group:
+def card_panel(card: Card, bank: Bank | None = None) -> Group:
     parts: list[Any] = [question_panel(card)]
     parts.append(Panel(markdown(card.answer), title="model answer", title_align="left", border_style="green"))
     parts.append(Text("Rubric", style="bold"))
@@ -54,9 +54,11 @@ def card_panel(card: Card) -> Group:
         extras.append(f"demo: dlprep show {card.show_me}")
     if card.see_also:
         extras.append("see also: " + ", ".join(card.see_also))
-    if card.references:
-        extras.append("references: " + "; ".join(card.references))
     extras.append(f"id: {card.id} · roles: {', '.join(card.roles)} · rapid-fire target: {card.time_target_s}s")
+    if card.references:
+        parts.append(Text("\nReferences", style="bold"))
+        for c in card.references:
+            parts.append(Text("  · " + (bank.cite(c) if bank else c.key), style="dim"))
     parts.append(Text("\n" + "\n".join(extras), style="dim"))
     return Group(*parts)
 

@@ -83,6 +83,15 @@ def assessment_view(result: dict[str, Any]) -> Group:
     ]
     if result["band"]:
         parts.append(Text(result["band"]))
+    if result.get("other_areas"):
+        parts.append(Text("Other topics (not in the 11-55 total)", style="bold"))
+        others = Table()
+        for col, justify in (("topic", "left"), ("self", "right"), ("measured", "right")):
+            others.add_column(col, justify=justify)  # type: ignore[arg-type]
+        for a in result["other_areas"]:
+            measured = f"{a['measured']:.1f}" if a["measured"] is not None else "-"
+            others.add_row(a["area"], str(a["self"] or "-"), measured)
+        parts.append(others)
     parts.append(Text("measured = 1 + 4 x mastery from your recent grades; '-' = not reviewed yet", style="dim"))
     return Group(*parts)
 

@@ -21,43 +21,96 @@ def review(
     ctx: typer.Context,
     card_id: Annotated[str, typer.Argument(help="The card's id.")],
     grade: Annotated[int, typer.Option("--grade", "-g", help="SM-2 grade 0-5 (see README).", min=0, max=5)],
-    at: Annotated[str | None, typer.Option("--at", help="When: ISO 8601 date or date-time (default now).")] = None,
+    at: Annotated[
+        str | None,
+        typer.Option("--at", help="When: ISO 8601 date-time, or a date (= noon that day); default now; not future."),
+    ] = None,
+    reschedule: Annotated[
+        bool, typer.Option("--reschedule", help="Let a second review on the same study day move the schedule.")
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Record a review without the quiz.
 
-    For scripts, editors and reviews done on paper.
+    For scripts, editors and reviews done on paper. A second review of a card
+    on the same study day is logged as a repeat and leaves the schedule alone
+    (as in the quiz), unless --reschedule.
     """
-    from dlprep.core.store import Review
     from dlprep.features.plan import due_cap
+    from dlprep.features.review import record_review
 
     obj = ctx.obj
     card = obj.bank.get(card_id)
-    when = parse_datetime(at, "--at") if at else obj.now()
+    now = obj.now()
+    when = parse_datetime(at, "--at") if at else now
     store = obj.store
-    state = store.record(
-        Review(card.id, grade, when, mode="review"),
-        obj.config.day_rollover_hour,
-        due_cap(store, card.id, when, obj.config.day_rollover_hour),
+    rollover = obj.config.day_rollover_hour
+    done = record_review(
+        store,
+        card.id,
+        grade,
+        when,
+        now,
+        rollover,
+        due_cap(store, card.id, when, rollover),
+        reschedule,
+        card.content_hash,
     )
     out = Output(json_out)
-    result = {"card": card.id, "grade": grade, "at": when.isoformat(), **state_fields(state)}
     if json_out:
-        out.json(result)
+        out.json(done.to_dict())
+        return
+    result = done.to_dict()
+    if done.repeat:
+        typer.echo(
+            f"recorded {card.id}: grade {grade} as a same-day repeat; schedule unchanged, next due "
+            f"{result['due']} (--reschedule to move it)"
+        )
     else:
         typer.echo(
             f"recorded {card.id}: grade {grade}; next due {result['due']} "
-            f"(interval {state.interval_days}d, easiness {state.easiness:.2f})"
+            f"(interval {done.state.interval_days}d, easiness {done.state.easiness:.2f})"
         )
 
 
-def state_fields(state) -> dict:
-    return {
-        "repetitions": state.repetitions,
-        "easiness": state.easiness,
-        "interval_days": state.interval_days,
-        "due": state.due.isoformat() if state.due else None,
-    }
+@app.command()
+def undo(
+    ctx: typer.Context,
+    card_id: Annotated[
+        str | None, typer.Argument(help="Undo this card's last review (default: the last of any).")
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Take back the last review (or the last review of one card).
+
+    The review is shown and confirmed first, then deleted from the log, and
+    the card's schedule is replayed from the reviews that remain.
+    """
+    obj = ctx.obj
+    store = obj.store
+    row = store.last_review(card_id)
+    if row is None:
+        raise UsageError(f"no review of {card_id} to undo" if card_id else "no review to undo")
+    what = f"{row['card_id']}: grade {row['grade']} at {row['at']} ({row['mode']})"
+    if not yes:
+        if json_out:
+            raise UsageError("--json needs --yes (nothing can be confirmed on a data stream)")
+        typer.echo(f"undo {what}")
+        if not typer.confirm("delete this review and replay the card's schedule?", default=False):
+            typer.echo("nothing changed")
+            raise typer.Exit(1)
+    state = store.delete_review(row["id"])
+    if json_out:
+        Output(True).json(
+            {
+                "undone": {k: row[k] for k in ("card_id", "grade", "at", "mode")},
+                "due": state.due.isoformat() if state.due else None,
+            }
+        )
+        return
+    due = state.due.isoformat() if state.due else "new (no review left)"
+    typer.echo(f"undone {what}; {row['card_id']} is now due {due}")
 
 
 @app.command()
@@ -131,15 +184,29 @@ def today(ctx: typer.Context, json_out: JsonOpt = False) -> None:
         cfg.review_cap,
         role=plan.role if plan else None,
     )
+    from dlprep.features.errata import notices
+
+    changed = sorted(notices(obj.bank, obj.store, obj.errata))
     out = Output(json_out)
     if json_out:
         data = t.to_dict()
         data["plan"] = plan.to_dict() if plan else None
+        data["changed_since_review"] = changed
         out.json(data)
         return
+    from rich.text import Text
+
     from dlprep.cli.render_today import render_today
 
     out.print(render_today(t, plan))
+    if changed:
+        out.print(
+            Text(
+                f"{len(changed)} card(s) you studied were corrected since you last saw them; "
+                "the quiz shows what changed (or: dlprep card ID).",
+                style="yellow",
+            )
+        )
 
 
 @db_app.command("path")
@@ -157,12 +224,26 @@ def db_path_cmd(json_out: JsonOpt = False) -> None:
 
 @db_app.command("check")
 def db_check(ctx: typer.Context, json_out: JsonOpt = False) -> None:
-    """Integrity check, log-vs-state comparison, and cards whose id left the bank."""
+    """Integrity check, log-vs-state comparison, and cards whose id left the bank.
+
+    On a damaged database, says whether the review log can still be read
+    (then `dlprep db rebuild` recovers it) and how much of it.
+    """
+    from dlprep.errors import DatabaseDamaged
+
     obj = ctx.obj
-    store = obj.store
-    problems = store.check()
+    try:
+        store = obj.store
+        problems = store.check()
+    except DatabaseDamaged as exc:
+        _report_damage(str(exc), json_out)
+        raise typer.Exit(1) from None
+    if any(not p.endswith("(run `dlprep db rebuild`)") for p in problems):  # SQLite's own integrity problems
+        obj.close()
+        _report_damage("; ".join(problems), json_out)
+        raise typer.Exit(1)
     orphans = sorted(cid for cid in store.states() if cid not in obj.bank.by_id)
-    reviews = len(store.reviews())
+    reviews = store.review_count()
     if json_out:
         Output(True).json({"ok": not problems, "problems": problems, "orphaned_cards": orphans, "reviews": reviews})
     else:
@@ -176,14 +257,59 @@ def db_check(ctx: typer.Context, json_out: JsonOpt = False) -> None:
         raise typer.Exit(1)
 
 
+def _report_damage(problem: str, json_out: bool) -> None:
+    from dlprep.core import salvage
+    from dlprep.paths import db_path
+
+    found = salvage.inspect(db_path())
+    if json_out:
+        Output(True).json({"ok": False, "problems": [problem], **found.to_dict()})
+        return
+    typer.echo(problem)
+    if found.log_readable:
+        typer.echo(
+            f"the review log is readable ({found.reviews} reviews): `dlprep db rebuild` writes a fresh database "
+            "from it and keeps the damaged file aside"
+        )
+    elif found.reviews:
+        typer.echo(
+            f"the review log is partly damaged: {found.reviews} reviews can be read and `dlprep db rebuild` "
+            "recovers them (the rest are lost); the damaged file is kept aside"
+        )
+    else:
+        typer.echo("the review log cannot be read: nothing can be salvaged; move the file aside to start fresh")
+
+
 @db_app.command("rebuild")
 def db_rebuild(ctx: typer.Context, json_out: JsonOpt = False) -> None:
-    """Recompute every card's scheduling state from the review log."""
+    """Recompute every card's scheduling state from the review log.
+
+    If the database is damaged, writes a fresh one from every readable review
+    (plus sessions, settings and assessments) and keeps the damaged file aside.
+    """
+    from dlprep.core import salvage
+    from dlprep.errors import DatabaseDamaged
+    from dlprep.paths import db_path
+
     obj = ctx.obj
-    before = obj.store.states()
-    after = obj.store.rebuild()
-    changed = sorted(cid for cid in set(before) | set(after) if before.get(cid) != after.get(cid))
+    try:
+        store = obj.store
+        damaged = store.integrity_problems()
+    except DatabaseDamaged:
+        damaged = ["damaged"]
+    if not damaged:
+        before = store.states()
+        after = store.rebuild()
+        changed = sorted(cid for cid in set(before) | set(after) if before.get(cid) != after.get(cid))
+        if json_out:
+            Output(True).json({"cards": len(after), "changed": changed})
+        else:
+            typer.echo(f"rebuilt {len(after)} card states from the log; {len(changed)} changed")
+        return
+    obj.close()
+    found, aside = salvage.recover(db_path(), obj.now())
     if json_out:
-        Output(True).json({"cards": len(after), "changed": changed})
-    else:
-        typer.echo(f"rebuilt {len(after)} card states from the log; {len(changed)} changed")
+        Output(True).json({"recovered": True, "reviews": found.reviews, "damaged_copy": str(aside), **found.to_dict()})
+        return
+    partial = "" if found.log_readable else " (the log was partly damaged: these are the rows that could be read)"
+    typer.echo(f"recovered {found.reviews} reviews into a fresh database{partial}; the damaged file is kept at {aside}")

@@ -81,7 +81,10 @@ def assess(
     ctx: typer.Context,
     ratings: Annotated[
         str | None,
-        typer.Option("--ratings", help="Rate without prompts: backprop=3,cnns=4,... (all 11 areas)."),
+        typer.Option(
+            "--ratings",
+            help="Rate without prompts: backprop=3,cnns=4,... (all 11 areas; other topics such as llms optional).",
+        ),
     ] = None,
     show: Annotated[bool, typer.Option("--show", help="Show your last assessment without rating again.")] = False,
     diagnostic: Annotated[
@@ -98,6 +101,7 @@ def assess(
     if diagnostic:
         _diagnostic(ctx, out)
         return
+    others = A.other_areas(bank)
     if show:
         taken, given = store.latest_assessment()
         if not given:
@@ -105,23 +109,26 @@ def assess(
     else:
         if ratings is not None:
             try:
-                given = A.parse_ratings(ratings)
+                given = A.parse_ratings(ratings, others)
             except ValueError as exc:
                 raise UsageError(str(exc)) from None
             missing = [a for a in A.AREAS if a not in given]
             if missing:
                 raise UsageError(f"--ratings is missing {', '.join(missing)}")
         else:
-            given = _ask_ratings(out)
+            given = _ask_ratings(out, others)
         taken = obj.now().isoformat()
         store.add_assessment(obj.now(), given)
     comparison = A.compare(given, A.measured(bank, store))
-    total = sum(given[a] for a in A.AREAS if a in given)
+    rated_others = [a for a in others if a in given]
+    other_comparison = A.compare(given, A.measured(bank, store, rated_others), rated_others)
+    total = A.total(given)
     result = {
         "taken_at": taken,
         "total": total,
-        "band": A.band(total) if len(given) == len(A.AREAS) else None,
+        "band": A.band(total) if all(a in given for a in A.AREAS) else None,
         "areas": [c.to_dict() for c in comparison],
+        "other_areas": [c.to_dict() for c in other_comparison],
     }
     if json_out:
         out.json(result)
@@ -131,7 +138,7 @@ def assess(
     out.print(assessment_view(result))
 
 
-def _ask_ratings(out: Output) -> dict[str, int]:
+def _ask_ratings(out: Output, others: list[str]) -> dict[str, int]:
     from dlprep.cli.quiz_cmds import read_line
     from dlprep.features.assess import AREAS, SCALE
 
@@ -139,11 +146,16 @@ def _ask_ratings(out: Output) -> dict[str, int]:
     for k, v in SCALE.items():
         out.message(f"  {k}  {v}")
     ratings = {}
-    for area in AREAS:
+    asked = [(a, False) for a in AREAS] + [(a, True) for a in others]
+    for i, (area, optional) in enumerate(asked):
+        if optional and i == len(AREAS):
+            out.message("Other topics (not counted in the 11-55 total; Enter to skip):")
         while True:
-            reply = read_line(f"{area:<14} 1-5 > ").strip()
+            reply = read_line(f"{area:<14} 1-5{' or Enter' if optional else ''} > ").strip()
             if reply in {"1", "2", "3", "4", "5"}:
                 ratings[area] = int(reply)
+                break
+            if optional and reply == "":
                 break
             if reply.lower() == "q":
                 raise DlprepError("assessment not saved")
@@ -206,7 +218,7 @@ def plan(
     The plan also orders new cards in `dlprep quiz` and `dlprep today`.
     """
     from dlprep.core.scheduler import study_day
-    from dlprep.features.plan import Plan, current_plan, lay_out, save_plan
+    from dlprep.features.plan import HORIZON_DAYS, Plan, check_interview, current_plan, lay_out, save_plan
     from dlprep.features.progress import grades_by_card, topic_mastery
 
     obj = ctx.obj
@@ -222,6 +234,11 @@ def plan(
         if current is None:
             raise DlprepError("no plan yet: dlprep plan --role mle|nlp|cv|research|startup [--interview YYYY-MM-DD]")
         chosen = current
+        if chosen.interview is not None and (chosen.interview - today).days > HORIZON_DAYS:
+            raise DlprepError(
+                f"the saved plan's interview date {chosen.interview.isoformat()} is out of range: "
+                "set a new one with --interview YYYY-MM-DD, or --clear"
+            )
     else:
         when = None
         if interview:
@@ -229,8 +246,7 @@ def plan(
                 when = date.fromisoformat(interview)
             except ValueError:
                 raise UsageError(f"bad --interview {interview!r}: use YYYY-MM-DD") from None
-            if when <= today:
-                raise DlprepError(f"the interview date {when.isoformat()} must be after today ({today.isoformat()})")
+            check_interview(when, today)
         role_id = role.value if role else (current.role if current else None)
         if role_id is None:
             raise UsageError("choose a role: --role mle|nlp|cv|research|startup")

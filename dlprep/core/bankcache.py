@@ -13,14 +13,13 @@ import contextlib
 import hashlib
 import json
 import os
-import pickle
 from collections.abc import Iterable
 from pathlib import Path
 
 from dlprep import __version__, paths
 from dlprep.core.bank import Bank, load_bank
 
-CACHE_FILE = "bank.pickle"
+CACHE_FILE = "bank.json"
 
 
 def _signature(folders: Iterable[Path]) -> str:
@@ -44,15 +43,16 @@ def load_bank_cached(extra_folders: Iterable[Path] = ()) -> Bank:
     key = _signature([paths.bundled_bank_dir(), *extra_folders])
     cache = paths.cache_dir() / CACHE_FILE
     with contextlib.suppress(Exception):
-        with cache.open("rb") as fh:
-            cached_key, bank = pickle.load(fh)
-        if cached_key == key and isinstance(bank, Bank):
-            return bank
+        data = json.loads(cache.read_bytes())
+        if isinstance(data, dict) and data.get("key") == key:
+            return Bank.from_dict(data["bank"])
     bank = load_bank(extra_folders)  # raises BankError on any problem: nothing is cached then
-    with contextlib.suppress(OSError):
+    tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+    try:
         cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(f".{os.getpid()}.tmp")
-        with tmp.open("wb") as fh:
-            pickle.dump((key, bank), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.write_text(json.dumps({"key": key, "bank": bank.to_dict()}, separators=(",", ":")), encoding="utf-8")
         os.replace(tmp, cache)
+    except OSError:  # read-only or full disk: no cache, and no half-written file left behind
+        with contextlib.suppress(OSError):
+            tmp.unlink()
     return bank

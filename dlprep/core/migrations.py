@@ -77,8 +77,13 @@ def m002_settings_and_assessments(db: Any) -> None:
     )
 
 
+def m003_review_card_hash(db: Any) -> None:
+    """The card's content hash at each review, to tell users about later corrections."""
+    db.execute("ALTER TABLE reviews ADD COLUMN card_hash TEXT")
+
+
 # Append new migrations here; never edit or reorder the ones above.
-MIGRATIONS = (m001_reviews_and_state, m002_settings_and_assessments)
+MIGRATIONS = (m001_reviews_and_state, m002_settings_and_assessments, m003_review_card_hash)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -23,7 +23,7 @@ from typing import Any
 from dlprep.core import scheduler
 from dlprep.core.migrations import SCHEMA_VERSION, migrate
 from dlprep.core.scheduler import CardState
-from dlprep.errors import DlprepError
+from dlprep.errors import DatabaseBusy, DatabaseDamaged, DlprepError
 
 BUSY_TIMEOUT_S = 5.0
 MODES = ("quiz", "rapid", "cram", "mock", "review", "repeat", "diagnostic")
@@ -45,6 +45,7 @@ class Review:
     answer_text: str | None = None
     seconds: float | None = None
     session_id: int | None = None
+    card_hash: str | None = None  # the card's content hash when it was reviewed
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -60,6 +61,7 @@ class Review:
             "answer_text": self.answer_text,
             "seconds": self.seconds,
             "session_id": self.session_id,
+            "card_hash": self.card_hash,
         }
 
     @classmethod
@@ -78,6 +80,7 @@ class Review:
             answer_text=data.get("answer_text"),
             seconds=data.get("seconds"),
             session_id=data.get("session_id"),
+            card_hash=data.get("card_hash"),
         )
 
 
@@ -86,6 +89,7 @@ class Store:
     path: Path
     conn: sqlite3.Connection
     _db: Any = field(default=None, repr=False)
+    read_only: bool = False  # opened from a folder that cannot be written: reads work, writes are refused
 
     # ------------------------------------------------------------ opening
 
@@ -122,8 +126,34 @@ class Store:
             raise
         except sqlite3.DatabaseError as exc:
             conn.close()
-            raise DlprepError(_describe(path, exc)) from None
+            if path.exists() and _unwritable(exc):
+                return cls._open_read_only(path)
+            raise _error(path, exc) from None
         return store
+
+    @classmethod
+    def _open_read_only(cls, path: Path) -> Store:
+        """The database in a folder we cannot write: readable, never written.
+        (A WAL database needs its -shm file; ``immutable`` reads without it.)"""
+        last: sqlite3.Error | None = None
+        for query in ("mode=ro", "immutable=1"):
+            try:
+                conn = sqlite3.connect(f"{path.resolve().as_uri()}?{query}", uri=True, isolation_level=None)
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+                conn.execute("SELECT COUNT(*) FROM reviews").fetchone()
+            except sqlite3.Error as exc:
+                last = exc
+                continue
+            if version != SCHEMA_VERSION:
+                conn.close()
+                raise DlprepError(
+                    f"{path}: this database needs upgrading (schema {version} -> {SCHEMA_VERSION}) "
+                    "but its folder is read-only"
+                )
+            store = cls(path, conn)
+            store.read_only = True
+            return store
+        raise _error(path, last) if last else DlprepError(f"{path}: cannot open database")
 
     @property
     def db(self) -> Any:
@@ -141,10 +171,12 @@ class Store:
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, holding the write lock from the start."""
+        if self.read_only:
+            raise DlprepError(f"{self.path}: the data folder is read-only, so nothing can be saved")
         try:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
-            raise DlprepError(_describe(self.path, exc)) from None
+            raise _error(self.path, exc) from None
         try:
             yield self.conn
         except BaseException:
@@ -154,13 +186,13 @@ class Store:
             self.conn.execute("COMMIT")
         except sqlite3.OperationalError as exc:
             self.conn.execute("ROLLBACK")
-            raise DlprepError(_describe(self.path, exc)) from None
+            raise _error(self.path, exc) from None
 
     def _rows(self, sql: str, params: tuple | list = ()) -> list[dict[str, Any]]:
         try:
             cur = self.conn.execute(sql, params)
         except sqlite3.DatabaseError as exc:
-            raise DlprepError(_describe(self.path, exc)) from None
+            raise _error(self.path, exc) from None
         cols = [c[0] for c in cur.description]
         return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
 
@@ -225,8 +257,8 @@ class Store:
                 new = old
             conn.execute(
                 "INSERT INTO reviews (card_id, at, at_utc, grade, mode, counts, points_hit, coverage,"
-                " follow_up, follow_up_index, answer_text, seconds, session_id, rollover_hour, due_cap)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " follow_up, follow_up_index, answer_text, seconds, session_id, rollover_hour, due_cap, card_hash)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     review.card_id,
                     review.at.isoformat(),
@@ -243,6 +275,7 @@ class Store:
                     review.session_id,
                     rollover_hour,
                     due_cap.isoformat() if due_cap else None,
+                    review.card_hash,
                 ),
             )
             if review.counts:
@@ -273,6 +306,43 @@ class Store:
                 (r["grade"], datetime.fromisoformat(r["at"]), cap, r["rollover_hour"])
             )
         return {card_id: scheduler.replay(log) for card_id, log in by_card.items()}
+
+    def last_seen(self) -> dict[str, tuple[str, str | None]]:
+        """Per card: (time of its latest review, the card hash stored with it)."""
+        rows = self.conn.execute("SELECT card_id, at, card_hash, MAX(at_utc) FROM reviews GROUP BY card_id").fetchall()
+        return {cid: (at, h) for cid, at, h, _ in rows}
+
+    def last_review(self, card_id: str | None = None) -> dict[str, Any] | None:
+        """The latest review row (of one card, or of any card), or None."""
+        sql = "SELECT * FROM reviews" + (" WHERE card_id = ?" if card_id is not None else "")
+        rows = self._rows(sql + " ORDER BY at_utc DESC, id DESC LIMIT 1", (card_id,) if card_id is not None else ())
+        return rows[0] if rows else None
+
+    def delete_review(self, review_id: int) -> CardState:
+        """Remove one review from the log and replay its card's state from the
+        rest of the log, in one transaction. Returns the card's new state."""
+        with self._write() as conn:
+            row = conn.execute("SELECT card_id FROM reviews WHERE id = ?", (review_id,)).fetchone()
+            if row is None:
+                raise DlprepError(f"no review with id {review_id}")
+            card_id = row[0]
+            conn.execute("DELETE FROM reviews WHERE id = ?", (review_id,))
+            state = self._replay_card(card_id)
+            if state.reviews:
+                _put_state(conn, card_id, state)
+            else:
+                conn.execute("DELETE FROM card_state WHERE card_id = ?", (card_id,))
+        return state
+
+    def _replay_card(self, card_id: str) -> CardState:
+        rows = self.conn.execute(
+            "SELECT grade, at, due_cap, rollover_hour FROM reviews WHERE card_id = ? AND counts = 1"
+            " ORDER BY at_utc, id",
+            (card_id,),
+        ).fetchall()
+        return scheduler.replay(
+            [(g, datetime.fromisoformat(at), date.fromisoformat(cap) if cap else None, rh) for g, at, cap, rh in rows]
+        )
 
     def rebuild(self) -> dict[str, CardState]:
         """Recompute every card's state from the log; returns the new states."""
@@ -318,9 +388,21 @@ class Store:
             return None, {}
         return rows[0]["taken_at"], {r["topic"]: r["rating"] for r in rows}
 
+    def integrity_problems(self) -> list[str]:
+        """SQLite's own integrity check; [] when healthy."""
+        try:
+            return [r[0] for r in self.conn.execute("PRAGMA integrity_check").fetchall() if r[0] != "ok"]
+        except sqlite3.DatabaseError as exc:
+            return [str(exc)]
+
+    def review_count(self) -> int:
+        return int(self.conn.execute("SELECT COUNT(*) FROM reviews").fetchone()[0])
+
     def check(self) -> list[str]:
         """SQLite's integrity check plus a rebuild comparison; [] when healthy."""
-        problems = [r[0] for r in self.conn.execute("PRAGMA integrity_check").fetchall() if r[0] != "ok"]
+        problems = self.integrity_problems()
+        if problems:
+            return problems
         stored = self.states()
         derived = self.derive_states()
         for cid in sorted(set(stored) | set(derived)):
@@ -359,12 +441,28 @@ def _put_state(conn: sqlite3.Connection, card_id: str, st: CardState) -> None:
     )
 
 
+def _unwritable(exc: sqlite3.Error) -> bool:
+    text = str(exc)
+    return "unable to open database file" in text or "readonly" in text or "read-only" in text
+
+
+def _error(path: Path, exc: sqlite3.Error) -> DlprepError:
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return DatabaseBusy(_describe(path, exc))
+    if "malformed" in text or "not a database" in text or "encrypted" in text:
+        return DatabaseDamaged(
+            f"{path}: database is damaged ({text}); run `dlprep db check` to see what can be recovered"
+        )
+    return DlprepError(_describe(path, exc))
+
+
 def _describe(path: Path, exc: sqlite3.Error) -> str:
     text = str(exc)
     if "locked" in text or "busy" in text:
         return f"{path}: database is busy (another dlprep is writing); try again in a moment"
-    if "not a database" in text or "malformed" in text or "encrypted" in text:
-        return f"{path}: not a usable dlprep database ({text}); move it aside to start fresh"
     if "readonly" in text or "read-only" in text:
         return f"{path}: database is read-only ({text})"
+    if "full" in text or "disk I/O" in text:
+        return f"{path}: cannot write ({text}; is the disk full?): this change was not saved, earlier reviews are safe"
     return f"{path}: database error ({text})"

@@ -30,6 +30,17 @@ class Located(dict):
         return self.key_lines.get(key, self.line)
 
 
+class LocatedList(list):
+    """A sequence from YAML with ``line`` and the line of each item
+    (so a scalar where a mapping belongs can still be pointed at)."""
+
+    line: int = 0
+    item_lines: list[int]
+
+    def line_of_item(self, index: int) -> int:
+        return self.item_lines[index] if index < len(self.item_lines) else self.line
+
+
 class YamlError(Exception):
     def __init__(self, message: str, line: int = 0, column: int = 0):
         super().__init__(message)
@@ -65,7 +76,15 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> Located:
     return mapping
 
 
+def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> LocatedList:
+    seq = LocatedList(loader.construct_object(child, deep=True) for child in node.value)
+    seq.line = node.start_mark.line + 1
+    seq.item_lines = [child.start_mark.line + 1 for child in node.value]
+    return seq
+
+
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
 def load_yaml(path: Path) -> tuple[Any, list[tuple[int, Any]]]:
@@ -75,11 +94,15 @@ def load_yaml(path: Path) -> tuple[Any, list[tuple[int, Any]]]:
     for files that cannot be read or decoded.
     """
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise YamlError(f"not UTF-8 text ({exc.reason})") from None
+        raw = path.read_bytes()
     except OSError as exc:
         raise YamlError(f"cannot read file: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise YamlError(f"not UTF-8 text (byte 0x{raw[exc.start]:02x}: {exc.reason})", line, column) from None
     loader = _Loader(text)
     try:
         data = loader.get_single_data()

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from dlprep.errors import DlprepError
 
 if TYPE_CHECKING:
-    from dlprep.core.bank import Card
+    from dlprep.core.bank import Bank, Card, Citation
 
 MODEL_ID = 1_733_264_917  # fixed forever: Anki matches note types by this id
 INSTALL_HINT = "Anki export needs genanki: pip install 'dlprep[anki]'"
@@ -98,7 +98,7 @@ def markdown_to_html(text: str) -> str:
     return "\n".join(blocks)
 
 
-def note_fields(card: Card) -> list[str]:
+def note_fields(card: Card, bank: Bank | None = None) -> list[str]:
     rubric = "<ol>" + "".join(f"<li>{_inline(p.point)} <i>(weight {p.weight})</i></li>" for p in card.rubric)
     follow_ups = "".join(f"<p><b>{_inline(f.question)}</b></p>{markdown_to_html(f.answer)}" for f in card.follow_ups)
     red_flags = "<ul>" + "".join(f"<li>{_inline(x)}</li>" for x in card.red_flags) + "</ul>" if card.red_flags else ""
@@ -110,11 +110,19 @@ def note_fields(card: Card) -> list[str]:
         rubric + "</ol>",
         follow_ups,
         red_flags,
-        html.escape("; ".join(card.references)),
+        "<br>".join(_citation_html(bank, c) for c in card.references),
     ]
 
 
-def write_deck(cards: list[Card], path: Path, deck_name: str = "dlprep") -> int:
+def _citation_html(bank: Bank | None, citation: Citation) -> str:
+    ref = bank.references.get(citation.key) if bank else None
+    if ref is None:
+        return html.escape(citation.key + (f" ({citation.at})" if citation.at else ""))
+    text = html.escape(ref.describe() + (f" ({citation.at})" if citation.at else ""))
+    return f'<a href="{html.escape(ref.link)}">{text}</a>' if ref.link else text
+
+
+def write_deck(cards: list[Card], path: Path, deck_name: str = "dlprep", bank: Bank | None = None) -> int:
     """Write ``cards`` to an .apkg file; returns the number of notes."""
     try:
         import genanki
@@ -133,7 +141,9 @@ def write_deck(cards: list[Card], path: Path, deck_name: str = "dlprep") -> int:
     for card in cards:
         tags = [f"dlprep::{card.topic}", card.difficulty, card.kind] + ([card.pattern] if card.pattern else [])
         deck.add_note(
-            genanki.Note(model=model, fields=note_fields(card), guid=genanki.guid_for("dlprep", card.id), tags=tags)
+            genanki.Note(
+                model=model, fields=note_fields(card, bank), guid=genanki.guid_for("dlprep", card.id), tags=tags
+            )
         )
     try:
         genanki.Package(deck).write_to_file(str(path))

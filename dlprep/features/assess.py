@@ -51,27 +51,36 @@ def band(total: int) -> str:
     raise ValueError(f"total {total} outside 11-55")
 
 
-def parse_ratings(text: str) -> dict[str, int]:
-    """'backprop=3,cnns=4' -> {'backprop': 3, 'cnns': 4}; raises ValueError with a clear message."""
+def other_areas(bank: Bank) -> list[str]:
+    """The bank's topics outside the brief's 11 areas (fundamentals, production,
+    llms, design...): rated on the same 1-5 scale but shown separately and never
+    counted in the 11-55 total, so its bands keep their meaning."""
+    return [t for t in bank.topic_order() if t not in AREAS]
+
+
+def parse_ratings(text: str, extra: tuple[str, ...] | list[str] = ()) -> dict[str, int]:
+    """'backprop=3,cnns=4' -> {'backprop': 3, 'cnns': 4}; raises ValueError with a clear message.
+    ``extra`` names the other topics that may also be rated."""
     ratings: dict[str, int] = {}
+    allowed = (*AREAS, *extra)
     for part in text.replace(" ", "").split(","):
         if not part:
             continue
         name, sep, value = part.partition("=")
-        if not sep or name not in AREAS:
-            raise ValueError(f"{part!r}: expected AREA=RATING with AREA one of {', '.join(AREAS)}")
+        if not sep or name not in allowed:
+            raise ValueError(f"{part!r}: expected AREA=RATING with AREA one of {', '.join(allowed)}")
         if value not in {"1", "2", "3", "4", "5"}:
             raise ValueError(f"{part!r}: a rating is a whole number from 1 to 5")
         ratings[name] = int(value)
     return ratings
 
 
-def measured(bank: Bank, store: Store) -> dict[str, float | None]:
+def measured(bank: Bank, store: Store, areas: tuple[str, ...] | list[str] = AREAS) -> dict[str, float | None]:
     """Per area, a 1-5 rating measured from review history (None with no history)."""
     grades = grades_by_card(store)
     mastery = topic_mastery(bank, store)
     result: dict[str, float | None] = {}
-    for area in AREAS:
+    for area in areas:
         if area == RAPID_FIRE:
             rapid = [r for r in store.reviews() if r["mode"] == "rapid" and r["card_id"] in bank.by_id]
             if rapid:
@@ -112,8 +121,15 @@ class Comparison:
         }
 
 
-def compare(ratings: dict[str, int], measured_: dict[str, float | None]) -> list[Comparison]:
-    return [Comparison(a, ratings.get(a), measured_.get(a)) for a in AREAS]
+def compare(
+    ratings: dict[str, int], measured_: dict[str, float | None], areas: tuple[str, ...] | list[str] = AREAS
+) -> list[Comparison]:
+    return [Comparison(a, ratings.get(a), measured_.get(a)) for a in areas]
+
+
+def total(ratings: dict[str, int]) -> int:
+    """The 11-55 total: the brief's 11 areas only."""
+    return sum(ratings[a] for a in AREAS if a in ratings)
 
 
 def diagnostic_cards(bank: Bank, store: Store) -> list[Card]:

@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from dlprep.core.scheduler import study_day
+from dlprep.errors import DlprepError
 
 if TYPE_CHECKING:
     from dlprep.core.store import Store
@@ -43,6 +44,18 @@ class Plan:
             start=date.fromisoformat(data["start"]),
             interview=date.fromisoformat(data["interview"]) if data.get("interview") else None,
         )
+
+
+HORIZON_DAYS = 730  # an interview more than two years out is a typo, not a plan
+
+
+def check_interview(when: date, today: date) -> None:
+    """An interview date must be after today and within two years."""
+    if when <= today:
+        raise DlprepError(f"the interview date {when.isoformat()} must be after today ({today.isoformat()})")
+    if (when - today).days > HORIZON_DAYS:
+        latest = (today + timedelta(days=HORIZON_DAYS)).isoformat()
+        raise DlprepError(f"the interview date {when.isoformat()} is more than two years away (latest {latest})")
 
 
 def current_plan(store: Store) -> Plan | None:

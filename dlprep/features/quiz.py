@@ -5,6 +5,7 @@ protocol, so the whole flow runs in tests with a scripted UI.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -12,8 +13,9 @@ from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from dlprep.core.bank import Bank, Card, FollowUp
-from dlprep.core.scheduler import study_day
+from dlprep.core.scheduler import CardState, study_day
 from dlprep.core.store import Review, Store
+from dlprep.errors import DatabaseBusy
 from dlprep.features.plan import current_plan, due_cap
 from dlprep.features.schedule import due_cards, introduced_on, new_cards
 
@@ -22,6 +24,7 @@ COVERAGE_GRADES: tuple[tuple[float, int], ...] = ((0.9, 5), (0.75, 4), (0.5, 3),
 FOLLOW_UP_MISSED_CAP = 3
 REPEAT_BELOW = 4  # SM-2's same-day rule: graded below 4 -> asked again this session
 REPEAT_GAP = 3  # a repeated card comes back after this many other cards (or at the end)
+SAVE_BACKOFF_S = (0.5, 1.0, 2.0)  # waits between save attempts while another process holds the database
 
 
 class Quit(Exception):
@@ -83,6 +86,8 @@ class Outcome:
     over_time: bool
     due: date | None
     follow_ups_missed: tuple[str, ...] = ()
+    comes_back: bool = False  # asked again later in this session (SM-2's same-day rule)
+    saved: bool = True  # False: the user chose to skip saving it (database locked)
 
 
 @dataclass
@@ -155,6 +160,9 @@ class QuizUI(Protocol):
 
     def saved(self, outcome: Outcome) -> None: ...
 
+    def save_failed(self, card: Card, problem: str) -> str:
+        """Saving failed after retries (database locked): return "retry", "skip" or "quit"."""
+
 
 def select_cards(
     bank: Bank, store: Store, now: datetime, opts: Options, rollover_hour: int, new_per_day: int, review_cap: int
@@ -212,6 +220,7 @@ class QuizSession:
     chain_follow_ups: bool = False  # ask every follow-up in turn (mock) rather than one in rotation
     minutes: float | None = None  # time box; the session stops at the next card once it is over
     timed_out: bool = False
+    sleep: Callable[[float], None] = time.sleep
 
     def run(self, cards: list[Card], ui: QuizUI) -> SessionSummary:
         """Ask every card (and the repeats). Each grade is saved the moment it
@@ -234,11 +243,12 @@ class QuizSession:
                 if not repeat:
                     asked_first += 1
                 outcome = self.ask(card, ui, asked_first, first_total, repeat, mode)
-                if self.repeats and outcome.grade < REPEAT_BELOW:
+                if outcome.comes_back:
                     queue.insert(min(REPEAT_GAP, len(queue)), (card, True))
         finally:
             self.elapsed = self.monotonic() - start
-            self.store.end_session(self.session_id, self.clock())
+            with contextlib.suppress(DatabaseBusy):  # a session's end time is not worth losing the summary over
+                self.store.end_session(self.session_id, self.clock())
         return self.summary()
 
     def summary(self, interrupted: bool = False) -> SessionSummary:
@@ -283,8 +293,11 @@ class QuizSession:
             answer_text=typed or None,
             seconds=round(self.monotonic() - t0, 2),
             session_id=self.session_id,
+            card_hash=card.content_hash,
         )
-        state = self.store.record(review, self.rollover_hour, due_cap(self.store, card.id, now, self.rollover_hour))
+        state = self.save(card, review, ui)
+        saved = state is not None
+        comes_back = saved and self.repeats and grade < REPEAT_BELOW
         outcome = Outcome(
             card,
             grade,
@@ -294,9 +307,32 @@ class QuizSession:
             review.seconds or 0.0,
             repeat,
             over,
-            state.due if counts else None,
+            state.due if counts and state is not None else None,
             missed,
+            comes_back,
+            saved,
         )
-        self.outcomes.append(outcome)
-        ui.saved(outcome)
+        if saved:
+            self.outcomes.append(outcome)
+            ui.saved(outcome)
         return outcome
+
+    def save(self, card: Card, review: Review, ui: QuizUI) -> CardState | None:
+        """Record one review. If another process holds the database, retry with
+        backoff (the review stays in memory), then let the user retry, skip this
+        card (returns None) or quit (raises Quit; the summary is still shown)."""
+        while True:
+            for delay in (*SAVE_BACKOFF_S, None):
+                try:
+                    cap = due_cap(self.store, card.id, review.at, self.rollover_hour)
+                    return self.store.record(review, self.rollover_hour, cap)
+                except DatabaseBusy as exc:
+                    problem = str(exc)
+                    if delay is None:
+                        break
+                    self.sleep(delay)
+            choice = ui.save_failed(card, problem)
+            if choice == "skip":
+                return None
+            if choice == "quit":
+                raise Quit()

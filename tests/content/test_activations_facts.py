@@ -368,3 +368,50 @@ def test_pytorch_default_linear_init_is_not_he_and_gains():
     assert gain("relu") == pytest.approx(math.sqrt(2))
     assert gain("sigmoid") == 1
     assert gain("leaky_relu", 0.2) == pytest.approx(math.sqrt(2 / (1 + 0.2**2)))
+
+
+# --- audit additions ----------------------------------------------------------------------------
+
+
+def test_relu_halves_the_second_moment_not_the_variance():
+    m2 = gaussian_expectation(lambda z: np.maximum(z, 0.0) ** 2)
+    mean = gaussian_expectation(lambda z: np.maximum(z, 0.0))
+    assert m2 == pytest.approx(0.5, rel=1e-6)
+    assert mean == pytest.approx(1 / math.sqrt(2 * math.pi), rel=1e-6)
+    # the variance of relu(z) is (1/2 - 1/(2 pi)) ~ 0.34 of Var(z), not 1/2
+    assert m2 - mean**2 == pytest.approx(0.5 - 1 / (2 * math.pi), rel=1e-6)
+    assert m2 - mean**2 == pytest.approx(0.341, abs=1e-3)
+
+
+def test_gelu_and_elu_slopes_fade_for_very_negative_inputs_leaky_does_not():
+    x = np.array([-8.0, -5.0, -3.0])
+    pdf = np.exp(-0.5 * x**2) / math.sqrt(2 * math.pi)
+    gelu_slope = normal_cdf(x) + x * pdf
+    elu_slope = np.exp(x)  # alpha = 1
+    assert np.all(np.abs(gelu_slope) < 0.02)
+    assert abs(gelu_slope[0]) < 1e-12
+    assert elu_slope[0] < 1e-3
+    # GELU's slope is exactly zero at its minimum (x ~ -0.75)
+    grid = np.linspace(-2, 0, 200001)
+    s = normal_cdf(grid) + grid * np.exp(-0.5 * grid**2) / math.sqrt(2 * math.pi)
+    assert grid[np.argmin(np.abs(s))] == pytest.approx(-0.75, abs=0.01)
+    # leaky ReLU keeps slope a everywhere on the negative side
+    torch = pytest.importorskip("torch")
+    t = torch.tensor([-50.0, -3.0, -0.1], requires_grad=True)
+    torch.nn.functional.leaky_relu(t, 0.01).sum().backward()
+    assert torch.allclose(t.grad, torch.full((3,), 0.01))
+
+
+def test_relu6_and_hard_sigmoid_are_bounded_hard_swish_is_not():
+    torch = pytest.importorskip("torch")
+    f = torch.nn.functional
+    x = torch.linspace(-100, 1000, 110001, dtype=torch.float64)
+    assert f.relu6(x).min() == 0 and f.relu6(x).max() == 6
+    hsig = f.hardsigmoid(x)
+    assert hsig.min() == 0 and hsig.max() == 1
+    assert torch.allclose(hsig, f.relu6(x + 3) / 6)
+    hsw = f.hardswish(x)
+    assert torch.allclose(hsw, x * hsig)
+    assert torch.allclose(hsw[x >= 3], x[x >= 3], rtol=1e-15, atol=0)  # identity above 3: unbounded
+    assert hsw.max().item() == pytest.approx(1000.0)
+    assert hsw.min().item() == pytest.approx(-0.375)  # minimum at x = -1.5

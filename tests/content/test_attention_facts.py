@@ -415,3 +415,137 @@ def test_sdpa_equals_naive_formula():
     s = q @ k.transpose(-2, -1) / math.sqrt(8)
     s = s.masked_fill(torch.ones(6, 6, dtype=torch.bool).triu(1), float("-inf"))
     torch.testing.assert_close(out, torch.softmax(s, dim=-1) @ v)
+
+
+# --- attention-sdpa-backends: PyTorch semantics the card states ------------------
+
+
+def test_sdpa_dropout_applies_whatever_the_training_flag():
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    g = torch.Generator().manual_seed(3)
+    q, k, v = (torch.randn(1, 2, 8, 16, generator=g) for _ in range(3))
+    with torch.no_grad():  # no module, no .eval(): SDPA cannot know the mode
+        a = F.scaled_dot_product_attention(q, k, v, dropout_p=0.5)
+        b = F.scaled_dot_product_attention(q, k, v, dropout_p=0.5)
+        c = F.scaled_dot_product_attention(q, k, v, dropout_p=0.0)
+        d = F.scaled_dot_product_attention(q, k, v, dropout_p=0.0)
+    assert not torch.allclose(a, b)  # dropout is live
+    torch.testing.assert_close(c, d)  # and 0.0 switches it off
+
+
+def test_multihead_attention_module_turns_its_dropout_off_in_eval():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    mha = torch.nn.MultiheadAttention(16, 2, dropout=0.5, batch_first=True).eval()
+    x = torch.randn(2, 6, 16)
+    with torch.no_grad():
+        a, _ = mha(x, x, x, need_weights=False)
+        b, _ = mha(x, x, x, need_weights=False)
+    torch.testing.assert_close(a, b)
+
+
+def test_sdpa_is_causal_with_fewer_queries_than_keys_is_top_left_aligned():
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    g = torch.Generator().manual_seed(4)
+    q = torch.randn(1, 1, 1, 8, generator=g)  # one new token
+    k, v = (torch.randn(1, 1, 4, 8, generator=g) for _ in range(2))  # four cached keys
+    out = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+    # top-left alignment: the single query may only see key 0, not the whole cache
+    torch.testing.assert_close(out[0, 0, 0], v[0, 0, 0])
+    bottom_right = F.scaled_dot_product_attention(q, k, v)  # what decoding needs here
+    assert not torch.allclose(out, bottom_right)
+
+
+def test_sdpa_forcing_an_unavailable_backend_raises_instead_of_falling_back():
+    torch = pytest.importorskip("torch")
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    q = k = v = torch.randn(1, 2, 4, 8)  # CPU tensors: no memory-efficient CUDA kernel
+    with sdpa_kernel(SDPBackend.EFFICIENT_ATTENTION), pytest.raises(RuntimeError):
+        torch.nn.functional.scaled_dot_product_attention(q, k, v)
+
+
+def test_sdpa_cpu_flash_kernel_accepts_fp32_and_a_boolean_mask():
+    # The card's "fp32 / arbitrary mask keeps you off flash" is a CUDA statement:
+    # on CPU, recent PyTorch has its own flash-style kernel that takes both.
+    torch = pytest.importorskip("torch")
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    g = torch.Generator().manual_seed(5)
+    q, k, v = (torch.randn(1, 2, 6, 8, generator=g) for _ in range(3))
+    allowed = torch.ones(6, 6, dtype=torch.bool).tril()
+    with sdpa_kernel(SDPBackend.MATH):
+        ref = torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=allowed)
+    with sdpa_kernel(SDPBackend.FLASH_ATTENTION):
+        out = torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=allowed)
+    assert out.dtype == torch.float32
+    torch.testing.assert_close(out, ref, atol=1e-5, rtol=1e-5)
+
+
+def test_multihead_attention_defaults_batch_first_false_and_head_averaged_weights():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    mha = torch.nn.MultiheadAttention(8, 2)
+    assert mha.batch_first is False
+    x = torch.randn(5, 3, 8)  # (n, B, d) with the default layout
+    out, w = mha(x, x, x)
+    assert out.shape == (5, 3, 8)
+    assert w.shape == (3, 5, 5)  # (B, n, n): one map, averaged over the 2 heads
+    _, per_head = mha(x, x, x, average_attn_weights=False)
+    assert per_head.shape == (3, 2, 5, 5)
+    torch.testing.assert_close(per_head.mean(dim=1), w)
+
+
+def test_multihead_attention_bool_attn_mask_true_means_masked_out():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    mha = torch.nn.MultiheadAttention(4, 1, batch_first=True)
+    x = torch.randn(1, 3, 4)
+    future = torch.ones(3, 3, dtype=torch.bool).triu(1)  # True above the diagonal
+    _, w = mha(x, x, x, attn_mask=future)
+    assert torch.all(w[0][future] == 0)
+
+
+def test_multihead_attention_need_weights_true_bypasses_sdpa():
+    torch = pytest.importorskip("torch")
+    from torch.profiler import profile
+
+    torch.manual_seed(0)
+    mha = torch.nn.MultiheadAttention(8, 2)  # train mode, default layout: no fast path
+    x = torch.randn(5, 3, 8)
+
+    def ops(**kwargs):
+        with profile() as prof:
+            mha(x, x, x, **kwargs)
+        return {e.key for e in prof.key_averages()}
+
+    assert "aten::scaled_dot_product_attention" not in ops(need_weights=True)
+    assert "aten::scaled_dot_product_attention" in ops(need_weights=False)
+
+
+# --- attention-fp16-overflow-debug: autocast op lists are per device ---------------
+
+
+def test_cpu_autocast_leaves_softmax_in_low_precision():
+    # The card limits "softmax runs in fp32 under autocast" to CUDA autocast;
+    # CPU autocast keeps softmax in the low-precision dtype.
+    torch = pytest.importorskip("torch")
+    x, w = torch.randn(4, 4), torch.randn(4, 4)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        s = x @ w
+        assert s.dtype == torch.bfloat16
+        assert torch.softmax(s, dim=-1).dtype == torch.bfloat16
+
+
+# --- attention-flashattention-io: why the baseline is memory bound -----------------
+
+
+def test_a100_needs_over_100_flops_per_byte_to_be_compute_bound():
+    peak_fp16 = 312e12  # dense tensor-core FLOP/s
+    for hbm in (1.555e12, 2.039e12):  # A100 40 GB and 80 GB bandwidths, bytes/s
+        assert 100 < peak_fp16 / hbm < 210
+    # a softmax pass over fp16 scores: a handful of FLOPs per 2-byte read and write
+    flops_per_element, bytes_per_element = 5, 4
+    assert flops_per_element / bytes_per_element < 2

@@ -36,7 +36,8 @@ def _two_layer_loss_and_grads(X, y, W1, b1, W2, b2):
     return loss, {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
 
 
-def test_two_layer_manual_backprop_matches_finite_differences_and_autograd():
+def _two_layer_problem():
+    """A fixed small two-layer classification problem: inputs, labels, parameters."""
     rng = np.random.default_rng(0)
     N, D, H, C = 8, 5, 7, 3
     X = rng.normal(size=(N, D))
@@ -47,21 +48,30 @@ def test_two_layer_manual_backprop_matches_finite_differences_and_autograd():
         "W2": rng.normal(size=(H, C)),
         "b2": rng.normal(size=C) * 0.1,
     }
+    return X, y, params
+
+
+def _numeric_grad(X, y, params, name, h=1e-6):
+    """Central finite differences of the two-layer loss with respect to one parameter."""
+    p = params[name]
+    num = np.zeros_like(p)
+    for i in np.ndindex(p.shape):
+        old = p[i]
+        p[i] = old + h
+        lp, _ = _two_layer_loss_and_grads(X, y, **params)
+        p[i] = old - h
+        lm, _ = _two_layer_loss_and_grads(X, y, **params)
+        p[i] = old
+        num[i] = (lp - lm) / (2 * h)
+    return num
+
+
+def test_two_layer_manual_backprop_matches_finite_differences_and_autograd():
+    X, y, params = _two_layer_problem()
     _, grads = _two_layer_loss_and_grads(X, y, **params)
     for name, p in params.items():
         assert grads[name].shape == p.shape  # gradient has the parameter's shape
-        num = np.zeros_like(p)
-        it = np.nditer(p, flags=["multi_index"])
-        for _ in it:
-            i = it.multi_index
-            old = p[i]
-            p[i] = old + 1e-6
-            lp, _ = _two_layer_loss_and_grads(X, y, **params)
-            p[i] = old - 1e-6
-            lm, _ = _two_layer_loss_and_grads(X, y, **params)
-            p[i] = old
-            num[i] = (lp - lm) / 2e-6
-        assert np.allclose(grads[name], num, atol=1e-7, rtol=1e-5)
+        assert np.allclose(grads[name], _numeric_grad(X, y, params, name), atol=1e-7, rtol=1e-5)
     # float32 autograd agrees with the float64 hand derivation to ~1e-6
     tp = {k: torch.tensor(v, dtype=torch.float32, requires_grad=True) for k, v in params.items()}
     Xt = torch.tensor(X, dtype=torch.float32)
@@ -527,3 +537,98 @@ def test_shared_weight_gradient_is_sum_over_uses():
     g1, g2 = 0.7, 1.1
     (g1 * y1 + g2 * y2).backward()
     assert w.grad.item() == pytest.approx(g1 * 2.0 + g2 * -3.0)
+
+
+# ------------------------------------------------------ audit additions
+
+
+def test_two_layer_relative_error_is_tiny_and_a_missing_one_over_n_is_order_one():
+    X, y, params = _two_layer_problem()
+    _, grads = _two_layer_loss_and_grads(X, y, **params)
+    num = _numeric_grad(X, y, params, "W2")
+
+    def rel(a, n):
+        return np.abs(a - n).max() / max(np.abs(a).max(), np.abs(n).max())
+
+    assert rel(grads["W2"], num) < 1e-7
+    assert rel(grads["W2"] * X.shape[0], num) > 0.5  # forgetting the 1/N
+
+
+def test_retain_graph_on_carried_state_trips_the_inplace_error_after_step():
+    torch.manual_seed(0)
+    W = torch.nn.Parameter(torch.randn(4, 4) * 0.3)
+    opt = torch.optim.SGD([W], lr=0.1)
+    h = torch.zeros(1, 4)
+    errors = []
+    for _ in range(3):
+        h = torch.tanh(h @ W + torch.randn(1, 4))  # hidden state carried without detach
+        opt.zero_grad()
+        try:
+            h.pow(2).sum().backward(retain_graph=True)
+        except RuntimeError as e:
+            errors.append(str(e))
+            break
+        opt.step()  # modifies W in place, which the old graph saved
+    assert errors and "modified by an inplace operation" in errors[0]
+    # detaching the carried state is the fix
+    h = torch.zeros(1, 4)
+    for _ in range(3):
+        h = torch.tanh(h.detach() @ W + torch.randn(1, 4))
+        opt.zero_grad()
+        h.pow(2).sum().backward()
+        opt.step()
+
+
+def test_rounding_gives_zero_grad_not_none_and_a_detached_loss_raises():
+    w = torch.tensor([0.3, 1.7], requires_grad=True)
+    torch.round(w * 2).sum().backward()
+    assert w.grad is not None and torch.equal(w.grad, torch.zeros(2))
+    lin = torch.nn.Linear(3, 1)
+    loss = lin(torch.randn(4, 3)).sum().detach()
+    with pytest.raises(RuntimeError, match="does not require grad and does not have a grad_fn"):
+        loss.backward()
+    loss.requires_grad_()
+    loss.backward()  # the "fix" runs and trains nothing
+    assert lin.weight.grad is None
+
+
+def test_first_layer_gradient_about_17_orders_below_last_for_deep_sigmoid():
+    def he(lin):
+        torch.nn.init.kaiming_normal_(lin.weight, nonlinearity="relu")
+        torch.nn.init.zeros_(lin.bias)
+
+    for seed in range(3):
+        first_s, last_s = _first_last_grad_norms(torch.nn.Sigmoid, lambda lin: None, seed=seed)
+        assert 1e-18 < first_s / last_s < 1e-16
+        first_r, last_r = _first_last_grad_norms(torch.nn.ReLU, he, seed=seed)
+        assert 0.1 < first_r / last_r < 10
+
+
+def test_adam_step_is_negligible_for_gradients_far_below_epsilon():
+    steps = {}
+    for g in (1e-3, 1e-12):
+        w = torch.zeros(1, requires_grad=True)
+        opt = torch.optim.Adam([w], lr=1.0)  # default eps = 1e-8
+        w.grad = torch.tensor([g])
+        opt.step()
+        steps[g] = abs(w.item())
+    assert steps[1e-3] == pytest.approx(1.0, rel=1e-4)  # scale removed
+    assert steps[1e-12] < 1e-3  # g / (|g| + eps) ~ 1e-4
+
+
+def test_in_batch_negatives_break_gradient_accumulation():
+    torch.manual_seed(8)
+    enc = torch.nn.Linear(6, 4)
+    a, b = torch.randn(64, 6), torch.randn(64, 6)
+
+    def info_nce(x, y):
+        za, zb = enc(x), enc(y)
+        logits = za @ zb.T  # each anchor's negatives are the other rows of its batch
+        return torch.nn.functional.cross_entropy(logits, torch.arange(len(x)))
+
+    info_nce(a, b).backward()
+    full = enc.weight.grad.clone()
+    enc.zero_grad()
+    for xa, xb in zip(a.chunk(8), b.chunk(8), strict=True):
+        (info_nce(xa, xb) / 8).backward()  # 7 negatives per anchor instead of 63
+    assert not torch.allclose(enc.weight.grad, full, atol=1e-4)

@@ -429,3 +429,137 @@ def test_reshape_is_not_permute_and_chance_loss_is_log_k():
     logits = torch.zeros(32, 10)
     labels = torch.randint(0, 10, (32,))
     assert torch.nn.functional.cross_entropy(logits, labels).item() == pytest.approx(math.log(10))
+
+
+# --- audit-b additions ------------------------------------------------------------------------
+
+
+def test_grouped_conv_divides_weights_but_not_biases():
+    """conv-parameter-and-flop-count follow-up: one bias per output channel whatever the groups."""
+    assert conv_params(3, 64, 128, groups=4) == 18_432 + 128 == 18_560
+    torch = pytest.importorskip("torch")
+    for groups in (1, 2, 4, 64):
+        conv = torch.nn.Conv2d(64, 128, 3, groups=groups)
+        assert conv.weight.numel() == 3 * 3 * (64 // groups) * 128
+        assert conv.bias.numel() == 128
+        assert sum(p.numel() for p in conv.parameters()) == conv_params(3, 64, 128, groups=groups)
+    from torch.utils.flop_counter import FlopCounterMode
+
+    counts = {}
+    for groups in (1, 4):
+        counter = FlopCounterMode(display=False)
+        with counter:
+            torch.nn.Conv2d(64, 128, 3, padding=1, groups=groups, bias=False)(torch.zeros(1, 64, 56, 56))
+        counts[groups] = counter.get_total_flops()
+    assert counts[1] == 4 * counts[4]  # MACs are divided by g as well
+
+
+def test_same_padding_is_stride_one_only_and_floor_can_skip_real_rows():
+    """conv-output-size-formula: padding='same' is refused for strided convs; the floor can
+    leave the last (n + 2p - k) mod s rows unused, real pixels when p is small."""
+    torch = pytest.importorskip("torch")
+    assert torch.nn.Conv2d(3, 3, 5, padding="same")(torch.zeros(1, 3, 17, 17)).shape[-1] == 17
+    with pytest.raises(ValueError, match="strided"):
+        torch.nn.Conv2d(3, 3, 3, stride=2, padding="same")
+
+    def unused_rows(n, k, s, p):
+        conv = torch.nn.Conv2d(1, 1, k, s, p, bias=False)
+        torch.nn.init.constant_(conv.weight, 1.0)
+        x = torch.zeros(1, 1, n, n, requires_grad=True)
+        conv(x).sum().backward()
+        return int((x.grad[0, 0].abs().sum(dim=1) == 0).sum())
+
+    assert (10 + 0 - 3) % 2 == 1 and unused_rows(10, 3, 2, 0) == 1  # a real row is dropped
+    # ResNet's stem: the uncovered row is padding, so every real pixel is used
+    assert (224 + 6 - 7) % 2 == 1 and unused_rows(224, 7, 2, 3) == 0
+
+
+def test_transposed_conv_is_the_input_gradient_of_conv():
+    """conv2d-im2col-implementation follow-up: the col2im fold is a transposed convolution."""
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    w = torch.randn(4, 3, 3, 3, dtype=torch.float64)
+    for stride, pad in ((1, 1), (2, 1)):
+        x = torch.randn(2, 3, 9, 9, dtype=torch.float64, requires_grad=True)
+        y = torch.nn.functional.conv2d(x, w, stride=stride, padding=pad)
+        g = torch.randn_like(y)
+        (dx,) = torch.autograd.grad(y, x, g)
+        out_pad = (9 + 2 * pad - 3) % stride
+        ref = torch.nn.functional.conv_transpose2d(g, w, stride=stride, padding=pad, output_padding=out_pad)
+        assert torch.allclose(dx, ref, atol=1e-12)
+
+
+def test_bn_before_conv_folds_exactly_only_without_zero_padding():
+    """conv-bn-fold-and-bias / bn-fold-into-conv follow-ups: a BN before the conv is a per-input-channel
+    affine map a * x + c; folding it is exact without padding and wrong at the borders with zero padding."""
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(1)
+    bn = torch.nn.BatchNorm2d(3).double().eval()
+    with torch.no_grad():
+        bn.running_mean.uniform_(-1, 1)
+        bn.running_var.uniform_(0.5, 2)
+        bn.weight.uniform_(0.5, 1.5)
+        bn.bias.uniform_(-0.5, 0.5)
+    a = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+    c = bn.bias - a * bn.running_mean
+    x = torch.randn(2, 3, 8, 8, dtype=torch.float64)
+    for pad in (0, 1):
+        conv = torch.nn.Conv2d(3, 4, 3, padding=pad).double()
+        folded = torch.nn.Conv2d(3, 4, 3, padding=pad).double()
+        with torch.no_grad():
+            folded.weight.copy_(conv.weight * a.view(1, -1, 1, 1))
+            folded.bias.copy_(conv.bias + (conv.weight * c.view(1, -1, 1, 1)).sum(dim=(1, 2, 3)))
+        ref, got = conv(bn(x)), folded(x)
+        if pad == 0:
+            assert torch.allclose(got, ref, atol=1e-10)
+        else:
+            assert torch.allclose(got[..., 1:-1, 1:-1], ref[..., 1:-1, 1:-1], atol=1e-10)  # interior exact
+            assert not torch.allclose(got[..., 0, :], ref[..., 0, :], atol=1e-3)  # border differs
+
+
+def test_param_group_lr_ratio_under_schedulers():
+    """transfer-learning-what-to-freeze follow-up: multiplicative schedulers keep the backbone/head
+    LR ratio; a cosine floor (eta_min > 0) or a OneCycleLR with one shared max_lr does not."""
+    torch = pytest.importorskip("torch")
+    sched = torch.optim.lr_scheduler
+
+    def ratios(make, steps=50):
+        opt = torch.optim.SGD(
+            [
+                {"params": [torch.nn.Parameter(torch.zeros(1))], "lr": 1e-4},
+                {"params": [torch.nn.Parameter(torch.zeros(1))], "lr": 1e-3},
+            ]
+        )
+        s = make(opt)
+        out = []
+        for _ in range(steps):
+            opt.step()
+            s.step()
+            lrs = s.get_last_lr()
+            out.append(lrs[1] / lrs[0])
+        return out
+
+    for make in (
+        lambda o: sched.StepLR(o, 10, 0.5),
+        lambda o: sched.LambdaLR(o, lambda t: min(1.0, (t + 1) / 10)),
+        lambda o: sched.LinearLR(o, 0.1, 1.0, 10),
+        lambda o: sched.CosineAnnealingLR(o, 100, eta_min=0.0),
+    ):
+        assert all(r == pytest.approx(10.0) for r in ratios(make))
+    floor = ratios(lambda o: sched.CosineAnnealingLR(o, 60, eta_min=5e-5))
+    assert floor[-1] < 9.0
+    one_cycle = ratios(lambda o: sched.OneCycleLR(o, max_lr=1e-3, total_steps=60))
+    assert one_cycle[-1] == pytest.approx(1.0)
+
+
+def test_convnext_stage_ratio_matches_swin_t_not_its_depths():
+    """convnext-modernized-resnet: (3, 4, 6, 3) -> (3, 3, 9, 3) copies Swin-T's 1:1:3:1 ratio;
+    Swin-T's own depths are (2, 2, 6, 2)."""
+    resnet50, convnext_t, swin_t = (3, 4, 6, 3), (3, 3, 9, 3), (2, 2, 6, 2)
+
+    def ratio(depths):
+        return tuple(d / depths[0] for d in depths)
+
+    assert ratio(convnext_t) == ratio(swin_t) == (1, 1, 3, 1)
+    assert convnext_t != swin_t and ratio(resnet50) != ratio(swin_t)
+    assert sum(resnet50) == 16 and sum(convnext_t) == 18

@@ -284,3 +284,89 @@ def test_mobilenet_v2_parameters_macs_and_weight_memory():
 
     assert params * 4 / 1e6 == pytest.approx(14.0, abs=0.1)  # fp32 MB
     assert params * 1 / 1e6 == pytest.approx(3.5, abs=0.05)  # INT8 MB
+
+
+# --- audit additions (2026-12-03) ---------------------------------------------
+
+
+def test_replica_redundancy_for_a_node_versus_a_zone():
+    per_replica, peak = 1_600, 10_000
+    base = math.ceil(peak / (per_replica * 0.65))
+    assert base == 10
+    # 12 replicas split 6 + 6 across two zones: losing a zone leaves less than the peak
+    assert 6 * per_replica < peak
+    # losing one or two nodes of 12 still leaves 10, the planned count
+    assert 12 - 2 == base
+    # each zone must carry the whole peak; even at 90% utilisation that is 7 per zone
+    per_zone = peak / (per_replica * 0.9)
+    assert per_zone == pytest.approx(6.9, abs=0.05)
+    assert math.ceil(per_zone) == 7 and 2 * 7 == 14
+    assert peak / (7 * per_replica) == pytest.approx(0.89, abs=0.005)  # utilisation during the outage
+
+
+def test_exploration_budget_cost_in_clicks():
+    share, relative_yield = 0.05, 0.6
+    cost = share * (1 - relative_yield)
+    assert cost == pytest.approx(0.02)
+    # the same number from a simulated holdout comparison
+    rng = np.random.default_rng(0)
+    n, ctr = 4_000_000, 0.2
+    explored = rng.random(n) < share
+    clicks = rng.random(n) < np.where(explored, ctr * relative_yield, ctr)
+    holdout = rng.random(n) < ctr  # traffic with no exploration
+    assert 1 - clicks.mean() / holdout.mean() == pytest.approx(cost, abs=0.005)
+
+
+def test_domain_classifier_odds_times_sample_ratio_estimate_the_density_ratio():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    n_train, n_prod = 40_000, 10_000  # unequal sample sizes on purpose
+    x_train = rng.normal(0.0, 1.0, n_train)
+    x_prod = rng.normal(0.5, 1.0, n_prod)  # production shifted by half a standard deviation
+    x = torch.tensor(np.concatenate([x_train, x_prod]), dtype=torch.float64).unsqueeze(1)
+    y = torch.tensor(np.r_[np.zeros(n_train), np.ones(n_prod)], dtype=torch.float64)
+    clf = torch.nn.Linear(1, 1).double()
+    opt = torch.optim.LBFGS(clf.parameters(), max_iter=200)
+
+    def closure():
+        opt.zero_grad()
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(clf(x).squeeze(1), y)
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    grid = torch.linspace(-2, 2, 9, dtype=torch.float64).unsqueeze(1)
+    with torch.no_grad():
+        odds = torch.exp(clf(grid).squeeze(1)).numpy()  # p / (1 - p)
+    estimate = odds * n_train / n_prod
+    g = grid.squeeze(1).numpy()
+    true_ratio = np.exp(-0.5 * (g - 0.5) ** 2) / np.exp(-0.5 * g**2)
+    np.testing.assert_allclose(estimate, true_ratio, rtol=0.1)
+    # without the sample-size correction the weights are off by a factor of 4
+    assert np.median(odds / true_ratio) == pytest.approx(n_prod / n_train, rel=0.1)
+
+
+def test_resize_with_and_without_antialiasing_gives_different_inputs():
+    torch = pytest.importorskip("torch")
+    # one bright column in every four, downsampled 4x: antialiasing averages it to 0.25,
+    # plain bilinear samples between two dark columns and never sees it
+    img = torch.zeros(1, 1, 64, 64)
+    img[..., ::4] = 1.0
+    aa = torch.nn.functional.interpolate(img, size=(16, 16), mode="bilinear", antialias=True, align_corners=False)
+    plain = torch.nn.functional.interpolate(img, size=(16, 16), mode="bilinear", antialias=False, align_corners=False)
+    assert aa.mean().item() == pytest.approx(0.25, abs=0.02)
+    assert plain.abs().max().item() < 1e-6
+    assert (aa - plain).abs().mean().item() > 0.2  # same image, visibly different model input
+
+
+def test_threshold_when_a_flagged_fraud_also_pays_the_review():
+    review, loss = 5.0, 200.0
+    # flag: pay the review whatever the truth; pass: lose 200 if fraud
+    t = review / loss
+    assert t == pytest.approx(0.025)
+    p = np.linspace(0.0, 0.1, 100_001)
+    cost_flag = np.full_like(p, review)
+    cost_pass = p * loss
+    crossing = p[np.argmax(cost_flag < cost_pass)]
+    assert crossing == pytest.approx(t, abs=1e-5)
+    assert abs(t - review / (review + loss)) < 0.001  # the card's 0.024 and this 0.025 agree

@@ -71,6 +71,26 @@ def test_parameter_server_traffic_grows_with_n_but_ring_does_not():
     assert 2 * (64 - 1) / 64 * m < 2 * m  # bounded by 2M for any N
 
 
+# --- dataparallel-vs-ddp / ddp-bucketing-overlap -----------------------------------------
+
+
+def test_ddp_constructor_defaults():
+    import inspect
+
+    import torch.distributed as dist
+    from torch.nn.parallel import distributed as ddp_module
+
+    sig = inspect.signature(torch.nn.parallel.DistributedDataParallel).parameters
+    assert sig["find_unused_parameters"].default is False
+    assert sig["static_graph"].default is False
+    assert sig["gradient_as_bucket_view"].default is False
+    assert sig["init_sync"].default is True  # broadcast rank 0's params and buffers at wrap time
+    assert sig["bucket_cap_mb"].default is None  # None means the default cap below
+    assert ddp_module._DEFAULT_BUCKET_CAP_MB == 25
+    assert ddp_module._MB_TO_BYTES == 1024 * 1024  # so 25 MiB
+    assert dist._DEFAULT_FIRST_BUCKET_BYTES == 1024 * 1024  # small first bucket
+
+
 # --- ddp-no-sync-accumulation -----------------------------------------------------------
 
 
@@ -139,6 +159,23 @@ def test_70b_layout_memory():
 
 
 # --- fsdp-sharding-step ---------------------------------------------------------------
+
+
+def test_fsdp_sharding_strategies_and_fsdp2_knobs():
+    import inspect
+
+    from torch.distributed.fsdp import FullyShardedDataParallel, ShardingStrategy, fully_shard
+
+    names = {s.name for s in ShardingStrategy}
+    assert {"FULL_SHARD", "SHARD_GRAD_OP", "NO_SHARD", "HYBRID_SHARD"} <= names
+    assert "reshard_after_forward" in inspect.signature(fully_shard).parameters
+    assert "mesh" in inspect.signature(fully_shard).parameters  # a 2-D mesh gives hybrid sharding
+    assert hasattr(FullyShardedDataParallel, "no_sync")
+    doc = inspect.getdoc(FullyShardedDataParallel.no_sync)
+    assert "full model gradients" in doc and "higher memory" in doc
+    from torch.distributed.fsdp import FSDPModule
+
+    assert hasattr(FSDPModule, "set_requires_gradient_sync")  # FSDP2's no_sync
 
 
 def test_fsdp_full_shard_moves_1_5x_the_data_of_ddp():
@@ -262,6 +299,26 @@ def test_global_bn_statistics_from_sums_and_why_averaging_variances_fails():
     assert np.allclose(g_mean, x.mean(axis=0)) and np.allclose(g_var, x.var(axis=0))
 
 
+def test_syncbatchnorm_issues_an_all_gather_in_forward_and_an_all_reduce_in_backward():
+    import inspect
+
+    from torch.nn.modules import _functions
+
+    fwd = inspect.getsource(_functions.SyncBatchNorm.forward)
+    bwd = inspect.getsource(_functions.SyncBatchNorm.backward)
+    assert "all_gather" in fwd and "all_reduce" not in fwd.replace("allreduce", "")
+    assert "torch.distributed.all_reduce" in bwd
+    assert "mean, invstd, count" in fwd  # gathers per-rank mean, inverse std and count
+
+
+def test_resnet50_has_53_batchnorm_layers():
+    stem = 1
+    bottlenecks = 3 + 4 + 6 + 3  # blocks per stage
+    downsample = 4  # one projection shortcut (conv + BN) per stage
+    assert stem + 3 * bottlenecks + downsample == 53
+    assert 2 * 53 > 100  # collectives per step with SyncBN
+
+
 # --- distributed-sampler-set-epoch / distributed-rng-seeding -----------------------------------
 
 
@@ -294,6 +351,38 @@ def test_padding_duplicates_samples_so_each_rank_gets_the_same_count():
     assert len(flat) == 12 and len(set(flat)) == 10
     no_pad = _indices(10, 4, drop_last=True)
     assert sum(len(r) for r in no_pad) == 8
+
+
+def test_distributed_sampler_defaults_and_permutation_seed():
+    import inspect
+
+    from torch.utils.data.distributed import DistributedSampler
+
+    sig = inspect.signature(DistributedSampler).parameters
+    assert sig["shuffle"].default is True and sig["seed"].default == 0
+    assert sig["drop_last"].default is False
+    s = DistributedSampler(range(20), num_replicas=2, rank=1, seed=5)
+    s.set_epoch(3)
+    g = torch.Generator().manual_seed(5 + 3)  # seed + epoch
+    assert list(s) == torch.randperm(20, generator=g).tolist()[1::2]  # strided slice
+
+
+def _first_draw(_):
+    return float(np.random.rand())
+
+
+def test_dataloader_workers_get_different_numpy_seeds_but_ranks_with_one_torch_seed_repeat():
+    from torch.utils.data import DataLoader
+
+    def draws(torch_seed):
+        torch.manual_seed(torch_seed)  # what every rank does with a shared base seed
+        loader = DataLoader(range(4), batch_size=1, num_workers=2, collate_fn=_first_draw)
+        return list(loader)
+
+    rank0, rank1 = draws(0), draws(0)
+    assert len(set(rank0)) == len(rank0)  # workers differ from each other
+    assert rank0 == rank1  # but two ranks seeded alike replay the same numbers
+    assert draws(1) != rank0  # seed + rank breaks the tie
 
 
 def test_shared_sampler_seed_gives_disjoint_shards_and_different_seeds_overlap():
@@ -347,6 +436,18 @@ def test_training_time_estimate_for_1b_params_on_20b_tokens():
     assert tokens_per_s / 8 == pytest.approx(21e3, rel=0.01)
 
 
+def test_mfu_from_logged_throughput():
+    n, peak, gpus = 1e9, 312e12, 8
+    expected_per_gpu = 0.4 * peak / (6 * n)
+    assert expected_per_gpu == pytest.approx(20.8e3, rel=0.01)
+    logged_per_gpu = 15e3
+    mfu = logged_per_gpu * 6 * n / peak
+    assert mfu == pytest.approx(0.29, abs=0.005)
+    assert logged_per_gpu / expected_per_gpu == pytest.approx(mfu / 0.4)  # the ratio is MFU / 0.4
+    hours = 6 * n * 20e9 / (gpus * logged_per_gpu * 6 * n) / 3600
+    assert hours == pytest.approx(46, abs=0.5)
+
+
 # --- real DDP on CPU (gloo, 2 processes) -------------------------------------------------------------
 
 # Each rank runs this script in its own interpreter. Rendezvous goes through a file
@@ -393,8 +494,23 @@ try:
     with model.no_sync():  # DDP still synchronizes (the documented pitfall)
         loss.backward()
     forward_outside = grad()
+    # BatchNorm under plain DDP: each rank normalizes with its own batch; DDP only
+    # broadcasts rank 0's running buffers at the start of every forward.
+    torch.manual_seed(0)
+    bn = DDP(torch.nn.BatchNorm1d(3, momentum=0.5))
+    xb1 = torch.randn(4, 3, generator=g) + 3.0 * rank
+    xb2 = torch.randn(4, 3, generator=g) + 3.0 * rank
+    out1 = bn(xb1)
+    rm_after_1 = bn.module.running_mean.clone()
+    bn(xb2)
+    rm_after_2 = bn.module.running_mean.clone()
     torch.save(
         {
+            "bn_out1": out1.detach(),
+            "bn_x1": xb1,
+            "bn_x2": xb2,
+            "bn_rm1": rm_after_1,
+            "bn_rm2": rm_after_2,
             "plain": plain,
             "accum": accum,
             "local": local,
@@ -478,3 +594,12 @@ def test_ddp_averages_gradients_and_no_sync_accumulation_matches(tmp_path):
         F.mse_loss(ref(xs), ys).backward()
         assert torch.allclose(r["local"], ref.weight.grad, atol=1e-6)  # inside no_sync: this rank only
     assert not torch.allclose(res[0]["local"], res[1]["local"])
+    # plain BatchNorm under DDP: per-rank batch statistics, no averaging of running stats
+    for r in res:
+        local = (r["bn_x1"] - r["bn_x1"].mean(0)) / torch.sqrt(r["bn_x1"].var(0, unbiased=False) + 1e-5)
+        assert torch.allclose(r["bn_out1"], local, atol=1e-5)
+    assert not torch.allclose(res[0]["bn_rm1"], res[1]["bn_rm1"])  # ranks drift apart within a step
+    # the next forward starts from rank 0's buffers (broadcast), then updates locally
+    for r in res:
+        expected = 0.5 * res[0]["bn_rm1"] + 0.5 * r["bn_x2"].mean(0)
+        assert torch.allclose(r["bn_rm2"], expected, atol=1e-5)

@@ -403,3 +403,114 @@ def test_descent_lemma_step_one_over_L_and_monotone_below_two_over_L():
     for _ in range(20):
         w = w - 2.1 / L * (H @ w)
     assert loss(w) > loss(v)
+
+
+# ----------------------------------------------------------- audit additions
+
+
+def test_heavy_ball_rate_predicts_69_steps_but_simulation_takes_93():
+    # gd-condition-number-rate: (sqrt(k) - 1) / (sqrt(k) + 1) is an asymptotic
+    # rate; at the tuned parameters the extreme eigen-directions get a repeated
+    # root, so the error decays like t * r^t and needs more steps than log/log r.
+    L, mu = 100.0, 1.0
+    kappa = L / mu
+    rate = (math.sqrt(kappa) - 1) / (math.sqrt(kappa) + 1)
+    assert round(math.log(1e-6) / math.log(rate)) == 69
+    lr = 4 / (math.sqrt(L) + math.sqrt(mu)) ** 2
+    beta = rate**2
+    lam = np.array([L, mu])
+    w = np.array([1.0, 1.0])
+    w_prev = w.copy()
+    start = np.linalg.norm(w)
+    steps = 0
+    while np.linalg.norm(w) > 1e-6 * start:
+        w, w_prev = w - lr * lam * w + beta * (w - w_prev), w
+        steps += 1
+    assert steps == 93
+    # the repeated root: the characteristic polynomial z^2 - (1 + beta - lr*lambda) z + beta
+    # has zero discriminant at both extreme eigenvalues
+    for lam_i in (L, mu):
+        assert (1 + beta - lr * lam_i) ** 2 - 4 * beta == pytest.approx(0.0, abs=1e-12)
+    # plain GD with eta = 2 / (L + mu) needs 691 steps from the same start
+    w = np.array([1.0, 1.0])
+    gd_steps = 0
+    while np.linalg.norm(w) > 1e-6 * start:
+        w = w - 2 / (L + mu) * lam * w
+        gd_steps += 1
+    assert gd_steps == 691
+    assert gd_steps / steps == pytest.approx(7.4, abs=0.1)  # "about 7x fewer steps"
+
+
+def test_feature_scaling_numbers_quoted_in_the_card():
+    rng = np.random.default_rng(6)
+    n = 5000
+    age = rng.uniform(18, 80, n)
+    income = rng.lognormal(mean=10.5, sigma=0.5, size=n)
+    assert math.exp(10.5) == pytest.approx(36_316, abs=1)  # median about 36,000
+    X = np.c_[age, income]
+    cond_raw = np.linalg.cond(X.T @ X / n)
+    assert 2.0e6 < cond_raw < 3.0e6  # "about 2.5 million"
+    Xs = (X - X.mean(0)) / X.std(0)
+    assert np.linalg.cond(Xs.T @ Xs / n) == pytest.approx(1.01, abs=0.02)
+    cos = age @ income / (np.linalg.norm(age) * np.linalg.norm(income))
+    assert 0.75 < cos < 0.9  # uncentered positive columns point in similar directions
+    # scaling alone leaves that alignment: the condition number stays well above 1
+    Xd = X / X.std(0)
+    assert np.linalg.cond(Xd.T @ Xd / n) > 5
+    # kappa is at least the ratio of the extreme diagonal entries of a PSD matrix
+    for _ in range(20):
+        A = rng.normal(size=(4, 4)) * np.array([1.0, 10.0, 100.0, 1000.0])
+        H = A.T @ A
+        d = np.diag(H)
+        assert np.linalg.cond(H) >= d.max() / d.min() - 1e-6
+
+
+def test_smooth_l1_is_huber_divided_by_beta():
+    torch = pytest.importorskip("torch")
+    r = torch.linspace(-5, 5, 1001, dtype=torch.float64)
+    zero = torch.zeros_like(r)
+    for d in (0.5, 1.0, 2.0):
+        huber = torch.nn.functional.huber_loss(r, zero, reduction="none", delta=d)
+        smooth = torch.nn.functional.smooth_l1_loss(r, zero, reduction="none", beta=d)
+        assert torch.allclose(smooth * d, huber)
+    assert not torch.allclose(
+        torch.nn.functional.smooth_l1_loss(r, zero, reduction="none", beta=2.0),
+        torch.nn.functional.huber_loss(r, zero, reduction="none", delta=2.0),
+    )
+
+
+def test_cross_entropy_minus_kl_is_the_target_entropy_for_any_target():
+    rng = np.random.default_rng(10)
+    y = rng.dirichlet(np.ones(5))  # a soft target, not one-hot
+    entropy = -np.sum(y * np.log(y))
+    for _ in range(5):
+        p = rng.dirichlet(np.ones(5))
+        ce = -np.sum(y * np.log(p))
+        kl = np.sum(y * np.log(y / p))
+        assert ce - kl == pytest.approx(entropy)  # constant in p: same minimizer
+
+
+def test_adam_removes_a_uniform_scale_but_not_the_weighting_inside_a_batch():
+    torch = pytest.importorskip("torch")
+
+    def first_step(loss_name, xs, w0=-10.0):
+        w = torch.tensor([w0], dtype=torch.float64, requires_grad=True)
+        opt = torch.optim.Adam([w], lr=0.1)
+        x = torch.tensor(xs, dtype=torch.float64)
+        p = torch.sigmoid(w * x)
+        y = torch.ones_like(p)
+        if loss_name == "mse":
+            loss = ((p - y) ** 2).sum()
+        else:
+            loss = torch.nn.functional.binary_cross_entropy(p, y, reduction="sum")
+        loss.backward()
+        opt.step()
+        return w.item() - w0
+
+    # one confidently wrong example (z = -10): Adam moves it by lr under both losses
+    assert first_step("mse", [1.0]) == pytest.approx(0.1, rel=1e-3)  # eps = 1e-8 vs |g| ~ 9e-5
+    assert first_step("ce", [1.0]) == pytest.approx(0.1, rel=1e-6)
+    # add a borderline example that pulls w the other way (x = -0.1, z = 1):
+    # squared error lets the borderline one win, cross-entropy the wrong one
+    assert first_step("mse", [1.0, -0.1]) < 0
+    assert first_step("ce", [1.0, -0.1]) > 0

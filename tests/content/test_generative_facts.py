@@ -86,6 +86,25 @@ def test_reparameterized_gradient_matches_analytic():
     assert dist.rsample().grad_fn is not None
 
 
+def test_score_function_estimator_is_unbiased_but_noisier_than_reparameterization():
+    # vae-elbo-derivation / vae-reparameterization-trick: both estimators are unbiased
+    # for d/dmu E[z^2] = 2 mu; reparameterization is the low-variance one, not the only one.
+    rng = np.random.default_rng(3)
+    mu, sigma, n = 0.7, 1.3, 2_000_000
+    eps = rng.standard_normal(n)
+    z = mu + sigma * eps
+    f = z**2
+    reparam = 2 * z  # d f(mu + sigma eps) / d mu
+    score = f * (z - mu) / sigma**2  # f(z) d/dmu log N(z; mu, sigma^2)
+    for est in (reparam, score):
+        assert est.mean() == pytest.approx(2 * mu, abs=0.02)
+    assert score.var() > 3 * reparam.var()  # about 4.8x here
+    # a constant baseline (here E[f]) lowers the score-function variance without bias
+    baselined = (f - (mu**2 + sigma**2)) * (z - mu) / sigma**2
+    assert baselined.mean() == pytest.approx(2 * mu, abs=0.02)
+    assert reparam.var() < baselined.var() < score.var()
+
+
 # ---------------------------------------------------------------- GANs
 
 
@@ -485,3 +504,15 @@ def test_forward_kl_moment_matches_reverse_kl_seeks_one_mode():
     assert abs(ms[i]) < 0.06 and abs(ss[j] ** 2 - 10.0) < 0.3  # mean 0, variance 10
     i, j = np.unravel_index(rev.argmin(), rev.shape)
     assert abs(abs(ms[i]) - 3.0) < 0.1 and abs(ss[j] - 1.0) < 0.1
+
+
+def test_cfg_scale_conventions_differ_by_one():
+    # diffusion-classifier-free-guidance: eps_u + w (eps_c - eps_u) with w = 1 + w'
+    # is Ho & Salimans' (1 + w') eps_c - w' eps_u; w = 1 (or w' = 0) is plain conditional.
+    rng = np.random.default_rng(0)
+    eps_c, eps_u = rng.standard_normal(16), rng.standard_normal(16)
+    for w_prime in (0.0, 0.5, 6.5):
+        w = 1 + w_prime
+        np.testing.assert_allclose(eps_u + w * (eps_c - eps_u), (1 + w_prime) * eps_c - w_prime * eps_u)
+    np.testing.assert_allclose(eps_u + 1.0 * (eps_c - eps_u), eps_c)
+    np.testing.assert_allclose(eps_u + 0.0 * (eps_c - eps_u), eps_u)

@@ -340,3 +340,120 @@ def test_running_mean_weight_of_recent_batches():
         bn(torch.tensor([[0.0], [2.0]], dtype=torch.float64))  # batch mean 1.0
     assert bn.running_mean.item() == pytest.approx(1 - 0.9**22)
     assert 0.89 < bn.running_mean.item() < 0.91
+
+
+# norm-axes-bn-ln-in-gn: by default only BatchNorm switches statistics between train and eval;
+# InstanceNorm does too when built with track_running_stats=True; GroupNorm and LayerNorm never.
+def test_which_norms_change_between_train_and_eval():
+    torch.manual_seed(30)
+    x = torch.randn(4, 8, 5, 5) * 3 + 2
+
+    def differs(layer):
+        layer.train()
+        a = layer(x)
+        layer.eval()
+        return not torch.allclose(a, layer(x), atol=1e-4)
+
+    assert differs(nn.BatchNorm2d(8))
+    assert not differs(nn.InstanceNorm2d(8))
+    assert differs(nn.InstanceNorm2d(8, track_running_stats=True))
+    assert not differs(nn.GroupNorm(4, 8))
+    assert not differs(nn.LayerNorm([8, 5, 5]))
+    assert not differs(nn.RMSNorm([8, 5, 5]))
+    gn, ln = nn.GroupNorm(4, 8), nn.LayerNorm(8)
+    assert gn.affine and ln.elementwise_affine and ln.bias is not None and gn.eps == ln.eps == 1e-5
+
+
+# syncbatchnorm-multi-gpu: combining per-rank (count, mean, biased var) with the law of total
+# variance gives the full-batch statistics even for unequal counts; averaging variances does not.
+# The backward needs only two global per-channel sums, sum(g) and sum(g * x_hat).
+def test_syncbn_moment_combination_and_backward_from_two_global_sums():
+    torch.manual_seed(31)
+    x = torch.randn(11, 3, 4, 4, dtype=torch.float64) * 2 + 0.5
+    shards = torch.split(x, [1, 2, 3, 5])  # unequal per-rank batches
+    counts = torch.tensor([s.shape[0] * 16 for s in shards], dtype=torch.float64)
+    means = torch.stack([s.mean(dim=(0, 2, 3)) for s in shards])
+    vars_ = torch.stack([s.var(dim=(0, 2, 3), unbiased=False) for s in shards])
+    N = counts.sum()
+    m = (counts[:, None] * means).sum(0) / N
+    var = (counts[:, None] * (vars_ + (means - m) ** 2)).sum(0) / N
+    assert torch.allclose(m, x.mean(dim=(0, 2, 3)), atol=1e-12)
+    assert torch.allclose(var, x.var(dim=(0, 2, 3), unbiased=False), atol=1e-12)
+    assert not torch.allclose(vars_.mean(0), var, atol=1e-3)  # the red flag
+
+    eps = 1e-5
+    gamma = torch.tensor([0.7, 1.3, 2.0], dtype=torch.float64)
+    bn = nn.BatchNorm2d(3, eps=eps).double().train()
+    with torch.no_grad():
+        bn.weight.copy_(gamma)
+    xr = x.clone().requires_grad_(True)
+    y = bn(xr)
+    g = torch.randn_like(y)
+    (dx_ref,) = torch.autograd.grad(y, xr, g)
+
+    sigma = torch.sqrt(var + eps).view(1, -1, 1, 1)
+    g_shards = torch.split(g, [1, 2, 3, 5])
+    x_hat_shards = [(s - m.view(1, -1, 1, 1)) / sigma for s in shards]
+    sum_g = sum(gs.sum(dim=(0, 2, 3)) for gs in g_shards)  # all-reduce #1
+    sum_gx = sum((gs * xh).sum(dim=(0, 2, 3)) for gs, xh in zip(g_shards, x_hat_shards, strict=True))  # all-reduce #2
+    dx_parts = [
+        gamma.view(1, -1, 1, 1) / sigma * (gs - (sum_g / N).view(1, -1, 1, 1) - xh * (sum_gx / N).view(1, -1, 1, 1))
+        for gs, xh in zip(g_shards, x_hat_shards, strict=True)
+    ]
+    assert torch.allclose(torch.cat(dx_parts), dx_ref, atol=1e-10)
+
+
+# syncbatchnorm-multi-gpu follow-up: PyTorch's nn.SyncBatchNorm refuses CPU input in training
+# once a process group exists (so a gloo-on-CPU test cannot exercise it); eval mode needs no sync.
+def test_pytorch_syncbatchnorm_rejects_cpu_input_when_distributed(tmp_path):
+    dist = torch.distributed
+    if not dist.is_available() or dist.is_initialized():
+        pytest.skip("needs torch.distributed and no existing process group")
+    dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'pg'}", rank=0, world_size=1)
+    try:
+        sbn = nn.SyncBatchNorm(3)
+        x = torch.randn(4, 3, 5, 5)
+        with pytest.raises(ValueError, match="expected input tensor to be on GPU"):
+            sbn.train()(x)
+        assert sbn.eval()(x).shape == x.shape
+    finally:
+        dist.destroy_process_group()
+
+
+# pre-norm-vs-post-norm-placement: the LayerNorm Jacobian is (1/sigma)(I - 11^T/d - y y^T/d),
+# and in a random pre-norm stack the residual stream's scale grows like sqrt(l): 1 -> ~7 after 48 blocks.
+def test_layernorm_jacobian_and_prenorm_stream_growth():
+    torch.manual_seed(32)
+    d = 16
+    u = torch.randn(d, dtype=torch.float64) * 3 + 1
+
+    def ln(v):
+        return (v - v.mean()) / v.std(unbiased=False)
+
+    J = torch.autograd.functional.jacobian(ln, u)
+    y = ln(u)
+    sigma = u.std(unbiased=False)
+    ones = torch.ones(d, 1, dtype=torch.float64)
+    expected = (torch.eye(d, dtype=torch.float64) - ones @ ones.T / d - torch.outer(y, y) / d) / sigma
+    assert torch.allclose(J, expected, atol=1e-12)
+
+    d, L = 512, 48
+    x = torch.randn(64, d, dtype=torch.float64)
+    norm = nn.LayerNorm(d, elementwise_affine=False).double()
+    scales = [x.std().item()]
+    for _ in range(L):
+        W = torch.randn(d, d, dtype=torch.float64) / d**0.5
+        x = x + norm(x) @ W.T
+        scales.append(x.std().item())
+    assert scales[0] == pytest.approx(1.0, abs=0.05)
+    assert scales[-1] == pytest.approx(7.0, rel=0.1)
+    assert scales[12] == pytest.approx(13**0.5, rel=0.1)
+
+
+# layernorm-shapes-pytorch: CPU autocast to bf16 does not keep layer_norm in fp32
+# (the float32 rule quoted on the card is CUDA autocast's op list).
+def test_cpu_autocast_runs_layer_norm_in_bf16():
+    x = torch.randn(4, 8)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        y = nn.functional.layer_norm(nn.Linear(8, 8)(x), (8,))
+    assert y.dtype == torch.bfloat16

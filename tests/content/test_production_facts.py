@@ -497,3 +497,427 @@ def test_ks_test_flags_a_tiny_shift_at_a_million_rows():
     critical_05 = 1.358 * math.sqrt(2 / n)  # asymptotic two-sample KS critical value at alpha = 0.05
     assert d > critical_05
     assert d < 0.01  # the effect itself is tiny
+
+
+# --- audit additions (2026-12-03) ---------------------------------------------
+
+
+def test_anomaly_mode_names_the_backward_op_that_produced_nan():
+    torch = pytest.importorskip("torch")
+    x = torch.zeros(3, requires_grad=True)
+    loss = (torch.sqrt(x) * 0.0).sum()  # d sqrt/dx at 0 is inf, times 0 gives nan
+    with torch.autograd.detect_anomaly(), pytest.raises(RuntimeError, match="SqrtBackward0"):
+        loss.backward()
+
+
+def test_missing_zero_grad_diverges_under_sgd_but_adam_keeps_steps_near_lr():
+    torch = pytest.importorskip("torch")
+
+    def run(make_opt, zero):
+        torch.manual_seed(0)
+        w = torch.nn.Parameter(torch.full((100,), 2.0))
+        opt = make_opt([w])
+        losses, steps = [], []
+        for _ in range(2000):
+            if zero:
+                opt.zero_grad()
+            loss = 0.5 * (w**2).sum()
+            (loss + (0.5 * torch.randn(100) * w).sum()).backward()  # noisy quadratic
+            before = w.detach().clone()
+            opt.step()
+            steps.append((w.detach() - before).abs().max().item())
+            losses.append(loss.item())
+        return np.array(losses), max(steps)
+
+    def sgd(p):
+        return torch.optim.SGD(p, lr=0.05)
+
+    def adam(p):
+        return torch.optim.Adam(p, lr=0.01)
+
+    sgd_ok, _ = run(sgd, True)
+    sgd_bad, sgd_step = run(sgd, False)
+    adam_ok, _ = run(adam, True)
+    adam_bad, adam_step = run(adam, False)
+    assert sgd_ok[-500:].max() < 1.0 and adam_ok[-500:].max() < 1.0
+    # SGD: the summed stale gradients make the loss grow and the steps large
+    assert sgd_bad[-1] > 100 * sgd_ok[-1] and sgd_step > 1.0
+    # Adam: every step stays near lr = 0.01, yet the loss keeps swinging instead of settling
+    assert adam_step < 0.03
+    tail = adam_bad[-500:]
+    assert tail.max() > 50 * adam_ok[-1] and tail.max() / tail.min() > 3
+
+
+def test_mse_through_softmax_gradient_at_uniform_outputs_for_1000_classes():
+    torch = pytest.importorskip("torch")
+    k = 1000
+    z = torch.zeros(1, k, requires_grad=True)  # uniform softmax outputs
+    target = torch.nn.functional.one_hot(torch.tensor([7]), k).float()
+    ((z.softmax(-1) - target) ** 2).sum().backward()  # summed over classes
+    g_sum = z.grad[0, 7].item()
+    z.grad = None
+    torch.nn.MSELoss()(z.softmax(-1), target).backward()  # default mean over B x K
+    g_mean = z.grad[0, 7].item()
+    z.grad = None
+    torch.nn.functional.cross_entropy(z, torch.tensor([7])).backward()
+    g_ce = z.grad[0, 7].item()
+    assert g_sum == pytest.approx(-2 / k * (1 - 1 / k), rel=1e-4)
+    assert g_sum == pytest.approx(-0.002, rel=0.01)
+    assert g_ce == pytest.approx(-0.999, rel=1e-4)
+    assert g_ce / g_sum == pytest.approx(500, rel=0.01)
+    assert g_mean == pytest.approx(g_sum / k, rel=1e-4)  # about -2e-6
+    assert g_ce / g_mean == pytest.approx(500_000, rel=0.01)
+    # the loss value at uniform outputs is about 1/K per element
+    assert torch.nn.MSELoss()(z.softmax(-1), target).item() == pytest.approx(1 / k, rel=0.01)
+    # K = 10 with mean reduction: -0.018
+    z10 = torch.zeros(1, 10, requires_grad=True)
+    torch.nn.MSELoss()(z10.softmax(-1), torch.nn.functional.one_hot(torch.tensor([0]), 10).float()).backward()
+    assert z10.grad[0, 0].item() == pytest.approx(-0.018, rel=1e-3)
+
+
+def test_mse_through_softmax_gives_a_confidently_wrong_example_no_gradient():
+    torch = pytest.importorskip("torch")
+    k = 10
+    z = torch.zeros(1, k)
+    z[0, 3] = 20.0  # nearly all probability on wrong class 3; true class is 0
+    z.requires_grad_(True)
+    target = torch.nn.functional.one_hot(torch.tensor([0]), k).float()
+    ((z.softmax(-1) - target) ** 2).sum().backward()
+    mse_norm = z.grad.norm().item()
+    z.grad = None
+    torch.nn.functional.cross_entropy(z, torch.tensor([0])).backward()
+    assert z.grad[0, 0].item() == pytest.approx(-1.0, abs=1e-6)  # p - y stays near -1
+    assert mse_norm < 1e-6
+
+
+def test_adam_update_ignores_a_uniform_gradient_scale_sgd_does_not():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    grads = [torch.randn(50) for _ in range(5)]
+
+    def updates(opt_cls, scale, **kw):
+        w = torch.nn.Parameter(torch.zeros(50))
+        opt = opt_cls([w], **kw)
+        for g in grads:
+            w.grad = g * scale
+            opt.step()
+        return w.detach().clone()
+
+    adam_full = updates(torch.optim.Adam, 1.0, lr=1e-3)
+    adam_tiny = updates(torch.optim.Adam, 2e-6, lr=1e-3)  # the MSE shrink factor at K = 1000
+    assert (adam_tiny - adam_full).norm() / adam_full.norm() < 0.02  # only epsilon keeps them apart
+    sgd_full = updates(torch.optim.SGD, 1.0, lr=0.1)
+    sgd_tiny = updates(torch.optim.SGD, 2e-6, lr=0.1)
+    assert torch.allclose(sgd_tiny, sgd_full * 2e-6, rtol=1e-4)
+    # near Adam's epsilon (1e-8) the cancellation breaks down
+    adam_eps = updates(torch.optim.Adam, 1e-8, lr=1e-3)
+    assert adam_eps.abs().mean() < 0.7 * adam_full.abs().mean()
+
+
+def test_mse_on_softmax_stalls_under_sgd_but_trains_worse_under_adam():
+    torch = pytest.importorskip("torch")
+    from torch import nn
+
+    k, d, n = 1000, 32, 3000
+    g = torch.Generator().manual_seed(0)
+    centers = torch.randn(k, d, generator=g)
+    y = torch.randint(0, k, (n,), generator=g)
+    x = centers[y] + 0.3 * torch.randn(n, d, generator=g)
+
+    def accuracy(opt_name, loss_name):
+        torch.manual_seed(1)
+        model = nn.Sequential(nn.Linear(d, 128), nn.ReLU(), nn.Linear(128, k))
+        if opt_name == "sgd":
+            opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        else:
+            opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+        for _ in range(4):
+            for i in range(0, n, 100):
+                out = model(x[i : i + 100])
+                if loss_name == "ce":
+                    loss = nn.functional.cross_entropy(out, y[i : i + 100])
+                else:
+                    loss = nn.MSELoss()(out.softmax(-1), nn.functional.one_hot(y[i : i + 100], k).float())
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+        with torch.no_grad():
+            return (model(x).argmax(1) == y).float().mean().item()
+
+    chance = 1 / k
+    sgd_mse = accuracy("sgd", "mse")
+    adam_mse = accuracy("adam", "mse")
+    adam_ce = accuracy("adam", "ce")
+    assert sgd_mse < 5 * chance  # the symptom in the card's question
+    assert adam_mse > 20 * chance  # Adam normalises the uniform shrink away and learns...
+    assert adam_mse < adam_ce - 0.3  # ...but clearly worse than cross-entropy
+
+
+def test_overfit_one_batch_memorises_fixed_random_labels_but_not_uninformative_inputs():
+    torch = pytest.importorskip("torch")
+    from torch import nn
+
+    torch.manual_seed(0)
+    c, b = 10, 20
+    x = torch.randn(b, 20)
+    y = torch.arange(c).repeat(2)[torch.randperm(b)]  # random labels, balanced, pairing fixed
+
+    def final_loss(inputs):
+        torch.manual_seed(1)
+        model = nn.Sequential(nn.Linear(20, 64), nn.ReLU(), nn.Linear(64, c))
+        opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+        for _ in range(500):
+            loss = nn.functional.cross_entropy(model(inputs), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        return loss.item()
+
+    assert final_loss(x) < 0.01  # a fixed wrong pairing is still memorised
+    freq = torch.bincount(y, minlength=c).float() / b
+    label_entropy = -(freq[freq > 0] * freq[freq > 0].log()).sum().item()
+    stalled = final_loss(torch.zeros(b, 20))  # inputs carry no information
+    assert stalled == pytest.approx(label_entropy, abs=0.01)
+    assert label_entropy == pytest.approx(math.log(c))  # ln(C) for a balanced batch
+    # an unbalanced batch settles lower: 16 random labels over 10 classes
+    y16 = torch.randint(0, c, (16,), generator=torch.Generator().manual_seed(0))
+    f16 = torch.bincount(y16, minlength=c).float() / 16
+    assert -(f16[f16 > 0] * f16[f16 > 0].log()).sum().item() < math.log(c) - 0.2
+
+
+def test_dead_relu_hook_snippet_and_reused_relu_module_pools_call_sites():
+    torch = pytest.importorskip("torch")
+    import itertools
+
+    from torch import nn
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU(), nn.Flatten(), nn.Linear(8 * 6 * 6, 16), nn.ReLU())
+    with torch.no_grad():
+        model[3].bias[:4] = -100.0  # plant four dead units
+    alive = {}
+
+    def make_hook(name):  # the card's snippet
+        def hook(mod, inp, out):
+            fired = (out > 0).flatten(2).any(-1) if out.dim() > 2 else out > 0
+            alive[name] = alive.get(name, 0) | fired.any(0)
+
+        return hook
+
+    for n, m in model.named_modules():
+        if isinstance(m, nn.ReLU):
+            m.register_forward_hook(make_hook(n))
+    train_loader = [(torch.randn(4, 3, 8, 8), None)] * 60
+    with torch.no_grad():
+        for x, _ in itertools.islice(train_loader, 50):
+            model(x)
+    dead = {n: 1 - a.float().mean().item() for n, a in alive.items()}
+    assert dead["4"] >= 4 / 16 and dead["1"] < 0.5
+
+    class Block(nn.Module):  # one ReLU module called at two sites, as in torchvision's BasicBlock
+        def __init__(self):
+            super().__init__()
+            self.fc1, self.fc2, self.relu = nn.Linear(4, 4), nn.Linear(4, 4), nn.ReLU()
+            with torch.no_grad():
+                self.fc1.bias.fill_(-100.0)  # every unit at the first site is dead
+
+        def forward(self, x):
+            return self.relu(self.fc2(x)) + self.relu(self.fc1(x))
+
+    block, seen = Block(), []
+    block.relu.register_forward_hook(lambda m, i, o: seen.append((o > 0).any(0)))
+    with torch.no_grad():
+        block(torch.randn(256, 4))
+    assert len(seen) == 2  # the hook fires once per call site
+    assert not seen[1].any() and seen[0].any()
+    assert (seen[0] | seen[1]).any()  # pooled, the dead site looks alive
+
+
+def test_batchnorm_keeps_a_unit_alive_layernorm_does_not():
+    torch = pytest.importorskip("torch")
+    from torch import nn
+
+    torch.manual_seed(0)
+    x = torch.randn(512, 16)
+    lin = nn.Linear(16, 8)
+    with torch.no_grad():
+        lin.bias[0] = -30.0  # unit 0 always sits far below the others
+    z = lin(x).detach()
+    assert (z[:, 0] < 0).all()
+    bn, ln = nn.BatchNorm1d(8), nn.LayerNorm(8)
+    bn.train()
+    with torch.no_grad():
+        fired_bn = (torch.relu(bn(z))[:, 0] > 0).float().mean().item()
+        after_ln = ln(z)
+    assert 0.3 < fired_bn < 0.7  # standardised over the batch: fires on about half the inputs
+    assert (after_ln[:, 0] < 0).all()  # below the example's mean on every input: still dead
+    assert ((after_ln > 0).any(1)).all()  # yet every example has some positive units
+
+
+def test_inference_mode_outputs_cannot_be_saved_for_backward():
+    torch = pytest.importorskip("torch")
+    with torch.inference_mode():
+        t = torch.randn(3)
+    w = torch.randn(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="Inference tensors cannot be saved for backward"):
+        (w * t).sum().backward()
+    with torch.no_grad():
+        t2 = torch.randn(3)
+    (w * t2).sum().backward()  # a no_grad tensor is an ordinary tensor
+    assert w.grad is not None
+
+
+def test_deterministic_algorithms_switch_errors_and_is_separate_from_cudnn_flag():
+    torch = pytest.importorskip("torch")
+    assert torch.backends.cudnn.benchmark is False  # default
+    before = torch.are_deterministic_algorithms_enabled()
+    try:
+        torch.use_deterministic_algorithms(True)
+        with pytest.raises(RuntimeError, match="does not have a deterministic implementation"):
+            torch.zeros(5).put_(torch.tensor([0, 0]), torch.tensor([1.0, 2.0]), accumulate=False)
+        assert torch.backends.cudnn.deterministic is False  # the narrower flag is a separate switch
+    finally:
+        torch.use_deterministic_algorithms(before)
+
+
+def test_rng_states_in_a_checkpoint_give_an_identical_resume(tmp_path):
+    torch = pytest.importorskip("torch")
+    import random
+
+    def draw(gen):
+        return (
+            torch.rand(3).tolist(),
+            np.random.rand(3).tolist(),
+            random.random(),
+            torch.rand(2, generator=gen).tolist(),
+        )
+
+    torch.manual_seed(0)
+    np.random.seed(0)
+    random.seed(0)
+    gen = torch.Generator().manual_seed(0)
+    draw(gen)
+    ckpt = {
+        "torch": torch.get_rng_state(),
+        "numpy": np.random.get_state(),
+        "python": random.getstate(),
+        "loader_gen": gen.get_state(),
+    }
+    path = tmp_path / "ckpt.pt"
+    torch.save(ckpt, path)
+    expected = draw(gen)  # the uninterrupted run's next draws
+
+    # torch.load defaults to weights_only=True since 2.6: NumPy's legacy state (an ndarray) is rejected
+    with pytest.raises(Exception, match="Weights only load failed"):
+        torch.load(path)
+    loaded = torch.load(path, weights_only=False)  # a trusted, self-written file
+    torch.manual_seed(123)
+    np.random.seed(123)
+    random.seed(123)
+    gen2 = torch.Generator()
+    torch.set_rng_state(loaded["torch"])
+    np.random.set_state(loaded["numpy"])
+    random.setstate(loaded["python"])
+    gen2.set_state(loaded["loader_gen"])
+    assert draw(gen2) == expected
+
+    # the alternative: store the key array as a list, which the default loader accepts
+    name, key, pos, has_gauss, cached = np.random.get_state()
+    torch.save({"numpy": (name, key.tolist(), pos, has_gauss, cached)}, path)
+    name, key, pos, has_gauss, cached = torch.load(path)["numpy"]
+    np.random.set_state((name, np.array(key, dtype=np.uint32), pos, has_gauss, cached))
+
+
+def _shuffle_epochs(persistent, resume):
+    torch = pytest.importorskip("torch")
+    from torch.utils.data import DataLoader, TensorDataset
+
+    ds = TensorDataset(torch.arange(20))
+
+    def loader(gen):
+        return DataLoader(ds, batch_size=5, shuffle=True, generator=gen, num_workers=1, persistent_workers=persistent)
+
+    gen = torch.Generator().manual_seed(0)
+    dl = loader(gen)
+    torch.cat([b[0] for b in dl])  # epoch 1
+    if resume:  # a new process would rebuild the loader from the saved generator state
+        gen2 = torch.Generator()
+        gen2.set_state(gen.get_state())
+        dl = loader(gen2)
+    return torch.cat([b[0] for b in dl]).tolist()  # epoch 2
+
+
+def test_resume_reproduces_the_shuffle_only_without_persistent_workers():
+    assert _shuffle_epochs(False, resume=True) == _shuffle_epochs(False, resume=False)
+    # a persistent loader draws its worker base seed once; a rebuilt one draws it again,
+    # which shifts the generator and changes the next permutation
+    assert _shuffle_epochs(True, resume=True) != _shuffle_epochs(True, resume=False)
+
+
+def test_torch_export_refuses_data_dependent_branch_and_torch_cond_handles_it():
+    torch = pytest.importorskip("torch")
+
+    class Branchy(torch.nn.Module):
+        def forward(self, x):
+            if x.sum() > 0:
+                return x * 2
+            return -x
+
+    class WithCond(torch.nn.Module):
+        def forward(self, x):
+            return torch.cond(x.sum() > 0, lambda t: t * 2, lambda t: -t, (x,))
+
+    with pytest.raises(Exception, match="data-dependent"):
+        torch.export.export(Branchy(), (torch.ones(3),))
+    exported = torch.export.export(WithCond(), (torch.ones(3),)).module()
+    assert torch.equal(exported(-torch.ones(3)), torch.ones(3))
+    assert torch.equal(exported(torch.ones(3)), 2 * torch.ones(3))
+
+
+def test_torchscript_is_deprecated_and_onnx_export_defaults_to_the_torch_export_path():
+    torch = pytest.importorskip("torch")
+    import inspect
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        torch.jit.trace(lambda x: x * 2, torch.ones(2))
+    assert any(issubclass(w.category, DeprecationWarning) and "torch.export" in str(w.message) for w in caught)
+    assert inspect.signature(torch.onnx.export).parameters["dynamo"].default is True
+
+
+def test_torch_ao_quantization_is_deprecated_in_favour_of_torchao_but_still_runs():
+    torch = pytest.importorskip("torch")
+    import warnings
+
+    from torch.ao.quantization import quantize_dynamic
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(64, 64))
+    x = torch.randn(8, 64)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        qmodel = quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+    assert any("torchao" in str(w.message) for w in caught)
+    rel = (qmodel(x) - model(x)).norm() / model(x).norm()
+    assert rel < 0.02  # dynamic INT8 stays close to fp32 on this layer
+
+
+def test_eight_gpu_all_reduce_arithmetic():
+    grad_gb = 350e6 * 4 / 1e9
+    assert grad_gb == pytest.approx(1.4)
+    traffic = {n: 2 * (n - 1) / n * grad_gb for n in (4, 8)}
+    assert traffic[4] == pytest.approx(2.1) and traffic[8] == pytest.approx(2.45)
+    assert traffic[8] / traffic[4] - 1 == pytest.approx(0.17, abs=0.005)
+    bw4, bw8 = traffic[4] / 0.020, traffic[8] / 0.800
+    assert bw4 == pytest.approx(105, rel=0.01)
+    assert bw8 == pytest.approx(3.06, rel=0.01)
+    assert bw8 * 8 == pytest.approx(25, rel=0.05)  # Gb/s: a 25 Gb/s link
+    assert 850 / 310 == pytest.approx(2.7, abs=0.05)
+    backward_s = 0.160 * 2 / 3
+    assert backward_s * bw8 == pytest.approx(0.33, abs=0.02)  # GB hidden behind backward
+    assert traffic[8] / 25 * 1000 == pytest.approx(100, rel=0.03)  # ms at 200 Gb/s
+    assert traffic[8] / 2 / bw8 * 1000 == pytest.approx(400, rel=0.01)  # bf16 halves the bytes
+    # the question's step times: 310 = 300 + 10 exposed of 20 ms; 850 = 160 + 800 - ~110 hidden
+    assert 310 - 300 == 20 / 2
+    assert 160 + 800 - 850 == pytest.approx(backward_s * 1000, abs=5)

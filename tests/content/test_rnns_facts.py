@@ -352,3 +352,110 @@ def test_bptt_activation_memory_order_of_magnitude():
     assert per_tensor == 256 * 1024
     total_gib = 6 * per_tensor * 1000 / 2**30
     assert total_gib == pytest.approx(1.5, rel=0.03)
+
+
+# lstm-gate-equations: PyTorch packs the LSTM gates as (i, f, g, o) in weight_ih / weight_hh,
+# and the cell equations written on the card reproduce nn.LSTMCell.
+def test_lstm_gate_order_and_equations_match_lstm_cell():
+    torch.manual_seed(20)
+    cell = nn.LSTMCell(5, 4).double()
+    assert cell.weight_ih.shape == (16, 5) and cell.weight_hh.shape == (16, 4)
+    x = torch.randn(3, 5, dtype=torch.float64)
+    h = torch.randn(3, 4, dtype=torch.float64)
+    c = torch.randn(3, 4, dtype=torch.float64)
+    pre = x @ cell.weight_ih.T + cell.bias_ih + h @ cell.weight_hh.T + cell.bias_hh
+    i, f, g, o = pre.chunk(4, dim=1)
+    c_new = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+    h_new = torch.sigmoid(o) * torch.tanh(c_new)
+    h_ref, c_ref = cell(x, (h, c))
+    assert torch.allclose(c_new, c_ref, atol=1e-12) and torch.allclose(h_new, h_ref, atol=1e-12)
+    # reading the blocks as (i, g, f, o) instead gives a different cell
+    i2, g2, f2, _o2 = pre.chunk(4, dim=1)
+    wrong = torch.sigmoid(f2) * c + torch.sigmoid(i2) * torch.tanh(g2)
+    assert not torch.allclose(wrong, c_ref, atol=1e-6)
+
+
+# lstm-gru-parameter-count: the LSTM's two bias vectors act as one; in the GRU b_hn is not
+# redundant because it sits inside r * (W_hn h + b_hn).
+def test_lstm_double_bias_is_redundant_but_gru_b_hn_is_not():
+    torch.manual_seed(21)
+    x = torch.randn(6, 2, 3, dtype=torch.float64)
+
+    lstm = nn.LSTM(3, 4).double()
+    out_ref, _ = lstm(x)
+    with torch.no_grad():
+        shift = torch.randn(16, dtype=torch.float64)
+        lstm.bias_ih_l0 += shift
+        lstm.bias_hh_l0 -= shift
+    assert torch.allclose(lstm(x)[0], out_ref, atol=1e-12)
+
+    gru = nn.GRU(3, 4).double()
+    out_ref, _ = gru(x)
+    H = 4
+    with torch.no_grad():
+        shift = torch.randn(3 * H, dtype=torch.float64)
+        rz = slice(0, 2 * H)
+        gru.bias_ih_l0[rz] += shift[rz]
+        gru.bias_hh_l0[rz] -= shift[rz]
+    assert torch.allclose(gru(x)[0], out_ref, atol=1e-12)  # r and z halves: redundant
+    with torch.no_grad():
+        n = slice(2 * H, 3 * H)
+        gru.bias_ih_l0[n] += shift[n]
+        gru.bias_hh_l0[n] -= shift[n]
+    assert not torch.allclose(gru(x)[0], out_ref, atol=1e-4)  # n half: not redundant
+
+
+# lstm-pytorch-output-shapes: with proj_size > 0, output and h_n use proj_size, c_n keeps H.
+@pytest.mark.filterwarnings("ignore:LSTM with projections is not supported with oneDNN")
+def test_lstm_proj_size_shapes():
+    lstm = nn.LSTM(10, 20, num_layers=2, proj_size=5, batch_first=True)
+    out, (h_n, c_n) = lstm(torch.randn(3, 7, 10))
+    assert out.shape == (3, 7, 5)
+    assert h_n.shape == (2, 3, 5) and c_n.shape == (2, 3, 20)
+
+
+# rnn-dropout-placement: nn.LSTM(dropout=p) acts between layers only; with one layer it warns
+# and does nothing, so train-mode output equals eval-mode output.
+def test_lstm_dropout_argument_is_between_layers_only():
+    torch.manual_seed(22)
+    with pytest.warns(UserWarning, match="num_layers greater than 1"):
+        single = nn.LSTM(4, 8, num_layers=1, dropout=0.5)
+    x = torch.randn(5, 2, 4)
+    single.train()
+    out_train, _ = single(x)
+    single.eval()
+    out_eval, _ = single(x)
+    assert torch.allclose(out_train, out_eval)
+    stacked = nn.LSTM(4, 8, num_layers=2, dropout=0.5).train()
+    a, _ = stacked(x)
+    b, _ = stacked(x)
+    assert not torch.allclose(a, b)  # dropout between the two layers is active
+
+
+# rnn-packed-padded-sequences: pad_packed_sequence returns zeros at padded positions.
+def test_pad_packed_sequence_zeros_padded_positions():
+    torch.manual_seed(23)
+    lstm = nn.LSTM(4, 6, batch_first=True)
+    batch = torch.randn(2, 5, 4)
+    packed = nn.utils.rnn.pack_padded_sequence(batch, torch.tensor([5, 2]), batch_first=True, enforce_sorted=False)
+    out, lengths = nn.utils.rnn.pad_packed_sequence(lstm(packed)[0], batch_first=True)
+    assert lengths.tolist() == [5, 2]
+    assert torch.equal(out[1, 2:], torch.zeros(3, 6))
+    assert out[1, :2].abs().sum() > 0
+
+
+# rnn-loss-nan-exploding-debug: Adam keeps a gradient spike's step to a few learning rates
+# (healthy norms ~0.5, one spike of 1e4), where plain SGD would step thousands of times further.
+def test_adam_step_on_gradient_spike_is_a_few_learning_rates():
+    p = nn.Parameter(torch.zeros(1, dtype=torch.float64))
+    lr = 1e-3
+    opt = torch.optim.Adam([p], lr=lr)
+    for _ in range(1999):
+        p.grad = torch.full_like(p, 0.5)
+        opt.step()
+    before = p.detach().clone()
+    p.grad = torch.full_like(p, 1e4)
+    opt.step()
+    step = (before - p.detach()).abs().item()
+    assert 2 * lr < step < 4 * lr
+    assert 1e4 * lr / step > 1000  # SGD with the same lr would move thousands of times further

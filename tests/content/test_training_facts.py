@@ -47,6 +47,55 @@ def test_heavy_ball_beats_gd_on_ill_conditioned_quadratic():
     assert np.linalg.norm(x_hb) < 1e-6 * np.linalg.norm(x_gd)
 
 
+def test_pytorch_sgd_defaults_first_step_and_nesterov_form():
+    import inspect
+
+    sig = inspect.signature(torch.optim.SGD).parameters
+    assert sig["momentum"].default == 0 and sig["dampening"].default == 0
+    assert sig["nesterov"].default is False
+    lr, mu = 0.1, 0.9
+    g1, g2 = torch.tensor([1.0, -2.0]), torch.tensor([0.5, 3.0])
+
+    def two_steps(**kw):
+        w = torch.nn.Parameter(torch.zeros(2))
+        opt = torch.optim.SGD([w], lr=lr, momentum=mu, **kw)
+        steps = []
+        for g in (g1, g2):
+            before = w.detach().clone()
+            w.grad = g.clone()
+            opt.step()
+            steps.append(before - w.detach())
+        return steps
+
+    plain = two_steps()
+    assert torch.allclose(plain[0], lr * g1)  # v starts at g: no (1 - mu) shrink on step 1
+    v2 = mu * g1 + g2
+    assert torch.allclose(plain[1], lr * v2)
+    nesterov = two_steps(nesterov=True)
+    assert torch.allclose(nesterov[1], lr * (g2 + mu * v2))  # steps along g + mu * v
+    with pytest.raises(ValueError):
+        torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr, momentum=mu, nesterov=True, dampening=0.1)
+
+
+def test_lr_change_rescales_pytorch_velocity_but_not_sutskevers():
+    mu, g = 0.9, 1.0
+    w = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.SGD([w], lr=0.1, momentum=mu)
+    v_sutskever = 0.0
+    for _ in range(50):
+        w.grad = torch.full((1,), g)
+        opt.step()
+        v_sutskever = mu * v_sutskever + 0.1 * g
+    opt.param_groups[0]["lr"] = 0.01  # schedule drops lr by 10x
+    before = w.item()
+    w.grad = torch.full((1,), g)
+    opt.step()
+    pytorch_step = before - w.item()
+    sutskever_step = mu * v_sutskever + 0.01 * g
+    assert pytorch_step == pytest.approx(0.01 * (mu * 1 / (1 - mu) * (1 - mu**50) + g), rel=1e-4)
+    assert sutskever_step > 5 * pytorch_step  # old velocity keeps the old lr
+
+
 # --- rmsprop-adaptive-scaling ---------------------------------------------------
 
 
@@ -122,6 +171,50 @@ def test_adam_corrected_first_step_is_lr_times_sign_for_any_gradient_scale():
     w.grad = g.clone()
     opt.step()
     assert torch.allclose(w.detach(), -lr * torch.sign(g), rtol=1e-4)
+
+
+def test_clipping_a_spike_after_a_quiet_history_barely_changes_the_adam_step():
+    def spike_step(spike):
+        w = torch.nn.Parameter(torch.zeros(1))
+        opt = torch.optim.Adam([w], lr=1e-3)
+        for _ in range(3000):  # quiet stretch: v decays to about 1e-12
+            w.grad = torch.full((1,), 1e-6)
+            opt.step()
+        before = w.item()
+        w.grad = torch.full((1,), spike)
+        opt.step()
+        return before - w.item()
+
+    raw, clipped = spike_step(10.0), spike_step(1.0)  # clipped from 10 to 1
+    assert clipped == pytest.approx(raw, rel=0.01)
+    assert raw == pytest.approx(1e-3 * 0.1 / math.sqrt(0.001), rel=0.05)  # about 3 lr
+
+
+def test_adam_and_adamw_defaults_and_the_decoupled_flag():
+    import inspect
+
+    adam = inspect.signature(torch.optim.Adam).parameters
+    adamw = inspect.signature(torch.optim.AdamW).parameters
+    assert adam["lr"].default == 1e-3 and adam["betas"].default == (0.9, 0.999)
+    assert adam["eps"].default == 1e-8 and adam["weight_decay"].default == 0
+    assert adamw["weight_decay"].default == 0.01
+    assert adam["decoupled_weight_decay"].default is False
+    rms = inspect.signature(torch.optim.RMSprop).parameters
+    assert (rms["lr"].default, rms["alpha"].default, rms["eps"].default) == (0.01, 0.99, 1e-8)
+    torch.manual_seed(0)
+    w0, grads = torch.randn(5), [torch.randn(5) for _ in range(4)]
+    out = []
+    for make in (
+        lambda p: torch.optim.AdamW(p, lr=0.01, weight_decay=0.1),
+        lambda p: torch.optim.Adam(p, lr=0.01, weight_decay=0.1, decoupled_weight_decay=True),
+    ):
+        w = torch.nn.Parameter(w0.clone())
+        opt = make([w])
+        for g in grads:
+            w.grad = g.clone()
+            opt.step()
+        out.append(w.detach())
+    assert torch.equal(out[0], out[1])
 
 
 # --- adamw-decoupled-weight-decay ----------------------------------------------
@@ -359,6 +452,16 @@ def test_norm_clipping_keeps_direction_and_value_clipping_does_not():
     assert F.cosine_similarity(flat, orig, dim=0).item() < 0.99  # direction changed
 
 
+def test_clip_grad_norm_leaves_small_gradients_alone_and_uses_c_over_norm_plus_1e_6():
+    p = torch.nn.Parameter(torch.zeros(2))
+    p.grad = torch.tensor([0.3, 0.4])  # norm 0.5, below the threshold
+    assert torch.nn.utils.clip_grad_norm_([p], max_norm=1.0).item() == pytest.approx(0.5)
+    assert torch.equal(p.grad, torch.tensor([0.3, 0.4]))  # coefficient clamped at 1
+    p.grad = torch.tensor([3.0, 4.0])  # norm 5
+    torch.nn.utils.clip_grad_norm_([p], max_norm=1.0)
+    assert torch.allclose(p.grad, torch.tensor([3.0, 4.0]) / (5.0 + 1e-6))
+
+
 # --- mixed-precision-fp16-vs-bf16 / loss-scaling-master-weights ------------------
 
 
@@ -405,6 +508,85 @@ def test_gradscaler_defaults_and_backoff_on_inf():
     scaler.update()
     assert scaler.get_scale() == 32768.0
     assert torch.equal(w.detach(), torch.ones(2))  # the step was skipped
+
+
+def test_gradscaler_growth_and_backoff_factors():
+    import inspect
+
+    sig = inspect.signature(torch.amp.GradScaler).parameters
+    assert sig["init_scale"].default == 2.0**16 == 65536
+    assert sig["growth_factor"].default == 2.0 and sig["backoff_factor"].default == 0.5
+    assert sig["growth_interval"].default == 2000
+    scaler = torch.amp.GradScaler("cpu", growth_interval=3)  # short interval, same rule
+    w = torch.nn.Parameter(torch.ones(1))
+    opt = torch.optim.SGD([w], lr=0.1)
+    for _ in range(3):
+        opt.zero_grad()
+        scaler.scale(w.sum()).backward()
+        scaler.step(opt)
+        scaler.update()
+    assert scaler.get_scale() == 2 * 65536.0  # doubled after growth_interval clean steps
+
+
+# CUDA autocast policy, from the "CUDA Ops that can autocast to float32" list of the
+# torch.amp docs (docs/source/amp.md, PyTorch 2.x). Only the ops the cards name.
+CUDA_FP32_OPS_NAMED_IN_CARDS = {
+    "softmax",
+    "log_softmax",
+    "exp",
+    "log",
+    "pow",
+    "sum",
+    "prod",
+    "cumsum",
+    "norm",
+    "layer_norm",
+    "group_norm",
+    "mse_loss",
+    "nll_loss",
+    "cross_entropy",
+    "binary_cross_entropy_with_logits",
+}
+CUDA_AUTOCAST_FP32_DOC_LIST = {
+    "__pow__", "__rdiv__", "__rpow__", "__rtruediv__", "acos", "asin", "binary_cross_entropy_with_logits",
+    "cosh", "cosine_embedding_loss", "cdist", "cosine_similarity", "cross_entropy", "cumprod", "cumsum",
+    "dist", "erfinv", "exp", "expm1", "group_norm", "hinge_embedding_loss", "kl_div", "l1_loss",
+    "layer_norm", "log", "log_softmax", "log10", "log1p", "log2", "margin_ranking_loss", "mse_loss",
+    "multilabel_margin_loss", "multi_margin_loss", "nll_loss", "norm", "normalize", "pdist",
+    "poisson_nll_loss", "pow", "prod", "reciprocal", "rsqrt", "sinh", "smooth_l1_loss",
+    "soft_margin_loss", "softmax", "softmin", "softplus", "sum", "renorm", "tan", "triplet_margin_loss",
+}  # fmt: skip
+
+
+def test_cuda_autocast_fp32_list_has_sum_and_layer_norm_but_not_mean_or_batch_norm():
+    assert CUDA_FP32_OPS_NAMED_IN_CARDS <= CUDA_AUTOCAST_FP32_DOC_LIST
+    assert not {"mean", "batch_norm", "max"} & CUDA_AUTOCAST_FP32_DOC_LIST
+    # The installed torch registers CUDA autocast kernels even in a CPU build: an op
+    # with no AutocastCUDA kernel is never cast by autocast and runs in its inputs' dtype.
+    has = torch._C._dispatch_has_kernel_for_dispatch_key
+    for op in ("aten::sum", "aten::prod", "aten::exp", "aten::log", "aten::softmax.int",
+               "aten::log_softmax.int", "aten::layer_norm", "aten::group_norm", "aten::nll_loss",
+               "aten::mse_loss", "aten::mm", "aten::conv2d"):  # fmt: skip
+        assert has(op, "AutocastCUDA"), op
+    for op in ("aten::mean", "aten::batch_norm", "aten::native_batch_norm", "aten::cudnn_batch_norm"):
+        assert not has(op, "AutocastCUDA"), op
+    # plain binary_cross_entropy has a CUDA autocast kernel: the one that raises
+    assert has("aten::binary_cross_entropy", "AutocastCUDA")
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_cpu_autocast_lists_differ_from_cuda():
+    x, w = torch.randn(4, 8), torch.randn(8, 8)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        h = x @ w
+        assert h.dtype == torch.bfloat16  # matmul in low precision
+        assert torch.softmax(h, -1).dtype == torch.bfloat16  # not on CPU's fp32 list
+        assert h.sum().dtype == torch.bfloat16
+        assert torch.nn.LayerNorm(8)(h).dtype == torch.bfloat16
+        assert h.mean().dtype == torch.bfloat16
+        assert h.prod().dtype == torch.float32  # on CPU's fp32 list
+        assert F.mse_loss(h, torch.zeros_like(h)).dtype == torch.float32
+        assert F.cross_entropy(h, torch.zeros(4, dtype=torch.long)).dtype == torch.float32
 
 
 def test_mixed_precision_adam_is_16_bytes_per_parameter():
@@ -482,6 +664,24 @@ def test_checkpointed_block_with_dropout_gives_identical_gradients():
         assert torch.allclose(g1, g2)
 
 
+def test_checkpoint_recompute_runs_batchnorm_forward_twice():
+    from torch.utils.checkpoint import checkpoint
+
+    bn = torch.nn.BatchNorm1d(4)
+    x = torch.randn(8, 4, requires_grad=True)
+    out = checkpoint(bn, x, use_reentrant=False)
+    assert bn.num_batches_tracked.item() == 1
+    out.sum().backward()  # the recomputed forward updates the running statistics again
+    assert bn.num_batches_tracked.item() == 2
+
+
+def test_activation_checkpointing_numbers():
+    s, b, h, a = 2048, 1, 2048, 16
+    assert 2 * s * b * h / 1e6 == pytest.approx(8.4, abs=0.05)  # block input only, MB
+    assert 5 * a * s * s * b / 1e6 == pytest.approx(336, abs=1)  # attention core, MB
+    assert (6 + 2) / 6 == pytest.approx(1.33, abs=0.01)  # one extra forward
+
+
 # --- lr-schedules-step-cosine-onecycle -------------------------------------------
 
 
@@ -555,6 +755,36 @@ def test_weights_before_batchnorm_get_orthogonal_gradient_scaling_as_inverse_nor
     assert stepped.norm().item() ** 2 == pytest.approx(w0.norm().item() ** 2 + 0.01 * g1.norm().item() ** 2, rel=1e-4)
 
 
+def _angular_step_at_equilibrium(mu, lr=0.1, wd=5e-4, steps=30_000, d=32, runs=8, seed=0):
+    """SGD (PyTorch semantics: decay folded into the gradient before momentum) on a
+    scale-invariant loss <w / ||w||, z> with fresh noise z each step."""
+    rng = np.random.default_rng(seed)
+    w = rng.standard_normal((runs, d))
+    w *= 3.0 / np.linalg.norm(w, axis=1, keepdims=True)
+    v = np.zeros_like(w)
+    angles = []
+    for t in range(steps):
+        norm = np.linalg.norm(w, axis=1, keepdims=True)
+        u = w / norm
+        z = rng.standard_normal((runs, d))
+        g = (z - (z * u).sum(axis=1, keepdims=True) * u) / norm  # orthogonal to w, ~1/||w||
+        v = mu * v + g + wd * w
+        new = w - lr * v
+        if t >= steps - 3000:
+            cos = (w * new).sum(axis=1) / (np.linalg.norm(w, axis=1) * np.linalg.norm(new, axis=1))
+            angles.append(np.arccos(np.clip(cos, -1.0, 1.0)).mean())
+        w = new
+    return float(np.mean(angles))
+
+
+def test_equilibrium_angular_step_is_sqrt_2_lr_wd_and_shrinks_with_momentum():
+    lr, wd = 0.1, 5e-4
+    assert math.sqrt(2 * lr * wd) == pytest.approx(0.01)
+    assert math.degrees(0.01) == pytest.approx(0.57, abs=0.01)
+    assert _angular_step_at_equilibrium(0.0) == pytest.approx(math.sqrt(2 * lr * wd), rel=0.01)
+    assert _angular_step_at_equilibrium(0.9) == pytest.approx(math.sqrt(2 * lr * wd / 1.9), rel=0.02)
+
+
 # --- loss-nan-debug-order --------------------------------------------------------
 
 
@@ -568,13 +798,32 @@ def test_numerical_nan_sources_and_their_stable_replacements():
     assert torch.isnan(torch.tensor([]).mean())  # masked mean over zero tokens
 
 
+def test_log_of_sigmoid_gives_a_nan_gradient_and_logsigmoid_does_not():
+    z = torch.tensor([-200.0], requires_grad=True)
+    torch.log(torch.sigmoid(z)).backward()
+    assert torch.isnan(z.grad).all()
+    z.grad = None
+    F.logsigmoid(z).backward()
+    assert z.grad.item() == pytest.approx(1.0)
+
+
+def test_adam_spike_bound_with_beta2_0_95():
+    assert 0.1 / math.sqrt(0.001) == pytest.approx(3.16, abs=0.005)
+    assert 0.1 / math.sqrt(0.05) == pytest.approx(0.45, abs=0.005)
+    assert 1 / (1 - 0.999) == pytest.approx(1000)
+
+
 # --- training-recipe-1b-llm ---------------------------------------------------------
 
 
 def test_1b_recipe_arithmetic():
-    layers, d = 24, 2048
+    layers, d, vocab = 16, 2048, 50_304  # Pythia-1B's shape, untied embeddings
     block_params = layers * 12 * d * d
-    assert block_params == pytest.approx(1.2e9, rel=0.02)
+    assert block_params == pytest.approx(0.8e9, rel=0.01)
+    embeddings = 2 * vocab * d
+    assert embeddings == pytest.approx(0.2e9, rel=0.05)
+    assert block_params + embeddings == pytest.approx(1.0e9, rel=0.02)
+    assert 16 * (block_params + embeddings) / 1e9 == pytest.approx(16, rel=0.02)  # GB of model states
     n, tokens = 1e9, 20 * 1e9
     flops = 6 * n * tokens
     assert flops == pytest.approx(1.2e20)

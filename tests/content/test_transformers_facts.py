@@ -342,3 +342,89 @@ def test_prenorm_block_from_card_is_causal_and_has_12d2_plus_13d_params():
     # eval mode is deterministic (dropout off, including inside SDPA)
     with torch.no_grad():
         torch.testing.assert_close(block(x), y)
+
+
+# --- transformer-block-walkthrough -------------------------------------------------
+
+
+def test_original_base_transformer_is_about_65m_parameters():
+    torch = pytest.importorskip("torch")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # nested-tensor notice, irrelevant here
+        model = torch.nn.Transformer(
+            d_model=512, nhead=8, num_encoder_layers=6, num_decoder_layers=6, dim_feedforward=2048
+        )
+    shared_vocab = 37_000  # shared source/target BPE vocabulary for WMT En-De
+    total = param_count(model) + shared_vocab * 512  # one table tied to both embeddings and the output
+    assert total == pytest.approx(65e6, rel=0.05)
+
+
+# --- transformer-layernorm-not-batchnorm -------------------------------------------
+
+
+def test_batchnorm1d_on_b_t_d_treats_t_as_channels():
+    torch = pytest.importorskip("torch")
+    B, T, d = 2, 5, 16
+    bn = torch.nn.BatchNorm1d(d)
+    with pytest.raises(RuntimeError):
+        bn(torch.randn(B, T, d))  # T != d: shape error
+    # T == d: runs silently, normalising each *position* over batch and features
+    x = torch.randn(4, d, d) * torch.arange(1, d + 1).view(1, d, 1)
+    y = bn(x)
+    per_position = y.transpose(0, 1).reshape(d, -1)
+    torch.testing.assert_close(per_position.mean(dim=1), torch.zeros(d), atol=1e-5, rtol=0)
+
+
+def test_batchnorm_cannot_normalise_one_token_in_train_mode():
+    torch = pytest.importorskip("torch")
+    bn = torch.nn.BatchNorm1d(16)
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
+        bn(torch.randn(1, 16))  # one sequence decoding one token, flattened to (B*T, d)
+    bn.eval()
+    assert bn(torch.randn(1, 16)).shape == (1, 16)  # eval mode runs, on running statistics
+
+
+def test_batchnorm_statistics_leak_later_positions_into_earlier_ones():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    B, T, d = 3, 6, 8
+    bn = torch.nn.BatchNorm1d(d)
+    x = torch.randn(B, T, d)
+    y1 = bn(x.reshape(B * T, d)).reshape(B, T, d)
+    x2 = x.clone()
+    x2[:, -1] += 5.0  # change only the last token of every sequence
+    y2 = bn(x2.reshape(B * T, d)).reshape(B, T, d)
+    assert not torch.allclose(y1[:, :-1], y2[:, :-1])  # earlier positions moved
+    ln = torch.nn.LayerNorm(d)
+    torch.testing.assert_close(ln(x)[:, :-1], ln(x2)[:, :-1])  # LayerNorm: no leak
+
+
+# --- transformer-pre-norm-vs-post-norm / transformer-loss-spike-debug ---------------
+
+
+def test_depth_scaled_init_factor_for_48_layers():
+    assert 1 / math.sqrt(2 * 48) == pytest.approx(0.102, abs=1e-3)
+
+
+def test_adam_second_moment_memory_is_about_one_over_one_minus_beta2():
+    for beta2, horizon in [(0.999, 1000), (0.95, 20)]:
+        weights = (1 - beta2) * beta2 ** np.arange(100_000)
+        # the EMA's weights sum to 1 and their mean age is beta2 / (1 - beta2)
+        assert weights.sum() == pytest.approx(1.0, abs=1e-6)
+        mean_age = (weights * np.arange(100_000)).sum()
+        assert mean_age == pytest.approx(horizon, rel=0.06)
+
+
+# --- transformer-context-length-extension -------------------------------------------
+
+
+def test_eight_times_the_context_is_64x_score_flops_and_8x_kv_cache():
+    n0, n1, d, layers = 4096, 32768, 4096, 32
+    assert (n1**2 * d) / (n0**2 * d) == 64
+
+    def kv_bytes(n):  # fp16 cache, full MHA
+        return 2 * layers * d * 2 * n
+
+    assert kv_bytes(n1) / kv_bytes(n0) == 8
