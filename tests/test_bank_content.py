@@ -24,6 +24,7 @@ MINIMUM = {
     "distributed": 20,
     "generative": 20,
     "production": 25,
+    "llms": 40,
     "design": 25,
 }
 
