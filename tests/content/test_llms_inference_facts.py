@@ -216,3 +216,105 @@ def test_full_speculative_loop_matches_target_marginals_and_token_rate():
     counts = np.bincount(drafts[in_prefix], minlength=4) + np.bincount(last, minlength=4)
     assert np.allclose(counts / counts.sum(), p, atol=0.005)
     assert counts.sum() / rounds == pytest.approx(expected_tokens(a, k), rel=0.01)
+
+
+# --- serving: KV cache, paging, batching, prefill vs decode ---------------------------
+
+GiB = 2**30
+LLAMA2_7B = {"layers": 32, "heads": 32, "kv_heads": 32, "head_dim": 128, "params": 6_738_415_616}
+LLAMA3_8B = {"layers": 32, "heads": 32, "kv_heads": 8, "head_dim": 128, "params": 8_030_261_248}
+
+
+def kv_bytes_per_token(cfg, bytes_per_value=2):
+    return 2 * cfg["layers"] * cfg["kv_heads"] * cfg["head_dim"] * bytes_per_value
+
+
+def test_kv_cache_per_token_and_per_sequence():
+    assert kv_bytes_per_token(LLAMA2_7B) == 524_288 == 512 * 1024
+    assert kv_bytes_per_token(LLAMA2_7B) * 4096 == 2 * GiB
+    assert kv_bytes_per_token(LLAMA3_8B) == 131_072 == 128 * 1024
+    assert kv_bytes_per_token(LLAMA3_8B) * 4096 == GiB // 2
+    assert kv_bytes_per_token(LLAMA3_8B) * 8192 == GiB
+    # hidden size 4096 = heads x head_dim for both; query heads do not enter the formula
+    assert LLAMA2_7B["heads"] * LLAMA2_7B["head_dim"] == 4096
+    assert LLAMA3_8B["heads"] // LLAMA3_8B["kv_heads"] == 4
+
+
+def test_kv_cache_matches_tensors_built_by_a_gqa_layer():
+    torch = pytest.importorskip("torch")
+    cfg, t = LLAMA3_8B, 16
+    k = torch.zeros(1, cfg["kv_heads"], t, cfg["head_dim"], dtype=torch.float16)
+    v = torch.zeros_like(k)
+    per_layer = k.numel() * k.element_size() + v.numel() * v.element_size()
+    assert per_layer * cfg["layers"] // t == kv_bytes_per_token(cfg)
+
+
+def test_concurrent_sequences_on_an_80_gib_gpu():
+    usable = 0.9 * 80 * GiB
+    w2 = LLAMA2_7B["params"] * 2
+    w3 = LLAMA3_8B["params"] * 2
+    assert w2 / GiB == pytest.approx(12.6, abs=0.05)
+    assert w3 / GiB == pytest.approx(15.0, abs=0.05)
+    free2, free3 = usable - w2, usable - w3
+    assert free2 / GiB == pytest.approx(59, abs=0.6)
+    assert free3 / GiB == pytest.approx(57, abs=0.6)
+    n2 = int(free2 // (kv_bytes_per_token(LLAMA2_7B) * 4096))
+    n3 = int(free3 // (kv_bytes_per_token(LLAMA3_8B) * 4096))
+    assert n2 == 29
+    assert n3 == 114
+    assert n3 / n2 == pytest.approx(4, rel=0.03)
+    # cache read per decoding step at 29 full sequences vs weights
+    assert 29 * 2 * GiB / GiB == 58
+    # 4-bit weights with a 16-bit scale per 128 weights free about 9-11 GiB
+    saved2 = w2 - LLAMA2_7B["params"] * (4 + 16 / 128) / 8
+    saved3 = w3 - LLAMA3_8B["params"] * (4 + 16 / 128) / 8
+    assert 9 < saved2 / GiB < 9.6 and 10.8 < saved3 / GiB < 11.3
+    # average conversation of 1,200 tokens with paging
+    assert free2 // (kv_bytes_per_token(LLAMA2_7B) * 1200) == pytest.approx(100, abs=1)
+
+
+def test_paged_allocation_wastes_less_than_one_block_per_sequence():
+    rng = np.random.default_rng(3)
+    max_len, block = 4096, 16
+    lengths = rng.integers(50, max_len, size=500)
+    contiguous_util = lengths.sum() / (len(lengths) * max_len)
+    blocks = np.ceil(lengths / block)
+    paged_util = lengths.sum() / (blocks.sum() * block)
+    assert np.all(blocks * block - lengths < block)
+    assert contiguous_util < 0.6
+    assert paged_util > 0.99
+
+
+def test_static_batching_example_uses_40_percent_of_slots():
+    lengths = np.array([100, 200, 300, 1000])
+    assert lengths.sum() / (len(lengths) * lengths.max()) == pytest.approx(0.40)
+
+
+def test_prefill_decode_roofline_numbers():
+    peak, bw = 312e12, 2.039e12  # A100 80 GB SXM: dense bf16 FLOP/s, bytes/s
+    assert peak / bw == pytest.approx(153, abs=1)
+    n = LLAMA2_7B["params"]
+    prefill_flops = 2 * n * 2000
+    assert prefill_flops == pytest.approx(2.7e13, rel=0.01)
+    assert prefill_flops / peak * 1e3 == pytest.approx(86, abs=1)
+    step = 2 * n / bw  # fp16 weights streamed once per decoding step at batch 1
+    assert step * 1e3 == pytest.approx(6.6, abs=0.05)
+    assert 1 / step == pytest.approx(151, abs=2)
+
+
+def test_matmul_intensity_is_about_the_number_of_tokens():
+    d_in, d_out = 4096, 4096
+    for n in (1, 8, 64, 2000):
+        flops = 2 * n * d_in * d_out
+        weight_bytes = 2 * d_in * d_out
+        act_bytes = 2 * n * (d_in + d_out)
+        assert flops / weight_bytes == n
+        assert flops / (weight_bytes + act_bytes) <= n
+
+
+def test_decode_attention_intensity_is_query_heads_per_kv_head():
+    for cfg in (LLAMA2_7B, LLAMA3_8B):
+        t, d = 4096, cfg["head_dim"]
+        flops = 2 * 2 * cfg["heads"] * d * t  # q.K^T and p.V, one multiply-add each per element per query head
+        cache_bytes = 2 * t * cfg["kv_heads"] * d * 2
+        assert flops / cache_bytes == cfg["heads"] / cfg["kv_heads"]
