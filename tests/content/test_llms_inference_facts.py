@@ -318,3 +318,155 @@ def test_decode_attention_intensity_is_query_heads_per_kv_head():
         flops = 2 * 2 * cfg["heads"] * d * t  # q.K^T and p.V, one multiply-add each per element per query head
         cache_bytes = 2 * t * cfg["kv_heads"] * d * 2
         assert flops / cache_bytes == cfg["heads"] / cfg["kv_heads"]
+
+
+# --- quantisation ---------------------------------------------------------------------
+
+
+def quantize_groupwise(w, bits, group):
+    """Asymmetric min/max quantisation with one scale and zero point per group
+    of `group` consecutive weights along the last (input) dimension."""
+    levels = 2**bits - 1
+    g = w.reshape(*w.shape[:-1], -1, group)
+    lo, hi = g.min(axis=-1, keepdims=True), g.max(axis=-1, keepdims=True)
+    scale = (hi - lo) / levels
+    scale = np.where(scale == 0, 1.0, scale)
+    zero = np.round(-lo / scale)
+    q = np.clip(np.round(g / scale) + zero, 0, levels)
+    return ((q - zero) * scale).reshape(w.shape)
+
+
+def absmax_int8(x, axis=None):
+    s = np.abs(x).max(axis=axis, keepdims=axis is not None) / 127
+    return np.round(x / s) * s
+
+
+def test_int4_groupwise_memory_arithmetic():
+    n = LLAMA2_7B["params"]
+    bits = 4 + 16 / 128
+    assert bits == 4.125
+    assert 4 + 16 / 128 + 16 / 128 == 4.25
+    assert n * bits / 8 / 1e9 == pytest.approx(3.5, abs=0.05)
+    assert n * 2 / 1e9 == pytest.approx(13.5, abs=0.05)
+    assert 16 / bits == pytest.approx(3.9, abs=0.05)
+    # embeddings and untied output head (32,000 x 4,096 each) kept in 16-bit
+    emb = 2 * 32_000 * 4096
+    assert ((n - emb) * bits / 8 + emb * 2) / 1e9 == pytest.approx(3.9, abs=0.05)
+    assert (4 + 16 / 32) / bits == pytest.approx(1.09, abs=0.005)
+
+
+def test_smaller_groups_reduce_int4_error_on_rows_with_outliers():
+    rng = np.random.default_rng(0)
+    w = rng.normal(0, 0.02, size=(64, 4096))
+    w[:, rng.choice(4096, 8, replace=False)] *= 25  # a few large weights per row
+    errs = {g: np.mean((w - quantize_groupwise(w, 4, g)) ** 2) for g in (4096, 128, 32)}
+    assert errs[4096] > 10 * errs[128]  # one scale per row wastes levels on the outliers
+    assert errs[128] > 2 * errs[32]
+
+
+def test_absmax_outlier_example():
+    step = 60 / 127
+    assert step == pytest.approx(0.47, abs=0.005)
+    x = np.array([0.3, -0.8, 1.1, 0.5, -1.2, 60.0])
+    levels_used = np.unique(np.round(x[:-1] / step))
+    assert len(levels_used) <= 6  # ordinary values land on a handful of levels
+    assert np.abs(absmax_int8(x)[:-1] - x[:-1]).max() > 0.1
+
+
+def test_llm_int8_decomposition_rescues_outlier_columns():
+    rng = np.random.default_rng(1)
+    tokens, d, out = 32, 256, 128
+    x = rng.normal(0, 1, size=(tokens, d))
+    outlier_dims = [7, 91]
+    x[:, outlier_dims] = rng.normal(0, 1, size=(tokens, 2)) + 40  # systematic: every token
+    w = rng.normal(0, 0.05, size=(d, out))
+    ref = x @ w
+    # vector-wise int8: a scale per row of X and per column of W
+    naive = absmax_int8(x, axis=1) @ absmax_int8(w, axis=0)
+    mask = np.zeros(d, bool)
+    mask[np.abs(x).max(axis=0) >= 6] = True
+    assert mask.nonzero()[0].tolist() == outlier_dims
+    regular = absmax_int8(x[:, ~mask], axis=1) @ absmax_int8(w[~mask], axis=0)
+    decomposed = regular + x[:, mask] @ w[mask]  # outlier part in high precision
+    err_naive = np.linalg.norm(naive - ref) / np.linalg.norm(ref)
+    err_dec = np.linalg.norm(decomposed - ref) / np.linalg.norm(ref)
+    assert err_dec < err_naive / 5
+    assert mask.sum() / d < 0.01  # more than 99% of the inner dimension stays in int8
+
+
+def test_smoothquant_rewrite_is_exact_and_balances_channel_maxima():
+    rng = np.random.default_rng(2)
+    x = rng.normal(0, 1, size=(64, 32))
+    x[:, 3] *= 50
+    w = rng.normal(0, 0.1, size=(32, 16))
+    for alpha in (0.0, 0.5, 1.0):
+        s = np.abs(x).max(0) ** alpha / np.abs(w).max(1) ** (1 - alpha)
+        xs, ws = x / s, w * s[:, None]
+        assert np.allclose(xs @ ws, x @ w)
+        if alpha == 0.5:
+            target = np.sqrt(np.abs(x).max(0) * np.abs(w).max(1))
+            assert np.allclose(np.abs(xs).max(0), target)
+            assert np.allclose(np.abs(ws).max(1), target)
+        if alpha == 0.0:
+            assert np.allclose(np.abs(ws).max(1), 1.0)
+        if alpha == 1.0:
+            assert np.allclose(np.abs(xs).max(0), 1.0)
+    # per-tensor int8 on both operands: smoothing cuts the error
+    s = np.sqrt(np.abs(x).max(0) / np.abs(w).max(1))
+    plain = absmax_int8(x) @ absmax_int8(w)
+    smooth = absmax_int8(x / s) @ absmax_int8(w * s[:, None])
+    assert np.linalg.norm(smooth - x @ w) < np.linalg.norm(plain - x @ w) / 2
+
+
+def test_awq_scaling_a_salient_channel_reduces_output_error():
+    rng = np.random.default_rng(3)
+    d_in, d_out, group = 128, 64, 128
+    x = rng.normal(0, 1, size=(256, d_in))
+    salient = 5
+    x[:, salient] *= 20  # a channel with large activations
+    w = rng.normal(0, 0.02, size=(d_out, d_in))
+
+    def out_err(scale):
+        s = np.ones(d_in)
+        s[salient] = scale
+        wq = quantize_groupwise(w * s, 4, group) / s  # dequantised, with 1/s folded into the activation
+        return np.linalg.norm(x @ (w - wq).T)
+
+    assert out_err(2.0) < out_err(1.0)
+    # pushed too far, the channel sets the group's range and everyone pays
+    assert out_err(50.0) > out_err(2.0)
+
+
+def gptq_quantize(w, x, bits=4, damp=0.01):
+    """Column-by-column quantisation with inverse-Hessian error compensation
+    (the unbatched GPTQ/OBQ update) on a fixed symmetric per-row grid."""
+    w = w.copy()
+    qmax = 2 ** (bits - 1) - 1
+    scale = np.abs(w).max(axis=1, keepdims=True) / qmax
+    h = 2 * x @ x.T
+    h += damp * np.mean(np.diag(h)) * np.eye(len(h))
+    hinv = np.linalg.inv(h)
+    q = np.zeros_like(w)
+    for i in range(w.shape[1]):
+        q[:, i] = np.clip(np.round(w[:, i] / scale[:, 0]), -qmax - 1, qmax) * scale[:, 0]
+        err = (w[:, i] - q[:, i]) / hinv[i, i]
+        w[:, i + 1 :] -= np.outer(err, hinv[i, i + 1 :])
+        hinv = hinv - np.outer(hinv[:, i], hinv[i, :]) / hinv[i, i]
+    return q, scale
+
+
+def test_gptq_error_compensation_beats_round_to_nearest_on_layer_output():
+    rng = np.random.default_rng(4)
+    d_in, d_out, n = 64, 32, 512
+    mix = rng.normal(size=(d_in, d_in)) / np.sqrt(d_in)
+    x = mix @ rng.normal(size=(d_in, n))  # correlated input features, as in real layers
+    w = rng.normal(0, 0.1, size=(d_out, d_in))
+    q_gptq, scale = gptq_quantize(w, x)
+    q_rtn = np.clip(np.round(w / scale), -8, 7) * scale
+    err_rtn = np.linalg.norm((w - q_rtn) @ x)
+    err_gptq = np.linalg.norm((w - q_gptq) @ x)
+    assert err_gptq < 0.8 * err_rtn
+
+
+def test_int8_tensor_cores_double_fp16_peak_on_a100():
+    assert 624 / 312 == 2
