@@ -470,3 +470,28 @@ def test_gptq_error_compensation_beats_round_to_nearest_on_layer_output():
 
 def test_int8_tensor_cores_double_fp16_peak_on_a100():
     assert 624 / 312 == 2
+
+
+# --- ICL, fine-tuning and RAG ---------------------------------------------------------
+
+
+def test_few_shot_prompt_token_volume():
+    assert 2000 * 1_000_000 == 2e9
+
+
+def test_vector_index_memory_arithmetic():
+    n, d = 10_000_000, 768
+    assert n * d * 4 / 1e9 == pytest.approx(30.7, abs=0.05)  # float32, "about 31 GB"
+    assert n * 64 / 1e9 == pytest.approx(0.64)  # 64-byte product-quantisation codes
+
+
+def test_exact_dense_retrieval_is_one_matrix_product():
+    rng = np.random.default_rng(5)
+    passages = rng.normal(size=(1000, 64))
+    passages /= np.linalg.norm(passages, axis=1, keepdims=True)
+    query = passages[123] + 0.05 * rng.normal(size=64)
+    scores = passages @ query
+    top = np.argsort(-scores)[:5]
+    brute = sorted(range(1000), key=lambda i: -float(np.dot(passages[i], query)))[:5]
+    assert top.tolist() == brute
+    assert top[0] == 123
