@@ -495,3 +495,69 @@ def test_exact_dense_retrieval_is_one_matrix_product():
     brute = sorted(range(1000), key=lambda i: -float(np.dot(passages[i], query)))[:5]
     assert top.tolist() == brute
     assert top[0] == 123
+
+
+# --- evaluation -------------------------------------------------------------------------
+
+
+def ngrams(words, n):
+    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
+
+
+def test_13_gram_overlap_flags_copies_but_misses_paraphrases():
+    corpus_text = (
+        "the quick brown fox jumps over the lazy dog while the farmer watches from the porch "
+        "and the cat sleeps in the warm afternoon sun next to the old red barn"
+    )
+    corpus = corpus_text.split()
+    copied = corpus[3:20]
+    paraphrase_text = (
+        "a fast brown fox leaps over a sleepy dog as the farmer looks on from the porch "
+        "and the cat naps in the afternoon sun beside the barn"
+    )
+    paraphrase = paraphrase_text.split()
+    index = ngrams(corpus, 13)
+    assert ngrams(copied, 13) & index
+    assert not ngrams(paraphrase, 13) & index
+
+
+def test_swapping_orders_exposes_a_position_biased_judge():
+    rng = np.random.default_rng(11)
+    n = 20_000
+    # two answers of equal quality; the judge picks the first slot 70% of the time
+    first_wins = rng.random((n, 2)) < 0.7
+    # single pass with random order: the bias averages out to about 50% wins for A
+    a_first = rng.random(n) < 0.5
+    a_wins_single = np.where(a_first, first_wins[:, 0], ~first_wins[:, 0])
+    assert a_wins_single.mean() == pytest.approx(0.5, abs=0.02)
+    # both orders: A wins only if it wins in slot 1 and in slot 2
+    a_wins_as_first = first_wins[:, 0]
+    a_wins_as_second = ~first_wins[:, 1]
+    consistent = a_wins_as_first == a_wins_as_second
+    assert consistent.mean() == pytest.approx(0.7 * 0.3 + 0.3 * 0.7, abs=0.02)  # mostly ties
+    assert (a_wins_as_first & a_wins_as_second).mean() == pytest.approx(0.21, abs=0.02)
+
+
+def test_length_controlled_win_rate_removes_a_verbosity_bias():
+    rng = np.random.default_rng(12)
+    n = 20_000
+    quality_gap = 0.0  # the models are equally good
+    length_diff = rng.normal(0.4, 1.0, size=n)  # the new model tends to be longer (standardised units)
+    logits = quality_gap + 0.8 * length_diff  # the judge rewards length
+    wins = (rng.random(n) < 1 / (1 + np.exp(-logits))).astype(float)
+    assert wins.mean() > 0.55  # raw win rate looks like an improvement
+    # logistic regression of the verdict on an intercept and the length difference (Newton steps)
+    x = np.column_stack([np.ones(n), length_diff])
+    w = np.zeros(2)
+    for _ in range(25):
+        p = 1 / (1 + np.exp(-x @ w))
+        grad = x.T @ (wins - p)
+        hess = x.T @ (x * (p * (1 - p))[:, None])
+        w += np.linalg.solve(hess, grad)
+    controlled = 1 / (1 + np.exp(-w[0]))  # predicted win rate at equal length
+    assert controlled == pytest.approx(0.5, abs=0.03)
+
+
+def test_small_loss_gap_is_a_small_perplexity_ratio():
+    assert math.exp(0.05) == pytest.approx(1.05, abs=0.002)
+    assert 94 - 58 == 36  # TruthfulQA: best original model vs humans, percentage points
