@@ -561,3 +561,134 @@ def test_length_controlled_win_rate_removes_a_verbosity_bias():
 def test_small_loss_gap_is_a_small_perplexity_ratio():
     assert math.exp(0.05) == pytest.approx(1.05, abs=0.002)
     assert 94 - 58 == 36  # TruthfulQA: best original model vs humans, percentage points
+
+
+# --- embeddings and contrastive learning ----------------------------------------------
+
+
+def sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def test_sgns_optimum_is_shifted_pmi():
+    """Per pair, the expected SGNS objective #(w,c) log s(x) + k #(w) P_n(c) log s(-x)
+    is maximised at x = PMI(w, c) - log k (unigram noise distribution)."""
+    rng = np.random.default_rng(21)
+    counts = rng.integers(1, 50, size=(6, 8)).astype(float)  # word-context co-occurrence counts
+    total = counts.sum()
+    p_w, p_c = counts.sum(1) / total, counts.sum(0) / total
+    pmi = np.log(counts / total / np.outer(p_w, p_c))
+    for k in (1, 5, 15):
+        x = np.zeros_like(counts)
+        for _ in range(50):  # Newton on each independent scalar x_wc
+            pos, neg = counts, k * counts.sum(1, keepdims=True) * p_c[None, :]
+            grad = pos * (1 - sigmoid(x)) - neg * sigmoid(x)
+            hess = -(pos + neg) * sigmoid(x) * (1 - sigmoid(x))
+            x -= grad / hess
+        assert np.allclose(x, pmi - math.log(k), atol=1e-8)
+    assert math.log(5) == pytest.approx(1.61, abs=0.005)
+
+
+def test_unigram_three_quarter_power_and_subsampling():
+    p = np.array([0.9, 0.1]) ** 0.75
+    assert np.round(p / p.sum(), 2).tolist() == [0.84, 0.16]
+    t, f = 1e-5, 0.01
+    assert 1 - math.sqrt(t / f) == pytest.approx(0.968, abs=0.001)  # a very frequent word is mostly dropped
+
+
+def test_glove_weighting_function():
+    def f(x, x_max=100, alpha=0.75):
+        return np.minimum((x / x_max) ** alpha, 1.0)
+
+    xs = np.array([0.0, 1.0, 10.0, 100.0, 1000.0])
+    w = f(xs)
+    assert w[0] == 0 and w[3] == 1 and w[4] == 1
+    assert np.all(np.diff(w) >= 0)
+    assert w[1] == pytest.approx(100**-0.75)
+
+
+def info_nce(scores):
+    """Mean cross-entropy of picking the diagonal in an N x N score matrix."""
+    z = scores - scores.max(axis=1, keepdims=True)
+    log_softmax = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    return -np.mean(np.diag(log_softmax))
+
+
+def test_info_nce_matches_torch_cross_entropy_and_chance_level():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(22)
+    s = rng.normal(size=(16, 16))
+    ref = torch.nn.functional.cross_entropy(torch.tensor(s), torch.arange(16)).item()
+    assert info_nce(s) == pytest.approx(ref, rel=1e-10)
+    for n in (16, 256):
+        assert info_nce(np.zeros((n, n))) == pytest.approx(math.log(n))  # equal scores: L = log N, bound 0
+    assert math.log(256) == pytest.approx(5.55, abs=0.01)
+    assert math.log(32768) == pytest.approx(10.40, abs=0.01)
+
+
+def test_info_nce_bound_is_below_true_mi_and_saturates_at_log_n():
+    rng = np.random.default_rng(23)
+
+    def bound(rho, dim, n, batches=200):
+        vals = []
+        for _ in range(batches):
+            x = rng.normal(size=(n, dim))
+            y = rho * x + math.sqrt(1 - rho**2) * rng.normal(size=(n, dim))
+            # optimal critic: log p(y_j | x_i) - log p(y_j), up to a constant (y is N(0, I))
+            d2 = ((y[None, :, :] - rho * x[:, None, :]) ** 2).sum(-1)
+            critic = -d2 / (2 * (1 - rho**2)) + 0.5 * (y**2).sum(-1)[None, :]
+            vals.append(math.log(n) - info_nce(critic))
+        return float(np.mean(vals))
+
+    true_low = -0.5 * math.log(1 - 0.5**2)  # 0.144 nats
+    b = bound(0.5, 1, 64)
+    assert b <= true_low + 0.02
+    assert b == pytest.approx(true_low, abs=0.05)
+    true_high = -0.5 * 20 * math.log(1 - 0.99**2)  # about 39 nats
+    b_high = bound(0.99, 20, 64, batches=20)
+    assert b_high <= math.log(64) + 1e-9
+    assert b_high > math.log(64) - 0.05
+    assert true_high > 9 * math.log(64)  # far above the log N ceiling
+
+
+def test_lower_temperature_concentrates_weight_on_the_hardest_negative():
+    sims = np.array([0.9, 0.8, 0.5, 0.1, 0.0])  # positive first, then negatives
+    shares = []
+    for tau in (1.0, 0.1, 0.02):
+        p = softmax(sims / tau)
+        neg = p[1:] / p[1:].sum()
+        shares.append(neg[0])
+    assert shares[0] < shares[1] < shares[2]
+    assert shares[2] > 0.99
+    assert 1 / 0.07 == pytest.approx(14.3, abs=0.05)  # CLIP's initial logit scale, capped at 100
+
+
+def test_clip_prompt_gains_and_zero_shot_classifier():
+    assert 1.3 + 3.5 == pytest.approx(4.8)  # "almost 5 points"
+    rng = np.random.default_rng(24)
+    d, classes, templates = 32, 5, 8
+    centres = rng.normal(size=(classes, d))
+    # each template embedding is the class direction plus template-specific noise
+    text = centres[:, None, :] + 0.8 * rng.normal(size=(classes, templates, d))
+    text /= np.linalg.norm(text, axis=-1, keepdims=True)
+    ensemble = text.mean(1)
+    ensemble /= np.linalg.norm(ensemble, axis=-1, keepdims=True)
+    images = centres[rng.integers(0, classes, 2000)]
+    labels = np.argmax(images @ (centres / np.linalg.norm(centres, axis=1, keepdims=True)).T, axis=1)
+    images = images + 0.9 * rng.normal(size=images.shape)
+    images /= np.linalg.norm(images, axis=1, keepdims=True)
+    single_acc = np.mean(np.argmax(images @ text[:, 0].T, axis=1) == labels)
+    ensemble_acc = np.mean(np.argmax(images @ ensemble.T, axis=1) == labels)
+    assert ensemble_acc > single_acc
+
+
+def test_llava_visual_tokens_and_projection_size():
+    torch = pytest.importorskip("torch")
+    assert (224 // 14) ** 2 == 256
+    assert (336 // 14) ** 2 == 576
+    proj = torch.nn.Linear(1024, 5120)
+    n = sum(p.numel() for p in proj.parameters())
+    assert n == 1024 * 5120 + 5120
+    assert n / 1e6 == pytest.approx(5.2, abs=0.05)
+    tokens = proj(torch.zeros(1, 256, 1024))
+    assert tokens.shape == (1, 256, 5120)
