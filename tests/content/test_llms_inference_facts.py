@@ -118,6 +118,24 @@ def test_subtractive_penalty_is_shift_invariant_but_division_is_not():
     assert np.exp(z[seen] - 0.7) / np.exp(z[seen]) == pytest.approx(math.exp(-0.7))
 
 
+def test_ctrl_style_penalty_as_implemented_with_gather_and_scatter_hits_each_token_once():
+    """The Hugging Face processor gathers the logits of every id in input_ids (prompt
+    included), divides positive ones by theta, multiplies negative ones, and scatters
+    them back. A token seen four times is penalised once, not four times."""
+    torch = pytest.importorskip("torch")
+    theta = 1.2
+    scores = torch.tensor([[3.0, -2.0, 1.0, 0.5]])
+    input_ids = torch.tensor([[0, 0, 0, 0, 1]])  # token 0 four times (say, in the prompt), token 1 once
+    picked = torch.gather(scores, 1, input_ids)
+    picked = torch.where(picked < 0, picked * theta, picked / theta)
+    out = scores.scatter(1, input_ids, picked)
+    assert out[0, 0].item() == pytest.approx(3.0 / theta)  # once, not 3.0 / theta**4
+    assert out[0, 1].item() == pytest.approx(-2.0 * theta)  # negative logit pushed further down
+    assert out[0, 2:].tolist() == scores[0, 2:].tolist()  # unseen tokens untouched
+    p_before, p_after = torch.softmax(scores, -1)[0], torch.softmax(out, -1)[0]
+    assert p_after[0] < p_before[0] and p_after[1] < p_before[1]
+
+
 # --- llm-speculative-acceptance-rule -------------------------------------------------
 
 
@@ -158,6 +176,27 @@ def test_resampling_from_p_instead_of_the_residual_is_wrong():
     accept = np.minimum(1, p / q)
     wrong = q * accept + (1 - np.sum(q * accept)) * p
     assert not np.allclose(wrong, p)
+
+
+def test_exactness_needs_p_transformed_and_q_equal_to_what_the_draft_sampled():
+    """With temperature T on the target, the rule is exact whatever distribution the
+    draft sampled from, as long as the ratio uses that same q; mixing a transformed
+    q for sampling with an untransformed q in the ratio breaks it."""
+    rng = np.random.default_rng(8)
+    z_target, z_draft, temp = rng.normal(size=6), rng.normal(size=6), 0.7
+    p_t = softmax(z_target / temp)
+    q_plain, q_t = softmax(z_draft), softmax(z_draft / temp)
+    for q in (q_plain, q_t):  # draft sampled at T = 1 or at T = 0.7: both exact
+        out, _ = speculative_output_distribution(p_t, q)
+        assert np.allclose(out, p_t)
+    # inconsistent: drafts drawn from q_t, ratios and residual computed with q_plain
+    accept = np.minimum(1.0, p_t / q_plain)
+    residual = np.maximum(0, p_t - q_plain) / np.maximum(0, p_t - q_plain).sum()
+    wrong = q_t * accept + (1 - np.sum(q_t * accept)) * residual
+    assert not np.allclose(wrong, p_t)
+    # and forgetting the temperature on p samples the untempered target instead
+    out_plain, _ = speculative_output_distribution(softmax(z_target), q_t)
+    assert not np.allclose(out_plain, p_t)
 
 
 def test_accepting_on_argmax_match_changes_a_sampled_distribution():
@@ -300,6 +339,8 @@ def test_prefill_decode_roofline_numbers():
     step = 2 * n / bw  # fp16 weights streamed once per decoding step at batch 1
     assert step * 1e3 == pytest.approx(6.6, abs=0.05)
     assert 1 / step == pytest.approx(151, abs=2)
+    # the 6.6 ms needs the A100's 2.04 TB/s; a round 2.0 TB/s would give 6.7 ms
+    assert 2 * n / 2.0e12 * 1e3 == pytest.approx(6.74, abs=0.01)
 
 
 def test_matmul_intensity_is_about_the_number_of_tokens():
