@@ -41,3 +41,24 @@ def test_all_topics_start_each_on_a_new_page(chromium, tmp_path):
 
     result = shot.render(None, tmp_path, chromium)
     assert result["pages"] >= len(load_bank().topics)
+
+
+def test_sheets_list_the_topics_references_with_links(tmp_path):
+    from dlprep.core.bank import load_bank
+    from dlprep.features.cheatsheet import build_sheet, to_html, to_markdown
+
+    bank = load_bank()
+    sheet = build_sheet(bank, "attention")
+    cited = {c.key for card in bank.cards_in("attention") for c in card.references}
+    assert {k for k, _, _ in sheet.references} == cited
+    vaswani = next(r for r in sheet.references if r[0] == "vaswani2017attention")
+    assert vaswani[1].startswith("Vaswani et al. 2017. Attention Is All You Need.")
+    assert vaswani[2] == "https://arxiv.org/abs/1706.03762"
+    md = to_markdown([sheet])
+    assert "## References" in md and f"]({vaswani[2]})" in md
+    page = to_html([sheet])
+    assert f'<a href="{vaswani[2]}">' in page
+    # Papers and books come before documentation pages.
+    kinds = [bank.references[k].type == "docs" for k, _, _ in sheet.references]
+    assert kinds == sorted(kinds)
+    assert sheet.to_dict()["references"][0]["text"]

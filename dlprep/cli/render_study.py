@@ -62,6 +62,9 @@ def sheet_view(s: Sheet) -> Group:
             line.append(f" ({cid})", style="dim")
             lines.append(line)
         parts.append(bullets(lines))
+    if s.references:
+        parts.append(_heading("References"))
+        parts.append(bullets([Text(t + (f" {link}" if link else ""), style="dim") for _k, t, link in s.references]))
     parts.append(Text(""))
     return Group(*parts)
 

@@ -26,9 +26,11 @@ class Sheet:
     table_rows: list[list[str]]
     questions: list[tuple[str, str, str]]  # (card id, question, top rubric point)
     weak_points: list[tuple[str, str, int, int]] = field(default_factory=list)  # (card, point, missed, asked)
+    references: list[tuple[str, str, str]] = field(default_factory=list)  # (key, full reference, link or "")
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        data["references"] = [{"key": k, "text": t, "link": link or None} for k, t, link in self.references]
         data["formulas"] = [{"name": n, "formula": f} for n, f in self.formulas]
         data["questions"] = [{"id": c, "question": q, "top_point": p} for c, q, p in self.questions]
         data["weak_points"] = [{"card": c, "point": p, "missed": m, "asked": a} for c, p, m, a in self.weak_points]
@@ -45,6 +47,9 @@ def build_sheet(bank: Bank, topic: str, store: Store | None = None, weak: bool =
         top = max(card.rubric, key=lambda p: p.weight)  # the first of the heaviest
         questions.append((card.id, card.question, top.point))
     weak_points = missed_points(bank, store, topic)[:8] if (weak and store is not None) else []
+    works = bank.cited_works(bank.cards_in(topic))
+    works.sort(key=lambda r: (r.type == "docs", (r.authors or r.title).lower(), r.year or 0))  # papers and books first
+    references = [(r.key, r.describe(), r.link) for r in works]
     return Sheet(
         topic=t.id,
         title=t.title,
@@ -56,6 +61,7 @@ def build_sheet(bank: Bank, topic: str, store: Store | None = None, weak: bool =
         table_rows=[list(r) for r in cs.table_rows],
         questions=questions,
         weak_points=weak_points,
+        references=references,
     )
 
 
@@ -68,6 +74,11 @@ def build_sheets(bank: Bank, topics: list[str], store: Store | None = None, weak
 
 def _md_cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _md_link(text: str, link: str) -> str:
+    text = text.replace("[", "\\[").replace("]", "\\]")
+    return f"[{text}]({link})" if link else text
 
 
 def to_markdown(sheets: list[Sheet]) -> str:
@@ -95,6 +106,10 @@ def to_markdown(sheets: list[Sheet]) -> str:
             out += ["## Questions and what the answer must contain", ""]
             out += [f"- **{q}** {p} (`{c}`)" for c, q, p in s.questions]
             out.append("")
+        if s.references:
+            out += ["## References", ""]
+            out += [f"- {_md_link(t, link)}" for _k, t, link in s.references]
+            out.append("")
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -118,6 +133,7 @@ li { margin: 1pt 0; }
 section.topic { page-break-before: always; }
 section.topic:first-of-type { page-break-before: avoid; }
 .muted { color: #666; }
+ul.refs { font-size: 9pt; color: #333; }
 @media print { body { padding: 0; } a { color: inherit; text-decoration: none; } }
 """
 
@@ -153,6 +169,13 @@ def to_html(sheets: list[Sheet], title: str = "dlprep cheat sheet") -> str:
         if s.questions:
             part.append("<h2>Questions and what the answer must contain</h2><ul>")
             part += [f'<li><b>{e(q)}</b> {e(p)} <span class="muted">({e(c)})</span></li>' for c, q, p in s.questions]
+            part.append("</ul>")
+        if s.references:
+            part.append('<h2>References</h2><ul class="refs">')
+            part += [
+                f'<li><a href="{e(link)}">{e(t)}</a></li>' if link else f"<li>{e(t)}</li>"
+                for _k, t, link in s.references
+            ]
             part.append("</ul>")
         part.append("</section>")
         body.append("\n".join(part))
