@@ -1,0 +1,53 @@
+"""Each demo's claim, asserted on the numbers it computes (topic llms)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from demo_cache import module, result  # noqa: E402
+
+
+def test_sampling_top_k_top_p():
+    demo = module("sampling-top-k-top-p")
+    m = result("sampling-top-k-top-p").metrics
+
+    def kept_by_nucleus(t, p):
+        """An independent count: sort the softmax, take tokens until their mass reaches p."""
+        z = [x / t for x in demo.LOGITS]
+        e = [math.exp(x - max(z)) for x in z]
+        probs = sorted((x / sum(e) for x in e), reverse=True)
+        mass, n = 0.0, 0
+        while mass < p:
+            mass += probs[n]
+            n += 1
+        return n
+
+    assert m["kept_T1_kall_pall"] == 12
+    assert m["kept_T1_k1_pall"] == 1
+    assert m["kept_T1_k3_pall"] == 3
+    assert m["kept_T1_kall_p0.5"] == kept_by_nucleus(1.0, 0.5) == 2
+    assert m["kept_T1_kall_p0.9"] == kept_by_nucleus(1.0, 0.9) == 6
+    assert m["kept_T2_kall_p0.9"] == kept_by_nucleus(2.0, 0.9) == 9  # hotter: a wider nucleus
+    # top-k 5 first renormalises, so top-p 0.9 then keeps fewer than it would alone
+    assert m["kept_T0.7_p0.9_without_k"] == kept_by_nucleus(0.7, 0.9) == 4
+    assert m["kept_T0.7_k5_p0.9"] == 3
+    for t, k, p in demo.SETTINGS:
+        name = demo.key(t, k, p)
+        assert m[f"sum_{name}"] == pytest.approx(1.0, abs=1e-12)  # renormalised
+        assert m[f"outside_{name}"] == 0  # a removed token is never drawn
+        assert m[f"tv_{name}"] < 0.015  # samples follow the truncated distribution
+        if t == 1.0:
+            assert m[f"renorm_err_{name}"] < 1e-12  # kept tokens keep their ratios
+    # top-3 at T = 1: p(mat) / (p(mat) + p(sofa) + p(floor))
+    e = [math.exp(x) for x in demo.LOGITS[:3]]
+    assert m["top_prob_T1_k3_pall"] == pytest.approx(e[0] / sum(e))
+    # temperature: hotter is flatter, colder is sharper, T -> 0 is greedy
+    assert m["max_entropy"] > m["entropy_T2_kall_pall"] > m["entropy_T1_kall_pall"] > m["entropy_T0.5_kall_pall"]
+    assert m["entropy_T0.5_kall_pall"] > m["entropy_T0.05_kall_pall"]
+    assert m["top_prob_T0.05_kall_pall"] > 0.9999
+    assert m["top_freq_T0.05_kall_pall"] > 0.999
+    assert m["entropy_T1_k1_pall"] == 0 and m["top_prob_T1_k1_pall"] == 1  # top-1 is greedy exactly
