@@ -51,3 +51,26 @@ def test_sampling_top_k_top_p():
     assert m["top_prob_T0.05_kall_pall"] > 0.9999
     assert m["top_freq_T0.05_kall_pall"] > 0.999
     assert m["entropy_T1_k1_pall"] == 0 and m["top_prob_T1_k1_pall"] == 1  # top-1 is greedy exactly
+
+
+def test_lora_merge():
+    demo = module("lora-merge")
+    m = result("lora-merge").metrics
+    d_in, d_out, true_rank = demo.D_IN, demo.D_OUT, demo.TRUE_RANK
+    assert m["full_weight_params"] == d_in * d_out
+    for r in demo.RANKS:
+        assert m[f"trainable_r{r}"] == r * (d_in + d_out)  # A: r x d_in, B: d_out x r
+        assert m[f"merged_params_r{r}"] == d_in * d_out + d_out  # a plain Linear again
+        assert m[f"init_diff_r{r}"] == 0  # B = 0: the adapted layer starts as the base layer, exactly
+        assert m[f"merge_diff_r{r}"] < 1e-5  # W + (alpha/r) B A gives the same outputs (fp32)
+        assert m[f"loss_end_r{r}"] < m[f"loss_start_r{r}"]
+        # no rank-r adapter beats the Eckart-Young floor (up to the held-out sample's noise)
+        assert m[f"loss_end_r{r}"] > 0.8 * m[f"loss_floor_r{r}"]
+    assert m["trainable_r8"] / m["full_weight_params"] == pytest.approx(0.09375)
+    # a rank-8 change is learnt by rank >= 8, not by rank 1 or 4
+    for r in (r for r in demo.RANKS if r >= true_rank):
+        assert m[f"loss_floor_r{r}"] < 1e-9
+        assert m[f"loss_end_r{r}"] < 0.01 * m[f"loss_start_r{r}"]
+    assert m["loss_floor_r1"] > 0.5 * m["loss_start_r1"]
+    assert m["loss_end_r1"] > 0.5 * m["loss_start_r1"]
+    assert m["loss_end_r4"] > 100 * m["loss_end_r8"]
