@@ -74,3 +74,31 @@ def test_lora_merge():
     assert m["loss_floor_r1"] > 0.5 * m["loss_start_r1"]
     assert m["loss_end_r1"] > 0.5 * m["loss_start_r1"]
     assert m["loss_end_r4"] > 100 * m["loss_end_r8"]
+
+
+def test_speculative_decoding():
+    demo = module("speculative-decoding")
+    m = result("speculative-decoding").metrics
+    p, q = demo.P, demo.Q
+    a = sum(min(x, y) for x, y in zip(p, q, strict=True))
+    tv_pq = 0.5 * sum(abs(x - y) for x, y in zip(p, q, strict=True))
+    assert a == pytest.approx(0.80) and tv_pq == pytest.approx(0.20)
+    assert m["overlap"] == pytest.approx(a) == pytest.approx(1 - m["tv_pq"])
+    # closed form: min(p, q) + (1 - a) * normalise(max(0, p - q)) is p itself
+    assert m["exact_err"] < 1e-12
+    # measured acceptance rate = sum min(p, q) = 1 - TV(p, q)
+    assert m["accept_rate_all"] == pytest.approx(a, abs=0.002)
+    for k in demo.DRAFTS:
+        assert m[f"accept_rate_k{k}"] == pytest.approx(a, abs=0.005)
+        # the emitted tokens follow p (not q) whatever k is
+        assert m[f"tv_output_k{k}"] < 0.01
+        # expected tokens per target call: 1 + a + ... + a^k
+        expected = sum(a**i for i in range(k + 1))
+        assert m[f"tokens_per_call_formula_k{k}"] == pytest.approx(expected)
+        assert m[f"tokens_per_call_k{k}"] == pytest.approx(expected, rel=0.01)
+        assert m[f"emitted_k{k}"] == pytest.approx(demo.ROUNDS * m[f"tokens_per_call_k{k}"])
+    # without the accept/resample step the tokens follow q: TV(q, p) = 0.2
+    assert m["tv_no_check"] == pytest.approx(tv_pq, abs=0.01)
+    # more drafts help less and less: the limit is 1 / (1 - a) = 5
+    assert m["tokens_per_call_k8"] < 1 / (1 - a)
+    assert m["tokens_per_call_k2"] - m["tokens_per_call_k1"] > m["tokens_per_call_k8"] - m["tokens_per_call_k6"]
