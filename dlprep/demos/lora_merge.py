@@ -28,6 +28,12 @@ def run(device: str = "cpu") -> DemoResult:
     def target(x):
         return base(x) + x @ delta.T
 
+    # the training inputs (one fresh batch per step, the same for every rank); the frozen layer's
+    # outputs on them are computed once, as nothing in it changes
+    x_train = torch.randn(STEPS, BATCH, D_IN, device=device)
+    with torch.no_grad():
+        base_train, target_train = base(x_train), target(x_train)
+
     class LoRALinear(nn.Module):
         """y = base(x) + (alpha / r) * x A^T B^T; A is r x d_in (random), B is d_out x r (zeros)."""
 
@@ -38,8 +44,12 @@ def run(device: str = "cpu") -> DemoResult:
             self.A = nn.Parameter(torch.randn(r, D_IN, device=device) / D_IN**0.5)
             self.B = nn.Parameter(torch.zeros(D_OUT, r, device=device))
 
+        def update(self, x):
+            """The adapter's part of the output: (alpha / r) * x A^T B^T."""
+            return self.scale * (x @ self.A.T) @ self.B.T
+
         def forward(self, x):
-            return self.base(x) + self.scale * (x @ self.A.T) @ self.B.T
+            return self.base(x) + self.update(x)
 
         def merged(self):
             """A plain Linear with W + (alpha / r) B A: no extra work at inference."""
@@ -73,8 +83,8 @@ def run(device: str = "cpu") -> DemoResult:
         params = [lora.A, lora.B]
         moments = [(torch.zeros_like(p), torch.zeros_like(p)) for p in params]
         for step in range(1, STEPS + 1):
-            x = torch.randn(BATCH, D_IN, device=device)
-            loss = (lora(x) - target(x)).pow(2).mean()
+            x = x_train[step - 1]
+            loss = (base_train[step - 1] + lora.update(x) - target_train[step - 1]).pow(2).mean()
             grads = torch.autograd.grad(loss, params)
             with torch.no_grad():
                 for p, g, (m1, m2) in zip(params, grads, moments, strict=True):
