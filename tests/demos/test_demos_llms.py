@@ -102,3 +102,31 @@ def test_speculative_decoding():
     # more drafts help less and less: the limit is 1 / (1 - a) = 5
     assert m["tokens_per_call_k8"] < 1 / (1 - a)
     assert m["tokens_per_call_k2"] - m["tokens_per_call_k1"] > m["tokens_per_call_k8"] - m["tokens_per_call_k6"]
+
+
+def test_moe_balance_loss():
+    demo = module("moe-balance-loss")
+    m = result("moe-balance-loss").metrics
+    n = demo.EXPERTS
+    # the balance loss spreads the load: lower max load, higher min load, fewer dropped tokens
+    assert m["max_load_with"] < 0.2 < 0.3 < m["max_load_without"]
+    assert m["min_load_with"] > 0.05 > m["min_load_without"]
+    assert m["max_over_mean_with"] < 1.5 and m["max_over_mean_without"] > 2.5
+    assert m["dropped_with"] < 0.1 < 0.4 < m["dropped_without"]
+    # the trained loss sits at its uniform value, alpha x 1; the unbalanced router's is far above
+    assert m["aux_ratio_with"] == pytest.approx(1.0, abs=0.05)
+    assert m["aux_ratio_without"] > 2
+    # reference routings: exactly 1 when uniform, N when collapsed
+    assert m["aux_ratio_ref_uniform"] == pytest.approx(1.0)
+    assert m["dropped_ref_uniform"] == 0
+    assert m["aux_ratio_ref_collapsed"] == pytest.approx(n)
+    assert m["dropped_ref_collapsed"] == pytest.approx(1 - 1 / n)  # all but one expert's capacity
+    # 1 is not a floor: half the experts get every token, the probability sits on the other half
+    # f_i = 1/4 and P_i = 0.24/4 on experts 0-3, so N sum f_i P_i = 8 * 4 * (1/4) * 0.06 = 0.48
+    assert m["aux_ratio_ref_off_expert"] == pytest.approx(0.48)
+    assert m["dropped_ref_off_expert"] == pytest.approx(0.5)
+    # the bound that does hold: P_i >= f_i / N, so N sum f_i P_i >= sum f_i^2 >= 1 / N
+    for case in ("with", "without", "ref_uniform", "ref_collapsed", "ref_off_expert"):
+        assert m[f"aux_ratio_{case}"] >= m[f"sum_f_sq_{case}"] - 1e-12
+        assert m[f"sum_f_sq_{case}"] >= 1 / n - 1e-12
+        assert m[f"aux_ratio_{case}"] <= n + 1e-12
