@@ -11,7 +11,8 @@ D_IN, D_OUT = 256, 128
 ALPHA = 16  # the scale is alpha / r
 RANKS = (1, 4, 8, 16, 64)
 TRUE_RANK = 8  # the weight change the adapter has to learn has this rank
-STEPS, BATCH, LR = 100, 128, 1e-2
+STEPS, BATCH, LR = 200, 128, 3e-3
+POOL = 16  # training batches, cycled through
 
 
 def run(device: str = "cpu") -> DemoResult:
@@ -28,9 +29,9 @@ def run(device: str = "cpu") -> DemoResult:
     def target(x):
         return base(x) + x @ delta.T
 
-    # the training inputs (one fresh batch per step, the same for every rank); the frozen layer's
-    # outputs on them are computed once, as nothing in it changes
-    x_train = torch.randn(STEPS, BATCH, D_IN, device=device)
+    # the training inputs (POOL batches, cycled through, the same for every rank); the frozen
+    # layer's outputs on them are computed once, as nothing in it changes
+    x_train = torch.randn(POOL, BATCH, D_IN, device=device)
     with torch.no_grad():
         base_train, target_train = base(x_train), target(x_train)
 
@@ -76,21 +77,20 @@ def run(device: str = "cpu") -> DemoResult:
         with torch.no_grad():
             init_diff = (lora(x_test) - base(x_test)).abs().max().item()
             loss_start = (lora(x_test) - target(x_test)).pow(2).mean().item()
-        # Adam by hand, as torch.optim.Adam(lr=lr) would do it (torch.optim is avoided only because
-        # its first use imports torch._dynamo, which takes seconds); the step size is divided by
-        # the scale alpha / r so that the change in W per step does not grow with 1 / r
-        lr = LR / lora.scale
+        # Adam by hand, as torch.optim.Adam(lr=LR) would do it (torch.optim is avoided only because
+        # its first use imports torch._dynamo, which takes seconds); one learning rate for every
+        # rank, as the alpha / r scale is meant to allow
         params = [lora.A, lora.B]
         moments = [(torch.zeros_like(p), torch.zeros_like(p)) for p in params]
         for step in range(1, STEPS + 1):
-            x = x_train[step - 1]
-            loss = (base_train[step - 1] + lora.update(x) - target_train[step - 1]).pow(2).mean()
+            i = step % POOL
+            loss = (base_train[i] + lora.update(x_train[i]) - target_train[i]).pow(2).mean()
             grads = torch.autograd.grad(loss, params)
             with torch.no_grad():
                 for p, g, (m1, m2) in zip(params, grads, moments, strict=True):
                     m1.mul_(0.9).add_(g, alpha=0.1)
                     m2.mul_(0.999).addcmul_(g, g, value=0.001)
-                    p -= lr * (m1 / (1 - 0.9**step)) / ((m2 / (1 - 0.999**step)).sqrt() + 1e-8)
+                    p -= LR * (m1 / (1 - 0.9**step)) / ((m2 / (1 - 0.999**step)).sqrt() + 1e-8)
         merged = lora.merged()
         with torch.no_grad():
             y_adapter = lora(x_test)
@@ -137,8 +137,8 @@ def run(device: str = "cpu") -> DemoResult:
         metrics=metrics,
         notes=[
             f"Linear({D_IN} -> {D_OUT}) frozen, alpha = {ALPHA}; the target adds a rank-{TRUE_RANK} change "
-            f"to W; LoRA trains r x (d_in + d_out) = r x {D_IN + D_OUT} values; Adam, {STEPS} steps of "
-            f"{BATCH} random inputs; losses are MSE on 1,024 held-out inputs",
+            f"to W; LoRA trains r x (d_in + d_out) = r x {D_IN + D_OUT} values; Adam, {STEPS} steps over "
+            f"{POOL} batches of {BATCH} random inputs; losses are MSE on 1,024 held-out inputs",
             "'best' is the lowest loss any rank-r B A can reach (delta's singular values past the "
             "r-th, squared, over d_out); 'init |diff|' and 'merge |diff|' are max abs output differences",
             "after merging the layer is a plain Linear of the base size: no extra latency, but one "
