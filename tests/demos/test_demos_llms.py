@@ -130,3 +130,31 @@ def test_moe_balance_loss():
         assert m[f"aux_ratio_{case}"] >= m[f"sum_f_sq_{case}"] - 1e-12
         assert m[f"sum_f_sq_{case}"] >= 1 / n - 1e-12
         assert m[f"aux_ratio_{case}"] <= n + 1e-12
+
+
+def test_kv_cache_bytes():
+    demo = module("kv-cache-bytes")
+    m = result("kv-cache-bytes").metrics
+    assert m["mismatches"] == 0
+    tokens, batch = demo.TINY_TOKENS, demo.TINY_BATCH
+    for name, layers, _q_heads, kv_heads, head_dim, dtype in demo.TINY:
+        key = f"{name.split()[1]}_{dtype}"
+        nbytes = {"float32": 4, "float16": 2, "bfloat16": 2}[dtype]
+        expected = 2 * layers * kv_heads * head_dim * tokens * batch * nbytes
+        # the formula, the bytes of the tensors torch built, and their storages agree exactly
+        assert m[f"formula_{key}"] == m[f"allocated_{key}"] == m[f"storage_{key}"] == expected
+    assert m["allocated_MHA_float32"] == 2 * m["allocated_MHA_float16"]  # 4 vs 2 bytes per value
+    assert m["allocated_MHA_float16"] == 4 * m["allocated_GQA_float16"]  # 8 vs 2 KV heads
+    assert m["allocated_GQA_float16"] == 2 * m["allocated_MQA_bfloat16"]  # 2 vs 1 KV head
+    # published configs at 16 bits: Llama-2-7B 32 layers x 32 KV heads x 128
+    assert m["per_token_Llama-2-7B"] == 2 * 32 * 32 * 128 * 2 == 512 * 1024
+    assert m["total_Llama-2-7B"] == 512 * 1024 * 4096 == 2 * 1024**3
+    # Llama-3-8B: the same 32 layers, GQA with 8 KV heads of 128
+    assert m["per_token_Llama-3-8B"] == 2 * 32 * 8 * 128 * 2 == 128 * 1024
+    assert m["total_Llama-3-8B"] == 512 * 1024**2
+    assert m["mha_total_Llama-3-8B"] == 4 * m["total_Llama-3-8B"]
+    # Llama-2-70B: 80 layers, 8 KV heads of 128 (64 query heads)
+    assert m["per_token_Llama-2-70B"] == 320 * 1024
+    assert m["mha_total_Llama-2-70B"] == 8 * m["total_Llama-2-70B"] == 10 * 1024**3
+    # attention over the shared KV heads equals attention over explicitly repeated ones
+    assert m["gqa_attention_diff"] < 1e-6
