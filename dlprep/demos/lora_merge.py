@@ -62,7 +62,7 @@ def run(device: str = "cpu") -> DemoResult:
 
     # the best any rank-r adapter can do (Eckart-Young): for x ~ N(0, I) the MSE of a weight error E
     # is ||E||_F^2 / d_out, smallest when B A keeps delta's top r singular values
-    singular = torch.linalg.svdvals(delta)
+    singular = torch.linalg.svdvals(delta.cpu())  # on the CPU: not every backend has svdvals
 
     def floor(r):
         return (singular[r:] ** 2).sum().item() / D_OUT

@@ -21,9 +21,10 @@ def aux_ratio(probs, top):
     probability of expert i; the Switch loss is alpha times this."""
     import torch
 
+    probs, top = probs.cpu().double(), top.cpu()  # float64 on the CPU (MPS has no float64)
     n = probs.shape[-1]
     f = torch.bincount(top, minlength=n).double() / top.numel()
-    return n * (f * probs.double().mean(0)).sum().item(), f
+    return n * (f * probs.mean(0)).sum().item(), f
 
 
 def run(device: str = "cpu") -> DemoResult:
