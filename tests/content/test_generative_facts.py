@@ -683,6 +683,22 @@ def test_switching_dropout_modules_misses_the_attention_dropout_inside_multihead
         assert not torch.equal(mha(q, q, q)[0], mha(q, q, q)[0])
 
 
+def test_sdpa_dropout_has_no_mode_so_attention_code_gates_dropout_p_on_its_own_training_flag():
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    torch.manual_seed(0)
+    q = torch.randn(1, 2, 5, 8)
+    with torch.no_grad():
+        # a plain function: dropout_p > 0 drops whatever module mode is set elsewhere
+        assert not torch.equal(
+            F.scaled_dot_product_attention(q, q, q, dropout_p=0.5),
+            F.scaled_dot_product_attention(q, q, q, dropout_p=0.5),
+        )
+        assert torch.equal(
+            F.scaled_dot_product_attention(q, q, q, dropout_p=0.0), F.scaled_dot_product_attention(q, q, q)
+        )
+
+
 def test_predictive_entropy_splits_into_expected_entropy_plus_mutual_information():
     rng = np.random.default_rng(24)
 

@@ -926,7 +926,7 @@ def test_eight_gpu_all_reduce_arithmetic():
 # --- training-data-extraction-privacy ------------------------------------------
 
 
-def test_per_example_clipping_bounds_each_examples_influence_and_batch_clipping_does_not():
+def test_per_example_clipping_bounds_each_examples_influence_at_c_and_batch_clipping_only_at_2c():
     torch = pytest.importorskip("torch")
     from torch.func import functional_call, grad, vmap
 
@@ -958,7 +958,15 @@ def test_per_example_clipping_bounds_each_examples_influence_and_batch_clipping_
     assert (flat.sum(0) - flat[1:].sum(0)).norm() > 100 * C
 
     # clipping the summed gradient instead bounds the norm, not one record's share: the outlier dominates
-    summed = flat.sum(0)
-    batch_clipped = summed * min(1.0, C / summed.norm().item())
+    def clip(v):
+        return v * min(1.0, C / v.norm().item())
+
+    batch_clipped = clip(flat.sum(0))
     cosine = torch.nn.functional.cosine_similarity(batch_clipped, flat[0], dim=0)
     assert cosine > 0.99
+    # removing that one record moves the clipped update by more than C (up to 2C, the update's whole size)
+    moved = (batch_clipped - clip(flat[1:].sum(0))).norm()
+    assert C < moved <= 2 * C + 1e-6
+    # with per-example clipping the signal grows with the batch while the noise scale sigma * C does not
+    assert clipped[1:].sum(0).norm() > 5 * C
+    assert batch_clipped.norm() <= C + 1e-6

@@ -884,6 +884,11 @@ def test_successive_halving_81_configs_costs_405_epochs_instead_of_6561():
     assert all(n * r == 81 for n, r in rounds)  # every rung costs the same
     assert sum(n * r for n, r in rounds) == 405
     assert 81 * 81 == 6561
+    # if survivors resume from their checkpoints, a rung only pays for the epochs it adds
+    resumed = rounds[0][0] * rounds[0][1] + sum(
+        n * (r - r_prev) for (n, r), (_, r_prev) in zip(rounds[1:], rounds[:-1], strict=True)
+    )
+    assert resumed == 297
 
 
 # --- hyperparams-that-matter-log-scale --------------------------------------------
