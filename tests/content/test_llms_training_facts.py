@@ -66,7 +66,13 @@ def test_bpe_worked_example_merges_and_encodings():
 
 def test_gpt2_vocabulary_and_tied_embedding_size():
     assert 256 + 50_000 + 1 == 50_257
-    assert 50_257 * 768 == 38_597_376  # GPT-2 small token embedding, ~38.6M of 124M
+    # GPT-2 small, counted from its config: the tied token table is ~38.6M of ~124M
+    vocab, d, layers, positions = 50_257, 768, 12, 1024
+    block = (d * 3 * d + 3 * d) + (d * d + d) + (d * 4 * d + 4 * d) + (4 * d * d + d) + 2 * 2 * d
+    total = vocab * d + positions * d + layers * block + 2 * d
+    assert total == 124_439_808
+    assert vocab * d == 38_597_376
+    assert vocab * d / total == pytest.approx(0.31, abs=0.005)
 
 
 # --- llm-vocab-size-tradeoff ---------------------------------------------------
@@ -218,6 +224,34 @@ def test_block_diagonal_mask_makes_a_packed_example_match_it_run_alone():
     alone = F.scaled_dot_product_attention(q[..., n1:, :], k[..., n1:, :], v[..., n1:, :], is_causal=True)
     assert torch.allclose(packed[..., n1:, :], alone, atol=1e-6)
     assert not torch.allclose(plain[..., n1:, :], alone, atol=1e-3)  # cross-contamination
+
+
+def rope(x, positions, base=10_000.0):
+    """Rotary embedding of x (..., n, d) at integer positions (n,), pairs (2i, 2i+1)."""
+    d = x.shape[-1]
+    freqs = base ** (-torch.arange(0, d, 2, dtype=torch.float64) / d)
+    angles = positions[:, None].double() * freqs[None, :]
+    cos, sin = torch.cos(angles), torch.sin(angles)
+    x1, x2 = x[..., 0::2], x[..., 1::2]
+    out = torch.empty_like(x)
+    out[..., 0::2] = x1 * cos - x2 * sin
+    out[..., 1::2] = x1 * sin + x2 * cos
+    return out
+
+
+def test_rope_offset_of_a_packed_example_is_harmless_under_the_block_mask():
+    torch.manual_seed(0)
+    n, d = 6, 8
+    q, k, v = (torch.randn(1, 1, n, d, dtype=torch.float64) for _ in range(3))
+    reset = torch.arange(n)  # positions restarted at 0
+    shifted = torch.arange(900, 900 + n)  # positions continued from the previous example
+    a = F.scaled_dot_product_attention(rope(q, reset), rope(k, reset), v, is_causal=True)
+    b = F.scaled_dot_product_attention(rope(q, shifted), rope(k, shifted), v, is_causal=True)
+    assert torch.allclose(a, b, atol=1e-10)  # only relative offsets enter q.k
+    learned = torch.randn(1000, d, dtype=torch.float64)  # learned absolute positions do change
+    c = F.scaled_dot_product_attention(q + learned[reset], k + learned[reset], v, is_causal=True)
+    e = F.scaled_dot_product_attention(q + learned[shifted], k + learned[shifted], v, is_causal=True)
+    assert not torch.allclose(c, e, atol=1e-3)
 
 
 # --- llm-reward-model-bradley-terry --------------------------------------------
@@ -479,7 +513,16 @@ def test_qlora_storage_arithmetic_for_65b():
 
 
 def test_prompt_tuning_parameter_count():
-    assert 20 * 4096 == 81_920
+    soft_prompt = torch.nn.Parameter(torch.zeros(20, 4096))  # 20 trained input embeddings, T5-XXL width
+    assert soft_prompt.numel() == 81_920
+
+
+def test_per_customer_adapter_sizes_for_a_7b_model():
+    d, ff, layers = 4096, 11_008, 32
+    qv_r8 = lora_params([(d, d)] * 2, 8) * layers
+    all_linear_r16 = lora_params([(d, d)] * 4 + [(d, ff), (d, ff), (ff, d)], 16) * layers
+    assert qv_r8 * 2 / 1e6 == pytest.approx(8.4, abs=0.05)  # MB in 16-bit
+    assert all_linear_r16 * 2 / 1e6 == pytest.approx(80, abs=0.1)
 
 
 # --- llm-moe-routing-load-balancing --------------------------------------------
@@ -537,6 +580,22 @@ def test_expert_capacity_example():
     assert 900 - capacity == 260
 
 
+def test_overflow_tokens_skip_the_expert_and_keep_their_residual_stream():
+    torch.manual_seed(0)
+    T, d, n_experts, capacity = 12, 8, 2, 3
+    x = torch.randn(T, d)
+    experts = [torch.nn.Linear(d, d) for _ in range(n_experts)]
+    choice = torch.zeros(T, dtype=torch.long)  # the router sends every token to expert 0
+    gate = torch.full((T,), 0.9)
+    out = x.clone()  # residual stream: y = x + gate * expert(x) for the tokens that fit
+    for e in range(n_experts):
+        idx = (choice == e).nonzero().flatten()[:capacity]  # first `capacity` tokens are kept
+        out[idx] = x[idx] + gate[idx, None] * experts[e](x[idx])
+    kept, dropped = slice(0, capacity), slice(capacity, T)
+    assert not torch.allclose(out[kept], x[kept])
+    assert torch.equal(out[dropped], x[dropped])  # the layer did nothing for the overflow
+
+
 # --- llm-moe-mixtral-params-inference ------------------------------------------
 
 
@@ -550,6 +609,7 @@ def test_mixtral_total_and_active_parameters_from_its_config():
     assert expert == 176_160_768
     total = layers * (attn + experts * expert + router + norms) + embed + d
     active = layers * (attn + top_k * expert + router + norms) + embed + d
+    assert total == 46_702_792_704
     assert total / 1e9 == pytest.approx(46.7, abs=0.05)
     assert active / 1e9 == pytest.approx(12.9, abs=0.05)
     assert 8 * 7e9 / 1e9 == 56  # the naive reading of "8x7B"
@@ -558,6 +618,26 @@ def test_mixtral_total_and_active_parameters_from_its_config():
     assert 2 * active / 1e9 == pytest.approx(26, abs=0.5)  # GFLOPs per token
     assert expert * 2 / 1e6 == pytest.approx(352, abs=1)  # MB per expert in bf16
     assert expert * 2 / 30e9 * 1e3 == pytest.approx(12, abs=0.5)  # ms over ~30 GB/s
+
+
+def test_mixtral_quantized_weight_sizes_against_a_24_gb_card():
+    total = 46_702_792_704  # from test_mixtral_total_and_active_parameters_from_its_config
+    assert total * 4 / 8 / 1e9 == pytest.approx(23.4, abs=0.05)  # plain 4-bit
+    assert total * (4 + 16 / 128) / 8 / 1e9 == pytest.approx(24.1, abs=0.05)  # with a 16-bit scale per 128
+    assert total * 3 / 8 / 1e9 == pytest.approx(17.5, abs=0.05)  # 3-bit
+
+
+def test_a_small_batch_already_touches_nearly_every_expert():
+    # top-2 of 8 with roughly uniform routing: chance an expert is unused by B tokens is (6/8)^B
+    expected_share = {b: 1 - (6 / 8) ** b for b in (1, 8, 16)}
+    assert expected_share[1] == pytest.approx(0.25)
+    assert expected_share[8] == pytest.approx(0.90, abs=0.005)
+    assert expected_share[16] == pytest.approx(0.99, abs=0.005)
+    rng = np.random.default_rng(0)
+    picks = np.argsort(rng.random((5_000, 16, 8)), axis=-1)[..., :2]  # 16 tokens, 2 distinct experts each
+    used = np.zeros((5_000, 8), dtype=bool)
+    np.put_along_axis(used, picks.reshape(5_000, -1), True, axis=1)
+    assert used.mean() == pytest.approx(expected_share[16], abs=0.005)
 
 
 def test_mixtral_kv_cache_per_token():
