@@ -293,3 +293,18 @@ def test_topics_tree_shows_mastery(cli, clock):
     assert re.search(r"basics\s+░+\s+0%", out)
     assert re.search(r"advanced\s+█+░*\s+100%", out)
     assert cli.json("topics")[1]["mastery"] == 1.0
+
+
+def test_a_topic_listed_in_two_stages_gets_a_block_in_each(monkeypatch):
+    """The NLP path weaves llms through both weeks: two blocks sharing its weight."""
+    from datetime import date
+
+    monkeypatch.delenv("DLPREP_BUNDLED_BANK")
+    bank = load_bank()
+    start = date(2026, 11, 21)
+    view = lay_out(bank, "nlp", start, start + timedelta(days=14))
+    llm_blocks = [b for b in view.blocks if b.topic == "llms"]
+    assert len(llm_blocks) == 2
+    assert llm_blocks[0].last_day < llm_blocks[1].first_day
+    others = [b.weight for b in view.blocks if b.topic == "attention"]
+    assert llm_blocks[0].weight == llm_blocks[1].weight == others[0] / 2

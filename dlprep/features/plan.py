@@ -201,9 +201,11 @@ def lay_out(
     days = (end - start).days
     if days < 1:
         raise DlprepError(f"the interview date {end.isoformat()} must be after today ({start.isoformat()})")
-    topics = list(dict.fromkeys(t for st in path.stages for t in st.topics))
+    # A topic a path lists in several stages (the NLP path weaves llms through both
+    # weeks) gets a block in each, sharing its weight between them.
+    topics = [t for st in path.stages for t in st.topics]
     ratings, mastery, seen = ratings or {}, mastery or {}, seen_topics or set()
-    weights = [1 + weakness(t, ratings, mastery, seen) for t in topics]
+    weights = [(1 + weakness(t, ratings, mastery, seen)) / topics.count(t) for t in topics]
     final = 2 if days >= 7 else (1 if days >= 3 else 0)
     study = days - final
     total = sum(weights)
