@@ -358,3 +358,45 @@ def test_config_banks_list(cli, tmp_path, dlprep_home):
     )
     assert cli("config", "set", "banks", str(mine)).exit_code == 0
     assert "mine-1" in [c["id"] for c in cli.json("cards")]
+
+
+# ---------------------------------------------------------------- ids at narrow widths
+
+LONG_ID = "transformer-learned-vs-sinusoidal-positions"  # 43 characters, the longest in the bank
+
+
+@pytest.fixture
+def real_bank(small_bank, monkeypatch):
+    """The bundled bank, with its long ids, instead of the fixture bank."""
+    monkeypatch.delenv("DLPREP_BUNDLED_BANK", raising=False)
+
+
+def words(text: str) -> set[str]:
+    return set(text.split())
+
+
+@pytest.mark.usefixtures("real_bank")
+@pytest.mark.parametrize("width", [60, 80])
+def test_ids_are_never_cut(cli, clock, monkeypatch, width):
+    monkeypatch.setenv("COLUMNS", str(width))
+    assert cli("review", LONG_ID, "--grade", "3", "--at", "2026-11-10").exit_code == 0
+    ids = [c["id"] for c in cli.json("cards")]
+    listed = words(cli("cards").stdout)
+    assert [i for i in ids if i not in listed] == []
+    assert LONG_ID in words(cli("due").stdout)
+    assert LONG_ID in words(cli("today").stdout)
+    quiz = cli("quiz", "--new", "0", input="\na\n\ny\n\n")
+    assert "Session summary" in quiz.stdout
+    assert LONG_ID in words(quiz.stdout.split("Session summary")[1])
+    assert "…" not in cli("cards").stdout + cli("due").stdout + cli("today").stdout
+
+
+def test_fit_widths_keeps_minimums_and_shrinks_the_longest_first():
+    from dlprep.layout import column_range, fit_widths
+
+    assert column_range(["an id-that-is-long", "x"], wrap=False) == (18, 18)
+    assert column_range(["a question with words", "x"], wrap=True) == (8, 21)
+    assert fit_widths([5, 8], [5, 40], 100) == [5, 40]  # everything fits
+    assert fit_widths([5, 8], [5, 40], 20) == [5, 15]
+    assert fit_widths([5, 8, 4], [10, 40, 6], 20) == [5, 11, 4]
+    assert fit_widths([5, 8], [5, 40], 12) is None  # not even the minimums

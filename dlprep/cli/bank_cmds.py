@@ -144,14 +144,9 @@ def cards(
             ]
         )
         return
-    from rich.table import Table
+    from dlprep.cli.render import cards_table
 
-    table = Table(title=f"{len(chosen)} cards", title_justify="left")
-    for col in ("id", "topic", "level", "question"):
-        table.add_column(col, overflow="fold" if col == "question" else "ellipsis")
-    for c in chosen:
-        table.add_row(c.id, c.topic, c.difficulty, c.question)
-    out.print(table)
+    out.print(cards_table(chosen))
 
 
 @app.command()

@@ -269,20 +269,22 @@ def summary_view(summary: SessionSummary, rapid: bool) -> object:
     first = summary.first_attempts
     parts: list[object] = []
     title = "Session summary" + (" (interrupted: every confirmed grade is saved)" if summary.interrupted else "")
-    table = Table(title=title, title_justify="left")
-    table.add_column("card", overflow="ellipsis", no_wrap=True)
-    table.add_column("grade", justify="right")
-    table.add_column("coverage", justify="right")
-    table.add_column("follow-up")
-    table.add_column("time" + (" / target" if rapid else ""), justify="right")
+    columns = [
+        render.Col("card"),
+        render.Col("grade", justify="right"),
+        render.Col("coverage", justify="right"),
+        render.Col("follow-up"),
+        render.Col("time" + (" / target" if rapid else ""), justify="right"),
+    ]
+    rows: list[list[str | Text]] = []
     for o in summary.outcomes:
         t = f"{o.seconds:.0f}s"
         if rapid:
             t += f" / {o.card.time_target_s}s" + (" !" if o.over_time else "")
-        table.add_row(
-            o.card.id + (" (again)" if o.repeat else ""), str(o.grade), f"{o.coverage:.0%}", o.follow_up or "-", t
+        rows.append(
+            [o.card.id + (" (again)" if o.repeat else ""), str(o.grade), f"{o.coverage:.0%}", o.follow_up or "-", t]
         )
-    parts.append(table)
+    parts.append(render.FitTable(columns, rows, title=title))
     avg = sum(o.coverage for o in first) / len(first) if first else 0.0
     minutes = summary.seconds / 60
     parts.append(

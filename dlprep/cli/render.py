@@ -2,14 +2,98 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from rich.cells import cell_len
 from rich.console import Group
+from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
 from dlprep.core.bank import Bank, Card
+from dlprep.layout import column_range, fit_widths
+
+
+@dataclass(frozen=True)
+class Col:
+    """A column of a :class:`FitTable`. Only a ``wrap`` column may break a cell
+    across lines, and only between words; ``min_width`` keeps it readable."""
+
+    header: str
+    wrap: bool = False
+    justify: str = "left"
+    min_width: int = 0
+
+
+class FitTable:
+    """A table whose cells are never cut and whose words are never split.
+
+    Ids are what `card` and `review` need, so they must survive any width.
+    When the columns fit (each keeping its longest word, or its whole cell
+    if it may not wrap) this is an ordinary Rich table, without its borders
+    if only that way it fits. When it still does not fit, each row becomes
+    a block: the first cell on its own line, the short cells below it as
+    "header value", then the wrapping cells, indented.
+    """
+
+    INDENT = 4
+
+    def __init__(self, columns: list[Col], rows: list[list[str | Text]], title: str | None = None, **table: Any):
+        self.columns = columns
+        self.rows = [[c if isinstance(c, Text) else Text(c) for c in row] for row in rows]
+        self.title = title
+        self.table = table
+
+    def layout(self, console: Any, width: int) -> Table | None:
+        """The table at ``width`` (bordered if it fits, else borderless), or None."""
+        from rich.measure import Measurement
+
+        ranges = []
+        for i, col in enumerate(self.columns):
+            low, high = column_range([col.header, *(row[i].plain for row in self.rows)], col.wrap, cell_len)
+            ranges.append((max(low, min(col.min_width, high)), high))
+        styles = [self.table] + ([{**self.table, "box": None}] if self.table.get("box", True) is not None else [])
+        for style in styles:
+            table = self._empty(style)
+            for col in table.columns:
+                col.width = 1
+            overhead = Measurement.get(console, console.options.update_width(10**6), table).maximum - len(ranges)
+            widths = fit_widths([lo for lo, _ in ranges], [hi for _, hi in ranges], width - overhead)
+            if widths is not None:
+                for col, w in zip(table.columns, widths, strict=True):
+                    col.width = w
+                for row in self.rows:
+                    table.add_row(*row)
+                return table
+        return None
+
+    def _empty(self, style: dict[str, Any]) -> Table:
+        table = Table(title=self.title, title_justify="left", **style)
+        for col in self.columns:
+            table.add_column(col.header, justify=col.justify, no_wrap=not col.wrap)  # type: ignore[arg-type]
+        return table
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        table = self.layout(console, options.max_width)
+        if table is not None:
+            yield table
+            return
+        if self.title:
+            yield Text(self.title, style="table.title")
+        for row in self.rows:
+            yield Text.assemble(row[0], style="bold")
+            meta = [
+                Text.assemble(Text(col.header + " ", style="dim"), cell)
+                for col, cell in zip(self.columns[1:], row[1:], strict=True)
+                if not col.wrap and cell.plain
+            ]
+            if meta:
+                yield Padding(Text(" · ", style="dim").join(meta), (0, 0, 0, self.INDENT))
+            for col, cell in zip(self.columns[1:], row[1:], strict=True):
+                if col.wrap and cell.plain:
+                    yield Padding(cell, (0, 0, 0, self.INDENT))
 
 
 def markdown(text: str) -> Any:
@@ -35,6 +119,22 @@ def rubric_table(card: Card, marks: set[int] | None = None) -> Table:
             key = ("[x] " if i in marks else "[ ] ") + key
         table.add_row(Text(key), Text(p.point), str(p.weight))
     return table
+
+
+def cards_table(cards: list[Card]) -> FitTable:
+    columns = [Col("id"), Col("topic"), Col("level"), Col("question", wrap=True, min_width=30)]
+    return FitTable(columns, [[c.id, c.topic, c.difficulty, c.question] for c in cards], title=f"{len(cards)} cards")
+
+
+def due_table(due: list[Any], day: Any, title: str | None = None, more: int = 0, **table: Any) -> FitTable:
+    """Due cards (``features.schedule.DueCard``) with how overdue they are on ``day``."""
+    rows: list[list[str | Text]] = [
+        [d.card.id, d.card.topic, d.state.due.isoformat(), f"{d.overdue_days(day)}d"] for d in due
+    ]
+    if more > 0:
+        rows.append([f"... and {more} more", "", "", ""])
+    columns = [Col("id"), Col("topic"), Col("due"), Col("overdue")]
+    return FitTable(columns, rows, title=title, **table)
 
 
 def card_panel(card: Card, bank: Bank | None = None) -> Group:
