@@ -63,6 +63,27 @@ def test_code_prints_source(cli):
     assert "def run(" in cli("show", "sigmoid-derivative", "--code").stdout
 
 
+@pytest.mark.parametrize("width", [40, 80])
+def test_code_is_never_cut_long_lines_continue_after_a_marker(cli, monkeypatch, width):
+    from dlprep.cli.render import CodeListing
+    from dlprep.demos.registry import discover
+
+    monkeypatch.setenv("COLUMNS", str(width))
+    source = discover()["kv-cache"].path.read_text(encoding="utf-8")
+    assert max(len(line) for line in source.splitlines()) > width  # there is something to wrap
+    out = cli("show", "kv-cache", "--code").stdout
+    rebuilt: list[str] = []
+    for line in out.splitlines():
+        assert len(line) <= width, line
+        mark, text = line[:3].strip(), line[4:]
+        if mark == CodeListing.CONTINUED:
+            rebuilt[-1] += text
+        else:
+            assert mark == str(len(rebuilt) + 1), line
+            rebuilt.append(text)
+    assert rebuilt == source.rstrip("\n").split("\n")
+
+
 def test_unknown_demo_suggests(cli):
     result = cli("show", "sigmoid-derivativ")
     assert result.exit_code == 1

@@ -96,6 +96,51 @@ class FitTable:
                     yield Padding(cell, (0, 0, 0, self.INDENT))
 
 
+class CodeListing:
+    """Source code with line numbers that is never cut at the terminal edge.
+
+    A line wider than the terminal goes on over as many lines as it needs,
+    each marked with ``CONTINUED`` in the number gutter; it breaks after a
+    space when there is one in the second half of the line, else at the edge.
+    The text is exactly the source: joining a line and its continuations
+    gives the original line back.
+    """
+
+    CONTINUED = "↪"
+
+    def __init__(self, source: str, lexer: str = "python", theme: str = "ansi_dark"):
+        self.source = source.expandtabs(4).rstrip("\n")
+        self.lexer = lexer
+        self.theme = theme
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        from rich.syntax import Syntax
+
+        highlighted = Syntax(self.source, self.lexer, theme=self.theme).highlight(self.source)
+        lines = highlighted.split("\n", allow_blank=True)[: self.source.count("\n") + 1]  # not Syntax's last "\n"
+        gutter = len(str(len(lines)))
+        room = max(options.max_width - gutter - 1, 8)
+        for number, line in enumerate(lines, 1):
+            for k, piece in enumerate(self.pieces(line, room)):
+                label = f"{number:>{gutter}} " if k == 0 else f"{self.CONTINUED:>{gutter}} "
+                yield Text.assemble((label, "dim"), piece, no_wrap=True, end="\n")
+
+    @staticmethod
+    def pieces(line: Text, room: int) -> list[Text]:
+        """``line`` cut into pieces at most ``room`` cells wide."""
+        offsets, start, width = [], 0, 0
+        plain = line.plain
+        for i, ch in enumerate(plain):
+            w = cell_len(ch)
+            if width + w > room:
+                space = plain.rfind(" ", start, i)
+                cut = space + 1 if space >= start + room // 2 else i
+                offsets.append(cut)
+                start, width = cut, cell_len(plain[cut:i])
+            width += w
+        return list(line.divide(offsets)) if offsets else [line]
+
+
 def markdown(text: str) -> Any:
     from rich.markdown import Markdown
 
