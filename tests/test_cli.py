@@ -400,3 +400,38 @@ def test_fit_widths_keeps_minimums_and_shrinks_the_longest_first():
     assert fit_widths([5, 8], [5, 40], 20) == [5, 15]
     assert fit_widths([5, 8, 4], [10, 40, 6], 20) == [5, 11, 4]
     assert fit_widths([5, 8], [5, 40], 12) is None  # not even the minimums
+
+
+def test_inline_markdown_is_styled_never_markup():
+    from dlprep.cli.render import inline
+
+    text = inline("Call `f()` **twice**, *then* [bold]x[/bold]: a * b and x_i")
+    assert text.plain == "Call f() twice, then [bold]x[/bold]: a * b and x_i"
+    styles = {text.plain[s.start : s.end]: str(s.style) for s in text.spans}
+    assert styles == {"f()": "markdown.code", "twice": "bold", "then": "italic"}
+
+
+@pytest.mark.usefixtures("real_bank")
+def test_card_text_markdown_is_rendered_not_shown_raw(cli, clock, monkeypatch):
+    from rich.console import Console
+
+    from dlprep.cli.quiz_ui import TerminalQuizUI
+    from dlprep.core.bank import load_bank
+
+    card_id = "bug-cpu-gpu-device-mismatch"  # backticks in its question and in a red flag
+    monkeypatch.setenv("COLUMNS", "300")  # one line per question
+    for args in (["card", card_id], ["cards", "--topic", "production"], ["cheatsheet", "production"]):
+        out = cli(*args).stdout
+        assert "RuntimeError: Expected all tensors" in out, args
+        assert "`" not in out, args
+    page = cli("cheatsheet", "production", "--format", "html").stdout
+    assert "What exactly does <code>model.eval()</code> change" in page and "`" not in page
+    card = load_bank().get(card_id)
+    console = Console(record=True, width=300)
+    ui = TerminalQuizUI(console, lambda prompt: "", lambda demo: None)
+    ui.question(card, 1, 1, False, None)
+    ui.reveal(card, 10, None)
+    ui.rubric(card)
+    shown = console.export_text()
+    assert "You get RuntimeError: Expected all tensors" in shown and "scattering .cuda() calls" in shown
+    assert "`" not in shown

@@ -179,7 +179,12 @@ class TerminalQuizUI:
 
     def follow_up(self, card: Card, follow_up: FollowUp) -> bool:
         self.console.print(
-            Panel(Text(follow_up.question, style="bold"), title="follow-up", title_align="left", border_style="magenta")
+            Panel(
+                render.inline(follow_up.question, style="bold"),
+                title="follow-up",
+                title_align="left",
+                border_style="magenta",
+            )
         )
         self.ask("answer it, then Enter to reveal > ", "Think or say your answer, then press Enter.")
         self.console.print(render.markdown(follow_up.answer))
@@ -301,6 +306,6 @@ def summary_view(summary: SessionSummary, rapid: bool) -> object:
         grid.add_column(no_wrap=True)
         grid.add_column(overflow="fold")
         for cid, point, weight in weak:
-            grid.add_row("  -", Text(point) + Text(f" ({cid}, weight {weight})", style="dim"))
+            grid.add_row("  -", render.inline(point) + Text(f" ({cid}, weight {weight})", style="dim"))
         parts.append(grid)
     return Group(*parts)

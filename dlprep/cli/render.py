@@ -150,7 +150,7 @@ def markdown(text: str) -> Any:
 def question_panel(card: Card, index: int | None = None, total: int | None = None) -> Panel:
     counter = f"{index}/{total}  " if index is not None and total else ""
     title = Text(f"{counter}{card.topic} · {card.difficulty} · {card.kind}")
-    return Panel(Text(card.question, style="bold"), title=title, title_align="left", border_style="cyan")
+    return Panel(inline(card.question, style="bold"), title=title, title_align="left", border_style="cyan")
 
 
 def rubric_table(card: Card, marks: set[int] | None = None) -> Table:
@@ -162,13 +162,31 @@ def rubric_table(card: Card, marks: set[int] | None = None) -> Table:
         key = str(i + 1)
         if marks is not None:
             key = ("[x] " if i in marks else "[ ] ") + key
-        table.add_row(Text(key), Text(p.point), str(p.weight))
+        table.add_row(Text(key), inline(p.point), str(p.weight))
     return table
+
+
+def inline(text: str, style: str = "") -> Text:
+    """Card text (inline markdown: `code`, **bold**, *italic*) as a Rich Text.
+
+    The delimiters are read by ``core.inline_markdown`` and never by Rich's
+    markup parser, so brackets and everything else print as written. Styles
+    are the ones Rich's Markdown uses for answers, so both look alike.
+    """
+    from dlprep.core.inline_markdown import spans
+
+    out = Text(style=style)
+    for s in spans(text):
+        names = [n for n, on in (("markdown.code", s.code), ("bold", s.bold), ("italic", s.italic)) if on]
+        out.append(s.text, style=" ".join(names) or None)
+    return out
 
 
 def cards_table(cards: list[Card]) -> FitTable:
     columns = [Col("id"), Col("topic"), Col("level"), Col("question", wrap=True, min_width=30)]
-    return FitTable(columns, [[c.id, c.topic, c.difficulty, c.question] for c in cards], title=f"{len(cards)} cards")
+    return FitTable(
+        columns, [[c.id, c.topic, c.difficulty, inline(c.question)] for c in cards], title=f"{len(cards)} cards"
+    )
 
 
 def due_table(due: list[Any], day: Any, title: str | None = None, more: int = 0, **table: Any) -> FitTable:
@@ -190,7 +208,7 @@ def card_panel(card: Card, bank: Bank | None = None) -> Group:
     if card.follow_ups:
         parts.append(Text("\nFollow-ups", style="bold"))
         for f in card.follow_ups:
-            parts.append(Text("Q: ", style="bold cyan") + Text(f.question))
+            parts.append(Text("Q: ", style="bold cyan") + inline(f.question))
             parts.append(markdown(f.answer))
     if card.red_flags:
         parts.append(red_flags(card))
@@ -213,7 +231,7 @@ def red_flags(card: Card) -> Group:
     grid.add_column(style="red", no_wrap=True)
     grid.add_column(overflow="fold")
     for flag in card.red_flags:
-        grid.add_row("  ✗", Text(flag))
+        grid.add_row("  ✗", inline(flag))
     return Group(Text("\nRed flags (what not to say)", style="bold red"), grid)
 
 
