@@ -27,21 +27,15 @@ def fit_widths(minimums: Sequence[int], naturals: Sequence[int], available: int)
     """Widths summing to at most ``available``, each between its column's
     minimum and natural width; None when the minimums alone do not fit.
 
-    Spare room goes, one cell at a time, to the column furthest below its
-    natural width, so long columns shrink first and short ones stay whole.
+    While the columns are too wide, the widest one that can still shrink
+    gives up a cell, so long columns wrap first and short ones stay whole.
     """
-    naturals = [max(n, m) for m, n in zip(minimums, naturals, strict=True)]
-    if sum(naturals) <= available:
-        return list(naturals)
-    widths = list(minimums)
-    spare = available - sum(widths)
-    if spare < 0:
+    widths = [max(n, m) for m, n in zip(minimums, naturals, strict=True)]
+    if sum(minimums) > available:
         return None
-    while spare > 0:
-        deficits = [n - w for w, n in zip(widths, naturals, strict=True)]
-        i = max(range(len(widths)), key=lambda k: deficits[k])
-        if deficits[i] <= 0:
-            break
-        widths[i] += 1
-        spare -= 1
+    excess = sum(widths) - available
+    while excess > 0:
+        i = max((k for k in range(len(widths)) if widths[k] > minimums[k]), key=lambda k: widths[k])
+        widths[i] -= 1
+        excess -= 1
     return widths

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import re
 import subprocess
 import sys
 from datetime import UTC
@@ -391,14 +393,14 @@ def test_ids_are_never_cut(cli, clock, monkeypatch, width):
     assert "…" not in cli("cards").stdout + cli("due").stdout + cli("today").stdout
 
 
-def test_fit_widths_keeps_minimums_and_shrinks_the_longest_first():
+def test_fit_widths_keeps_minimums_and_shrinks_the_widest_first():
     from dlprep.layout import column_range, fit_widths
 
     assert column_range(["an id-that-is-long", "x"], wrap=False) == (18, 18)
     assert column_range(["a question with words", "x"], wrap=True) == (8, 21)
     assert fit_widths([5, 8], [5, 40], 100) == [5, 40]  # everything fits
     assert fit_widths([5, 8], [5, 40], 20) == [5, 15]
-    assert fit_widths([5, 8, 4], [10, 40, 6], 20) == [5, 11, 4]
+    assert fit_widths([5, 8, 4], [10, 40, 6], 20) == [6, 8, 6]  # the widest shrinks first
     assert fit_widths([5, 8], [5, 40], 12) is None  # not even the minimums
 
 
@@ -435,3 +437,78 @@ def test_card_text_markdown_is_rendered_not_shown_raw(cli, clock, monkeypatch):
     shown = console.export_text()
     assert "You get RuntimeError: Expected all tensors" in shown and "scattering .cuda() calls" in shown
     assert "`" not in shown
+
+
+# ---------------------------------------------------------------- every read command fits the terminal
+
+from conftest import assert_fits  # noqa: E402
+
+
+@pytest.mark.usefixtures("real_bank")
+def test_every_read_command_fits_60_80_and_120_columns_without_splitting_a_word(cli, clock):
+    for cid in (LONG_ID, "rnn-clipping-fixes-exploding-not-vanishing", "bias-variance-decomposition"):
+        assert cli("review", cid, "--grade", "3", "--at", "2026-11-10").exit_code == 0
+    quiz = cli("quiz", "--new", "0", "--limit", "2", input="\n1\n\nn\n\n" * 2 + "q\n")  # missed points for stats
+    assert quiz.exit_code == 0, quiz.output
+    assert cli("plan", "--role", "nlp", "--interview", "2026-12-12").exit_code == 0
+    commands = [
+        ["today"],
+        ["due"],
+        ["cards"],
+        ["card", LONG_ID],
+        ["card", "grad-accumulation-effective-batch"],  # code blocks in the answer
+        ["topics", "--tree"],
+        ["stats"],
+        ["plan"],
+        ["cheatsheet", "normalization"],  # a four-column table
+        ["cheatsheet", "transformers"],
+    ]
+    for args in commands:
+        reference = cli(*args, env={"COLUMNS": "1000"})
+        assert reference.exit_code == 0, (args, reference.output)
+        for width in (60, 80, 120):
+            assert_fits(cli(*args, env={"COLUMNS": str(width)}).stdout, reference.stdout, width, args)
+
+
+@pytest.mark.usefixtures("real_bank")
+def test_review_and_export_messages_wrap_between_words(cli, clock, tmp_path):
+    wide = cli("review", LONG_ID, "--grade", "4", env={"COLUMNS": "1000"}).stdout
+    again = cli("review", LONG_ID, "--grade", "4", env={"COLUMNS": "1000"}).stdout  # a same-day repeat
+    for width in (60, 80):
+        shown = cli("review", LONG_ID, "--grade", "4", env={"COLUMNS": str(width)}).stdout
+        assert_fits(shown, again, width)
+    assert "recorded" in wide
+    pytest.importorskip("genanki")
+    args = ["export", str(tmp_path / "a-deck-with-a-long-name.apkg"), "--topic", "rnns", "--deck", "a long deck name"]
+    reference = cli(*args, env={"COLUMNS": "1000"}).stderr
+    assert_fits(cli(*args, env={"COLUMNS": "60"}).stderr, reference, 60)
+
+
+@pytest.mark.usefixtures("real_bank")
+def test_answers_have_one_blank_line_around_code_blocks(cli):
+    out = cli("card", "transformer-rope", env={"COLUMNS": "80"}).stdout
+    assert "x'_2i   = x_2i cos(m theta_i)" in out
+    lines = [line.strip("│ ") for line in out.splitlines()]
+    assert not any(a == b == "" for a, b in itertools.pairwise(lines))
+
+
+@pytest.mark.usefixtures("real_bank")
+def test_topic_tree_notes_fit_80_columns(cli, clock):
+    assert cli("review", LONG_ID, "--grade", "3").exit_code == 0  # mastery bars, not dashes
+    out = cli("topics", "--tree", env={"COLUMNS": "80"}).stdout
+    assert "training      ░░░░░░░░░░   0%  (also needs activations, normalization)" in out
+
+
+@pytest.mark.parametrize("width", [30, 50, 56, 80])
+def test_the_14_day_forecast_lines_up_at_any_width(cli, clock, width):
+    out = cli("today", env={"COLUMNS": str(width)}).stdout.splitlines()
+    start = out.index("Due in the next 14 days") + 1
+    block = out[start : out.index("Start with: dlprep quiz")]
+    rows = [line for line in block if line.strip()]
+    assert len(rows) in (3, 6)  # dates, weekdays, counts; in two weeks when narrow
+    for week in (rows[:3], rows[3:]):
+        if week:
+            ends = [[m.end() for m in re.finditer(r"\S+", line)] for line in week]
+            assert ends[0] == ends[1] == ends[2], week  # every count right under its date
+            assert max(len(line) for line in week) <= width
+    assert [w for line in rows[::3] for w in line.split()] == [f"{d:02d}" for d in [*range(22, 31), *range(1, 6)]]

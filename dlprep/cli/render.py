@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from functools import cache
+from typing import Any, ClassVar
 
 from rich.cells import cell_len
 from rich.console import Group
@@ -91,9 +92,11 @@ class FitTable:
             ]
             if meta:
                 yield Padding(Text(" · ", style="dim").join(meta), (0, 0, 0, self.INDENT))
+            wrapping = [col for col in self.columns[1:] if col.wrap]
             for col, cell in zip(self.columns[1:], row[1:], strict=True):
                 if col.wrap and cell.plain:
-                    yield Padding(cell, (0, 0, 0, self.INDENT))
+                    head = Text(col.header + " ", style="dim") if len(wrapping) > 1 else Text("")
+                    yield Padding(Text.assemble(head, cell), (0, 0, 0, self.INDENT))
 
 
 class CodeListing:
@@ -142,9 +145,30 @@ class CodeListing:
 
 
 def markdown(text: str) -> Any:
-    from rich.markdown import Markdown
+    """Rich's Markdown, with code blocks that are not padded with extra blank lines."""
+    return _markdown_class()(text)
 
-    return Markdown(text)
+
+@cache
+def _markdown_class() -> type:
+    from rich.markdown import CodeBlock, Markdown
+    from rich.syntax import Syntax
+
+    class TightCodeBlock(CodeBlock):
+        # Rich pads code blocks with a blank line above and below, on top of the blank line
+        # Markdown already puts between blocks: two blank lines around every code block.
+        def __rich_console__(self, console: Any, options: Any) -> Any:
+            code = str(self.text).rstrip()
+            yield Syntax(code, self.lexer_name, theme=self.theme, word_wrap=True, padding=(0, 1))
+
+    class TightMarkdown(Markdown):
+        elements: ClassVar[dict[str, type]] = {
+            **Markdown.elements,
+            "fence": TightCodeBlock,
+            "code_block": TightCodeBlock,
+        }
+
+    return TightMarkdown
 
 
 def question_panel(card: Card, index: int | None = None, total: int | None = None) -> Panel:
@@ -164,6 +188,36 @@ def rubric_table(card: Card, marks: set[int] | None = None) -> Table:
             key = ("[x] " if i in marks else "[ ] ") + key
         table.add_row(Text(key), inline(p.point), str(p.weight))
     return table
+
+
+class DayStrip:
+    """Numbers per day under their dates, right-aligned in columns.
+
+    Days are two spaces apart; one space when that is what fits; and when
+    even that does not fit, the days go on in blocks of a week, one under
+    the other. Rows are lists of cells, one per day; the first is the header.
+    """
+
+    def __init__(self, rows: list[list[str]], styles: list[str | None]):
+        self.rows = rows
+        self.styles = styles
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        days = len(self.rows[0])
+        widths = [max(cell_len(row[d]) for row in self.rows) for d in range(days)]
+        for size, gap in ((days, 2), (days, 1), (7, 2), (7, 1)):
+            blocks = [range(start, min(start + size, days)) for start in range(0, days, size)]
+            if all(sum(widths[d] for d in b) + gap * (len(b) - 1) <= options.max_width for b in blocks):
+                break
+        for i, block in enumerate(blocks):
+            if i:
+                yield Text("")
+            yield from self._block(block, widths, gap)
+
+    def _block(self, days: range, widths: list[int], gap: int) -> Any:
+        for row, style in zip(self.rows, self.styles, strict=True):
+            cells = [" " * (widths[d] - cell_len(row[d])) + row[d] for d in days]
+            yield Text((" " * gap).join(cells), style=style or "", no_wrap=True)
 
 
 def inline(text: str, style: str = "") -> Text:
@@ -220,8 +274,12 @@ def card_panel(card: Card, bank: Bank | None = None) -> Group:
     extras.append(f"id: {card.id} · roles: {', '.join(card.roles)} · rapid-fire target: {card.time_target_s}s")
     if card.references:
         parts.append(Text("\nReferences", style="bold"))
+        refs = Table.grid(padding=(0, 1))
+        refs.add_column(no_wrap=True)
+        refs.add_column(overflow="fold")  # a URL longer than the line is folded, never cut
         for c in card.references:
-            parts.append(Text("  · " + (bank.cite(c) if bank else c.key), style="dim"))
+            refs.add_row("  ·", Text(bank.cite(c) if bank else c.key), style="dim")
+        parts.append(refs)
     parts.append(Text("\n" + "\n".join(extras), style="dim"))
     return Group(*parts)
 
@@ -252,18 +310,42 @@ def mastery_bar(value: float | None, width: int = 10) -> Text:
     return Text("█" * filled, style="green") + Text("░" * (width - filled), style="dim") + Text(f" {value:4.0%}")
 
 
+class _NotedLabel:
+    """A tree label with a note on its right that wraps under itself, not under
+    the label; on its own line below when not even its longest word fits."""
+
+    def __init__(self, label: Text, note: Text):
+        self.label, self.note = label, note
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        from dlprep.layout import column_range
+
+        room = options.max_width - self.label.cell_len - 2
+        if room >= column_range([self.note.plain], wrap=True, width=cell_len)[0]:
+            grid = Table.grid(padding=(0, 0, 0, 2))
+            grid.add_column(no_wrap=True)
+            grid.add_column()
+            grid.add_row(self.label, self.note)
+            yield grid
+        else:
+            yield self.label
+            yield Padding(self.note, (0, 0, 0, 2))
+
+
 def topic_tree(bank: Bank, mastery: dict[str, float]) -> Any:
     """The dependency map: each topic under its first prerequisite, others noted."""
     from rich.tree import Tree
 
-    root = Tree(Text("topics (mastery from your reviews)", style="bold"))
+    # The title is printed above a hidden root, which saves the root's four columns of guide:
+    # the deepest line with a note is then 79 columns wide and fits an 80-column terminal.
+    root = Tree(Text(""), hide_root=True)
     nodes: dict[str, Any] = {}
     for tid in bank.topic_order():
         t = bank.topics[tid]
-        label = Text(f"{t.id:<14}") + mastery_bar(mastery.get(tid))
+        label: Any = Text(f"{t.id:<14}") + mastery_bar(mastery.get(tid))
         others = [p for p in t.prerequisites[1:]]
         if others:
-            label.append(f"  (also needs {', '.join(others)})", style="dim")
+            label = _NotedLabel(label, Text(f"(also needs {', '.join(others)})", style="dim"))
         parent = nodes.get(t.prerequisites[0]) if t.prerequisites else None
         nodes[tid] = (parent or root).add(label)
-    return root
+    return Group(Text("topics (mastery from your reviews)", style="bold"), root)

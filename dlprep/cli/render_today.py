@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Group
-from rich.table import Table
 from rich.text import Text
 
-from dlprep.cli.render import Col, FitTable, due_table
+from dlprep.cli.render import Col, DayStrip, FitTable, due_table
 from dlprep.features.plan import Plan
 from dlprep.features.schedule import DEFAULT_SECONDS_PER_CARD, Today
 
@@ -47,12 +46,16 @@ def render_today(t: Today, plan: Plan | None) -> Any:
     if not t.due and not t.new:
         parts.append(Text("Nothing due and no new cards today. `dlprep quiz --cram` to practise anyway."))
     parts.append(Text("\nDue in the next 14 days", style="bold"))
-    forecast = Table(box=None, pad_edge=False, padding=(0, 1))
-    for d, _ in t.forecast:
-        forecast.add_column(d.strftime("%d"), justify="right")
-    forecast.add_row(*[d.strftime("%a")[:2] for d, _ in t.forecast], style="dim")
-    forecast.add_row(*[str(n) for _, n in t.forecast])
-    parts.append(forecast)
+    parts.append(
+        DayStrip(
+            [
+                [d.strftime("%d") for d, _ in t.forecast],
+                [d.strftime("%a")[:2] for d, _ in t.forecast],
+                [str(n) for _, n in t.forecast],
+            ],
+            ["bold", "dim", None],
+        )
+    )
     if t.orphans:
         parts.append(
             Text(

@@ -62,15 +62,16 @@ def review(
         return
     result = done.to_dict()
     if done.repeat:
-        typer.echo(
+        line = (
             f"recorded {card.id}: grade {grade} as a same-day repeat; schedule unchanged, next due "
             f"{result['due']} (--reschedule to move it)"
         )
     else:
-        typer.echo(
+        line = (
             f"recorded {card.id}: grade {grade}; next due {result['due']} "
             f"(interval {done.state.interval_days}d, easiness {done.state.easiness:.2f})"
         )
+    out.print(line)  # wrapped between words at the terminal's width
 
 
 @app.command()
