@@ -512,3 +512,35 @@ def test_the_14_day_forecast_lines_up_at_any_width(cli, clock, width):
             assert ends[0] == ends[1] == ends[2], week  # every count right under its date
             assert max(len(line) for line in week) <= width
     assert [w for line in rows[::3] for w in line.split()] == [f"{d:02d}" for d in [*range(22, 31), *range(1, 6)]]
+
+
+def test_card_shows_a_dated_review_history_and_json_keeps_its_keys(cli, clock):
+    clock("2026-11-21T10:00:00+01:00")
+    assert cli("quiz", "--limit", "1", "--new", "1", input="\na\n\ny\n\n").exit_code == 0  # alpha, follow-up got
+    clock("2026-11-22T09:30:00+01:00")
+    assert cli("review", "alpha", "--grade", "2").exit_code == 0
+    assert cli("review", "alpha", "--grade", "4").exit_code == 0  # same study day: a repeat
+    shown = cli("card", "alpha").stdout
+    history = shown[shown.index("Review history") :].splitlines()
+    assert history[1].split() == ["date", "grade", "mode", "follow-up"]
+    assert [line.split() for line in history[2:5]] == [
+        ["2026-11-21", "10:00", "5", "quiz", "got"],
+        ["2026-11-22", "09:30", "2", "review", "-"],
+        ["2026-11-22", "09:30", "4", "repeat", "-"],
+    ]
+    assert "reviews: 3 · due 2026-11-23" in shown
+    data = cli.json("card", "alpha")
+    assert sorted(data) == [
+        "answer", "changed_since_review", "difficulty", "due", "easiness", "errata", "follow_ups", "id",
+        "interval_days", "kind", "lapses", "last_review", "line", "pattern", "question", "red_flags", "references",
+        "repetitions", "reviews", "roles", "rubric", "see_also", "show_me", "source", "time_target_s", "topic",
+    ]  # fmt: skip
+    assert [sorted(r) for r in data["reviews"]] == [["at", "counts", "coverage", "follow_up", "grade", "mode"]] * 3
+
+
+def test_card_history_shows_the_last_ten_of_more(cli, clock):
+    for day in range(1, 13):
+        assert cli("review", "beta", "--grade", "4", "--at", f"2026-11-{day:02d}").exit_code == 0
+    shown = cli("card", "beta").stdout
+    assert "Review history (last 10 of 12)" in shown
+    assert "2026-11-03 12:00" in shown and "2026-11-02 12:00" not in shown

@@ -179,9 +179,12 @@ def card(
         return
     from rich.text import Text
 
-    from dlprep.cli.render import card_panel, schedule_line
+    from dlprep.cli.render import card_panel, review_history, schedule_line
 
     out.print(card_panel(c, obj.bank))
+    history = review_history(progress)
+    if history is not None:
+        out.print(history)
     out.print(schedule_line(progress))
     for line in notice.lines() if notice else []:
         out.print(Text(line, style="yellow"))

@@ -303,6 +303,24 @@ def schedule_line(progress: dict[str, Any]) -> Text:
     )
 
 
+HISTORY_ROWS = 10
+
+
+def review_history(progress: dict[str, Any], last: int = HISTORY_ROWS) -> Group | None:
+    """The card's last reviews, dated: when, grade, mode and the follow-up's outcome."""
+    reviews = progress["reviews"]
+    if not reviews:
+        return None
+    shown = reviews[-last:]
+    title = "Review history" + (f" (last {len(shown)} of {len(reviews)})" if len(shown) < len(reviews) else "")
+    rows: list[list[str | Text]] = []
+    for r in shown:
+        mode = r["mode"] + ("" if r["counts"] or r["mode"] == "repeat" else " (schedule unchanged)")
+        rows.append([r["at"][:16].replace("T", " "), str(r["grade"]), mode, r["follow_up"] or "-"])
+    columns = [Col("date"), Col("grade", justify="right"), Col("mode"), Col("follow-up")]
+    return Group(Text("\n" + title, style="bold"), FitTable(columns, rows, box=None, pad_edge=False))
+
+
 def mastery_bar(value: float | None, width: int = 10) -> Text:
     if value is None:
         return Text("-" * width, style="dim")
