@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -58,6 +59,27 @@ class Runner:
 @pytest.fixture
 def cli():
     return Runner()
+
+
+SEPARATORS = re.compile(r"[\s·│┃┏┓┗┛━─┡┩╇┳┻╋├┤┬┴╭╮╰╯└┌┐┘]+")
+
+
+def tokens(text: str) -> set[str]:
+    return {t for t in SEPARATORS.split(text) if t}
+
+
+def assert_fits(output: str, reference: str, width: int, what: object = "") -> None:
+    """No line wider than ``width``, and no word of ``reference`` (the same
+    output at a width where nothing wraps) split or cut: every word shown is a
+    whole word. Only a word too long for any line (a URL, a long line of code
+    in an answer) may be folded."""
+    from rich.cells import cell_len
+
+    wide = tokens(reference)
+    assert [line for line in output.splitlines() if cell_len(line) > width] == [], (what, width)
+    too_long = [w for w in wide if cell_len(w) > width - 12]
+    split = sorted(t for t in tokens(output) - wide if not any(t in w for w in too_long))
+    assert split == [], (what, width, split)
 
 
 def pytest_report_header(config):

@@ -91,3 +91,29 @@ def test_markdown_to_html_covers_the_banks_markdown():
         "<ul><li>a</li><li>b</li></ul>\n"
         "<pre>x = 1 &lt; 2</pre>"
     )
+
+
+def test_markdown_to_html_italic_and_bold_but_maths_stays_maths():
+    text = (
+        "- *Dead units:* a unit whose _pre-activation_ is below zero on **every** input.\n"
+        "- Maths: a * b, x_i + y_j, 2*x*y, ||w||_1 <= t, log_softmax(z)_i and `a*b*c`.\n"
+        "- Escaped \\*stars\\* and **bold with `code` inside**."
+    )
+    assert markdown_to_html(text) == (
+        "<ul><li><i>Dead units:</i> a unit whose <i>pre-activation</i> is below zero on <b>every</b> input.</li>"
+        "<li>Maths: a * b, x_i + y_j, 2*x*y, ||w||_1 &lt;= t, log_softmax(z)_i and <code>a*b*c</code>.</li>"
+        "<li>Escaped *stars* and <b>bold with </b><b><code>code</code></b><b> inside</b>.</li></ul>"
+    )
+
+
+def test_every_answer_in_the_bank_loses_its_emphasis_markers_in_anki(monkeypatch):
+    import re
+
+    from dlprep.core.bank import load_bank
+
+    monkeypatch.delenv("DLPREP_BUNDLED_BANK")  # the bundled bank, not the fixture
+    cards = load_bank().cards
+    assert len(cards) > 100
+    for card in cards:
+        body = re.sub(r"<pre>.*?</pre>|<code>.*?</code>", "", markdown_to_html(card.answer), flags=re.S)
+        assert not re.search(r"(?<![\w*])\*(?=\w)|\*\*", body), card.id

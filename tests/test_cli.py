@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import re
 import subprocess
 import sys
 from datetime import UTC
@@ -358,3 +360,187 @@ def test_config_banks_list(cli, tmp_path, dlprep_home):
     )
     assert cli("config", "set", "banks", str(mine)).exit_code == 0
     assert "mine-1" in [c["id"] for c in cli.json("cards")]
+
+
+# ---------------------------------------------------------------- ids at narrow widths
+
+LONG_ID = "transformer-learned-vs-sinusoidal-positions"  # 43 characters, the longest in the bank
+
+
+@pytest.fixture
+def real_bank(small_bank, monkeypatch):
+    """The bundled bank, with its long ids, instead of the fixture bank."""
+    monkeypatch.delenv("DLPREP_BUNDLED_BANK", raising=False)
+
+
+def words(text: str) -> set[str]:
+    return set(text.split())
+
+
+@pytest.mark.usefixtures("real_bank")
+@pytest.mark.parametrize("width", [60, 80])
+def test_ids_are_never_cut(cli, clock, monkeypatch, width):
+    monkeypatch.setenv("COLUMNS", str(width))
+    assert cli("review", LONG_ID, "--grade", "3", "--at", "2026-11-10").exit_code == 0
+    ids = [c["id"] for c in cli.json("cards")]
+    listed = words(cli("cards").stdout)
+    assert [i for i in ids if i not in listed] == []
+    assert LONG_ID in words(cli("due").stdout)
+    assert LONG_ID in words(cli("today").stdout)
+    quiz = cli("quiz", "--new", "0", input="\na\n\ny\n\n")
+    assert "Session summary" in quiz.stdout
+    assert LONG_ID in words(quiz.stdout.split("Session summary")[1])
+    assert "…" not in cli("cards").stdout + cli("due").stdout + cli("today").stdout
+
+
+def test_fit_widths_keeps_minimums_and_shrinks_the_widest_first():
+    from dlprep.layout import column_range, fit_widths
+
+    assert column_range(["an id-that-is-long", "x"], wrap=False) == (18, 18)
+    assert column_range(["a question with words", "x"], wrap=True) == (8, 21)
+    assert fit_widths([5, 8], [5, 40], 100) == [5, 40]  # everything fits
+    assert fit_widths([5, 8], [5, 40], 20) == [5, 15]
+    assert fit_widths([5, 8, 4], [10, 40, 6], 20) == [6, 8, 6]  # the widest shrinks first
+    assert fit_widths([5, 8], [5, 40], 12) is None  # not even the minimums
+
+
+def test_inline_markdown_is_styled_never_markup():
+    from dlprep.cli.render import inline
+
+    text = inline("Call `f()` **twice**, *then* [bold]x[/bold]: a * b and x_i")
+    assert text.plain == "Call f() twice, then [bold]x[/bold]: a * b and x_i"
+    styles = {text.plain[s.start : s.end]: str(s.style) for s in text.spans}
+    assert styles == {"f()": "markdown.code", "twice": "bold", "then": "italic"}
+
+
+@pytest.mark.usefixtures("real_bank")
+def test_card_text_markdown_is_rendered_not_shown_raw(cli, clock, monkeypatch):
+    from rich.console import Console
+
+    from dlprep.cli.quiz_ui import TerminalQuizUI
+    from dlprep.core.bank import load_bank
+
+    card_id = "bug-cpu-gpu-device-mismatch"  # backticks in its question and in a red flag
+    monkeypatch.setenv("COLUMNS", "300")  # one line per question
+    for args in (["card", card_id], ["cards", "--topic", "production"], ["cheatsheet", "production"]):
+        out = cli(*args).stdout
+        assert "RuntimeError: Expected all tensors" in out, args
+        assert "`" not in out, args
+    page = cli("cheatsheet", "production", "--format", "html").stdout
+    assert "What exactly does <code>model.eval()</code> change" in page and "`" not in page
+    card = load_bank().get(card_id)
+    console = Console(record=True, width=300)
+    ui = TerminalQuizUI(console, lambda prompt: "", lambda demo: None)
+    ui.question(card, 1, 1, False, None)
+    ui.reveal(card, 10, None)
+    ui.rubric(card)
+    shown = console.export_text()
+    assert "You get RuntimeError: Expected all tensors" in shown and "scattering .cuda() calls" in shown
+    assert "`" not in shown
+
+
+# ---------------------------------------------------------------- every read command fits the terminal
+
+from conftest import assert_fits  # noqa: E402
+
+
+@pytest.mark.usefixtures("real_bank")
+def test_every_read_command_fits_60_80_and_120_columns_without_splitting_a_word(cli, clock):
+    for cid in (LONG_ID, "rnn-clipping-fixes-exploding-not-vanishing", "bias-variance-decomposition"):
+        assert cli("review", cid, "--grade", "3", "--at", "2026-11-10").exit_code == 0
+    quiz = cli("quiz", "--new", "0", "--limit", "2", input="\n1\n\nn\n\n" * 2 + "q\n")  # missed points for stats
+    assert quiz.exit_code == 0, quiz.output
+    assert cli("plan", "--role", "nlp", "--interview", "2026-12-12").exit_code == 0
+    commands = [
+        ["today"],
+        ["due"],
+        ["cards"],
+        ["card", LONG_ID],
+        ["card", "grad-accumulation-effective-batch"],  # code blocks in the answer
+        ["topics", "--tree"],
+        ["stats"],
+        ["plan"],
+        ["cheatsheet", "normalization"],  # a four-column table
+        ["cheatsheet", "transformers"],
+    ]
+    for args in commands:
+        reference = cli(*args, env={"COLUMNS": "1000"})
+        assert reference.exit_code == 0, (args, reference.output)
+        for width in (60, 80, 120):
+            assert_fits(cli(*args, env={"COLUMNS": str(width)}).stdout, reference.stdout, width, args)
+
+
+@pytest.mark.usefixtures("real_bank")
+def test_review_and_export_messages_wrap_between_words(cli, clock, tmp_path):
+    wide = cli("review", LONG_ID, "--grade", "4", env={"COLUMNS": "1000"}).stdout
+    again = cli("review", LONG_ID, "--grade", "4", env={"COLUMNS": "1000"}).stdout  # a same-day repeat
+    for width in (60, 80):
+        shown = cli("review", LONG_ID, "--grade", "4", env={"COLUMNS": str(width)}).stdout
+        assert_fits(shown, again, width)
+    assert "recorded" in wide
+    pytest.importorskip("genanki")
+    args = ["export", str(tmp_path / "a-deck-with-a-long-name.apkg"), "--topic", "rnns", "--deck", "a long deck name"]
+    reference = cli(*args, env={"COLUMNS": "1000"}).stderr
+    assert_fits(cli(*args, env={"COLUMNS": "60"}).stderr, reference, 60)
+
+
+@pytest.mark.usefixtures("real_bank")
+def test_answers_have_one_blank_line_around_code_blocks(cli):
+    out = cli("card", "transformer-rope", env={"COLUMNS": "80"}).stdout
+    assert "x'_2i   = x_2i cos(m theta_i)" in out
+    lines = [line.strip("│ ") for line in out.splitlines()]
+    assert not any(a == b == "" for a, b in itertools.pairwise(lines))
+
+
+@pytest.mark.usefixtures("real_bank")
+def test_topic_tree_notes_fit_80_columns(cli, clock):
+    assert cli("review", LONG_ID, "--grade", "3").exit_code == 0  # mastery bars, not dashes
+    out = cli("topics", "--tree", env={"COLUMNS": "80"}).stdout
+    assert "training      ░░░░░░░░░░   0%  (also needs activations, normalization)" in out
+
+
+@pytest.mark.parametrize("width", [30, 50, 56, 80])
+def test_the_14_day_forecast_lines_up_at_any_width(cli, clock, width):
+    out = cli("today", env={"COLUMNS": str(width)}).stdout.splitlines()
+    start = out.index("Due in the next 14 days") + 1
+    block = out[start : out.index("Start with: dlprep quiz")]
+    rows = [line for line in block if line.strip()]
+    assert len(rows) in (3, 6)  # dates, weekdays, counts; in two weeks when narrow
+    for week in (rows[:3], rows[3:]):
+        if week:
+            ends = [[m.end() for m in re.finditer(r"\S+", line)] for line in week]
+            assert ends[0] == ends[1] == ends[2], week  # every count right under its date
+            assert max(len(line) for line in week) <= width
+    assert [w for line in rows[::3] for w in line.split()] == [f"{d:02d}" for d in [*range(22, 31), *range(1, 6)]]
+
+
+def test_card_shows_a_dated_review_history_and_json_keeps_its_keys(cli, clock):
+    clock("2026-11-21T10:00:00+01:00")
+    assert cli("quiz", "--limit", "1", "--new", "1", input="\na\n\ny\n\n").exit_code == 0  # alpha, follow-up got
+    clock("2026-11-22T09:30:00+01:00")
+    assert cli("review", "alpha", "--grade", "2").exit_code == 0
+    assert cli("review", "alpha", "--grade", "4").exit_code == 0  # same study day: a repeat
+    shown = cli("card", "alpha").stdout
+    history = shown[shown.index("Review history") :].splitlines()
+    assert history[1].split() == ["date", "grade", "mode", "follow-up"]
+    assert [line.split() for line in history[2:5]] == [
+        ["2026-11-21", "10:00", "5", "quiz", "got"],
+        ["2026-11-22", "09:30", "2", "review", "-"],
+        ["2026-11-22", "09:30", "4", "repeat", "-"],
+    ]
+    assert "reviews: 3 · due 2026-11-23" in shown
+    data = cli.json("card", "alpha")
+    assert sorted(data) == [
+        "answer", "changed_since_review", "difficulty", "due", "easiness", "errata", "follow_ups", "id",
+        "interval_days", "kind", "lapses", "last_review", "line", "pattern", "question", "red_flags", "references",
+        "repetitions", "reviews", "roles", "rubric", "see_also", "show_me", "source", "time_target_s", "topic",
+    ]  # fmt: skip
+    assert [sorted(r) for r in data["reviews"]] == [["at", "counts", "coverage", "follow_up", "grade", "mode"]] * 3
+
+
+def test_card_history_shows_the_last_ten_of_more(cli, clock):
+    for day in range(1, 13):
+        assert cli("review", "beta", "--grade", "4", "--at", f"2026-11-{day:02d}").exit_code == 0
+    shown = cli("card", "beta").stdout
+    assert "Review history (last 10 of 12)" in shown
+    assert "2026-11-03 12:00" in shown and "2026-11-02 12:00" not in shown

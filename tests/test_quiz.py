@@ -331,6 +331,24 @@ def test_mock_interview_chains_follow_ups_writes_scorecard(cli, clock, dlprep_ho
     ]
 
 
+def test_mock_stopped_early_says_so_and_how_many_were_answered(cli, clock, dlprep_home):
+    args = ("mock", "--topic", "advanced", "--topic", "basics", "--minutes", "20")
+    at_first = cli(*args, input="q\n")
+    assert at_first.exit_code == 0, at_first.output
+    assert "0 of 2 question(s)" in at_first.stdout and "(stopped early)" in at_first.stdout
+    assert "no question answered (of 2 planned): nothing to review yet" in at_first.stdout
+    assert "well done" not in at_first.stdout
+    # gamma answered in full (grade 5), then q at alpha
+    after_one = cli(*args, input="\na\n\ny\n\nq\n")
+    assert after_one.exit_code == 0, after_one.output
+    assert "1 of 2 question(s)" in after_one.stdout and "(stopped early)" in after_one.stdout
+    assert "nothing below grade 4 in the 1 question(s) answered; 1 of 2 were not reached" in after_one.stdout
+    assert "well done" not in after_one.stdout
+    closed = cli(*args, "--json", input="")  # input closed at the first question
+    data = json.loads(closed.stdout)
+    assert (data["asked"], data["planned"], data["stopped_early"], data["timed_out"]) == (0, 2, True, False)
+
+
 def test_mock_stops_when_time_is_up(tmp_path):
     from dlprep.features.mock import MockInterview
 

@@ -63,6 +63,27 @@ def test_code_prints_source(cli):
     assert "def run(" in cli("show", "sigmoid-derivative", "--code").stdout
 
 
+@pytest.mark.parametrize("width", [40, 80])
+def test_code_is_never_cut_long_lines_continue_after_a_marker(cli, monkeypatch, width):
+    from dlprep.cli.render import CodeListing
+    from dlprep.demos.registry import discover
+
+    monkeypatch.setenv("COLUMNS", str(width))
+    source = discover()["kv-cache"].path.read_text(encoding="utf-8")
+    assert max(len(line) for line in source.splitlines()) > width  # there is something to wrap
+    out = cli("show", "kv-cache", "--code").stdout
+    rebuilt: list[str] = []
+    for line in out.splitlines():
+        assert len(line) <= width, line
+        mark, text = line[:3].strip(), line[4:]
+        if mark == CodeListing.CONTINUED:
+            rebuilt[-1] += text
+        else:
+            assert mark == str(len(rebuilt) + 1), line
+            rebuilt.append(text)
+    assert rebuilt == source.rstrip("\n").split("\n")
+
+
 def test_unknown_demo_suggests(cli):
     result = cli("show", "sigmoid-derivativ")
     assert result.exit_code == 1
@@ -130,7 +151,8 @@ def test_bank_demo_needs_confirmation_or_trust(cli, user_bank):
     assert listed["my-demo"]["bundled"] is False
     refused = cli("--bank", str(user_bank), "show", "my-demo", input="n\n")
     assert refused.exit_code == 1
-    assert f"my-demo is code from your bank, not from dlprep: {user_bank / 'demos' / 'my_demo.py'}" in refused.stderr
+    said = " ".join(refused.stderr.split())  # messages wrap between words at the terminal's width
+    assert f"my-demo is code from your bank, not from dlprep: {user_bank / 'demos' / 'my_demo.py'}" in said
     assert "not run (use --trust to run bank demos without asking)" in refused.stderr
     ok = cli("--bank", str(user_bank), "show", "my-demo", "--json", input="y\n")
     assert ok.exit_code == 0 and json.loads(ok.stdout)["conclusion"] == "user demo ran on cpu"
@@ -168,3 +190,41 @@ def test_wide_demo_tables_are_transposed_to_fit_the_terminal():
     assert "a long metric name 6" in console.export_text()  # not folded mid-name
     wide = demo_table(columns, rows, 400)
     assert [str(c.header) for c in wide.columns] == columns  # fits: left as it is
+
+
+def cached_demo(demo_id: str):
+    """The demo's result from the session-wide cache the demo tests use (each demo runs once)."""
+    import sys
+    from pathlib import Path
+
+    folder = str(Path(__file__).parent / "demos")
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    from demo_cache import result
+
+    return result(demo_id)
+
+
+@torch_needed
+@pytest.mark.parametrize("demo_id", ["kv-cache", "causal-mask"])
+def test_demo_tables_fit_60_80_and_120_columns_without_splitting_a_word(demo_id):
+    import io
+
+    from conftest import assert_fits
+    from rich.console import Console
+
+    from dlprep.demos.runner import demo_table
+
+    r = cached_demo(demo_id)
+
+    def shown(width: int) -> str:
+        console = Console(width=width, record=True, file=io.StringIO())
+        console.print(demo_table(r.columns, r.rows, width))
+        return console.export_text()
+
+    reference = shown(1000)
+    for width in (60, 80, 120):
+        assert_fits(shown(width), reference, width, demo_id)
+    if demo_id == "causal-mask":  # each row of the triangle stays on one line
+        for row in r.rows:
+            assert row[1] in shown(80)

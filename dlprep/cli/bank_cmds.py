@@ -144,14 +144,9 @@ def cards(
             ]
         )
         return
-    from rich.table import Table
+    from dlprep.cli.render import cards_table
 
-    table = Table(title=f"{len(chosen)} cards", title_justify="left")
-    for col in ("id", "topic", "level", "question"):
-        table.add_column(col, overflow="fold" if col == "question" else "ellipsis")
-    for c in chosen:
-        table.add_row(c.id, c.topic, c.difficulty, c.question)
-    out.print(table)
+    out.print(cards_table(chosen))
 
 
 @app.command()
@@ -184,9 +179,12 @@ def card(
         return
     from rich.text import Text
 
-    from dlprep.cli.render import card_panel, schedule_line
+    from dlprep.cli.render import card_panel, review_history, schedule_line
 
     out.print(card_panel(c, obj.bank))
+    history = review_history(progress)
+    if history is not None:
+        out.print(history)
     out.print(schedule_line(progress))
     for line in notice.lines() if notice else []:
         out.print(Text(line, style="yellow"))

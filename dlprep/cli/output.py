@@ -40,8 +40,8 @@ class Output:
         self.console.print(*objects, **kwargs)
 
     def message(self, text: str, style: str | None = None) -> None:
-        """A message for the person at the terminal, on stderr."""
-        self.err.print(text, style=style, markup=False, highlight=False, soft_wrap=True)
+        """A message for the person at the terminal, on stderr, wrapped between words."""
+        self.err.print(text, style=style, markup=False, highlight=False)
 
 
 def _no_color() -> bool:

@@ -182,9 +182,13 @@ def mock(
         "interviewer. The clock is running; q ends early.",
         markup=False,
     )
+    from dlprep.features.quiz import Quit
+
     ending: tuple[str, int] | None = None
     try:
         interview.run(cards, ui, console)
+    except Quit:
+        pass  # q: the scorecard says the interview was stopped early
     except KeyboardInterrupt:
         ending = ("interrupted: answers so far are saved", 130)
     except EOFError:

@@ -179,7 +179,12 @@ class TerminalQuizUI:
 
     def follow_up(self, card: Card, follow_up: FollowUp) -> bool:
         self.console.print(
-            Panel(Text(follow_up.question, style="bold"), title="follow-up", title_align="left", border_style="magenta")
+            Panel(
+                render.inline(follow_up.question, style="bold"),
+                title="follow-up",
+                title_align="left",
+                border_style="magenta",
+            )
         )
         self.ask("answer it, then Enter to reveal > ", "Think or say your answer, then press Enter.")
         self.console.print(render.markdown(follow_up.answer))
@@ -269,20 +274,22 @@ def summary_view(summary: SessionSummary, rapid: bool) -> object:
     first = summary.first_attempts
     parts: list[object] = []
     title = "Session summary" + (" (interrupted: every confirmed grade is saved)" if summary.interrupted else "")
-    table = Table(title=title, title_justify="left")
-    table.add_column("card", overflow="ellipsis", no_wrap=True)
-    table.add_column("grade", justify="right")
-    table.add_column("coverage", justify="right")
-    table.add_column("follow-up")
-    table.add_column("time" + (" / target" if rapid else ""), justify="right")
+    columns = [
+        render.Col("card"),
+        render.Col("grade", justify="right"),
+        render.Col("coverage", justify="right"),
+        render.Col("follow-up"),
+        render.Col("time" + (" / target" if rapid else ""), justify="right"),
+    ]
+    rows: list[list[str | Text]] = []
     for o in summary.outcomes:
         t = f"{o.seconds:.0f}s"
         if rapid:
             t += f" / {o.card.time_target_s}s" + (" !" if o.over_time else "")
-        table.add_row(
-            o.card.id + (" (again)" if o.repeat else ""), str(o.grade), f"{o.coverage:.0%}", o.follow_up or "-", t
+        rows.append(
+            [o.card.id + (" (again)" if o.repeat else ""), str(o.grade), f"{o.coverage:.0%}", o.follow_up or "-", t]
         )
-    parts.append(table)
+    parts.append(render.FitTable(columns, rows, title=title))
     avg = sum(o.coverage for o in first) / len(first) if first else 0.0
     minutes = summary.seconds / 60
     parts.append(
@@ -299,6 +306,6 @@ def summary_view(summary: SessionSummary, rapid: bool) -> object:
         grid.add_column(no_wrap=True)
         grid.add_column(overflow="fold")
         for cid, point, weight in weak:
-            grid.add_row("  -", Text(point) + Text(f" ({cid}, weight {weight})", style="dim"))
+            grid.add_row("  -", render.inline(point) + Text(f" ({cid}, weight {weight})", style="dim"))
         parts.append(grid)
     return Group(*parts)

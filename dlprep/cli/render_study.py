@@ -9,7 +9,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from dlprep.cli.render import mastery_bar
+from dlprep.cli.render import Col, DayStrip, FitTable, inline, mastery_bar
 from dlprep.features.cheatsheet import Sheet
 from dlprep.features.plan import PlanView
 
@@ -24,12 +24,12 @@ def bullets(items: list[Text | str]) -> Table:
     grid.add_column(no_wrap=True)
     grid.add_column(overflow="fold")
     for item in items:
-        grid.add_row("  -", item if isinstance(item, Text) else Text(item))
+        grid.add_row("  -", item if isinstance(item, Text) else inline(item))
     return grid
 
 
 def sheet_view(s: Sheet) -> Group:
-    parts: list[Any] = [Text(s.title, style="bold underline"), Text(s.summary, style="italic")]
+    parts: list[Any] = [Text(s.title, style="bold underline"), inline(s.summary, style="italic")]
     if s.formulas:
         parts.append(_heading("Key formulas"))
         table = Table(box=None, show_header=False, pad_edge=False)
@@ -43,22 +43,19 @@ def sheet_view(s: Sheet) -> Group:
             parts.append(_heading(title))
             parts.append(bullets(list(items)))
     if s.table_columns:
-        table = Table(show_lines=False)
-        for col in s.table_columns:
-            table.add_column(col, overflow="fold")
-        for row in s.table_rows:
-            table.add_row(*[Text(c) for c in row])
+        columns = [Col(c, wrap=True) for c in s.table_columns]
         parts.append(Text(""))
-        parts.append(table)
+        parts.append(FitTable(columns, [[inline(c) for c in row] for row in s.table_rows], show_lines=False))
     if s.weak_points:
         parts.append(_heading("Your most-missed rubric points"))
-        parts.append(bullets([Text(f"{p} ({c}, missed {m} of {a})") for c, p, m, a in s.weak_points]))
+        parts.append(bullets([inline(p) + Text(f" ({c}, missed {m} of {a})") for c, p, m, a in s.weak_points]))
     if s.questions:
         parts.append(_heading("Questions and what the answer must contain"))
         lines = []
         for cid, q, p in s.questions:
-            line = Text(q, style="bold")
-            line.append(" " + p, style="")
+            line = inline(q, style="bold")
+            line.append(" ")
+            line.append_text(inline(p))
             line.append(f" ({cid})", style="dim")
             lines.append(line)
         parts.append(bullets(lines))
@@ -136,11 +133,9 @@ def stats_view(data: dict[str, Any]) -> Group:
             f"{data['minutes']:.0f} min"
         )
     )
-    counts = Table(box=None, pad_edge=False, padding=(0, 1), title="reviews, last 14 days", title_justify="left")
-    for d in data["last_days"]:
-        counts.add_column(d["day"][8:], justify="right")
-    counts.add_row(*[str(d["reviews"]) for d in data["last_days"]])
-    parts.append(counts)
+    parts.append(Text("reviews, last 14 days", style="table.title"))
+    days = data["last_days"]
+    parts.append(DayStrip([[d["day"][8:] for d in days], [str(d["reviews"]) for d in days]], ["bold", None]))
     table = Table(box=None, header_style="bold")
     for col, just in (("topic", "left"), ("seen", "right"), ("due", "right"), ("mastery", "left")):
         table.add_column(col, justify=just)
@@ -150,6 +145,11 @@ def stats_view(data: dict[str, Any]) -> Group:
     if data["most_missed"]:
         parts.append(_heading("Rubric points you miss most"))
         parts.append(
-            bullets([f"{m['point']} ({m['card']}, {m['missed']} of {m['asked']})" for m in data["most_missed"]])
+            bullets(
+                [
+                    inline(m["point"]) + Text(f" ({m['card']}, {m['missed']} of {m['asked']})")
+                    for m in data["most_missed"]
+                ]
+            )
         )
     return Group(*parts)

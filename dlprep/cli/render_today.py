@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Group
-from rich.table import Table
 from rich.text import Text
 
+from dlprep.cli.render import Col, DayStrip, FitTable, due_table
 from dlprep.features.plan import Plan
 from dlprep.features.schedule import DEFAULT_SECONDS_PER_CARD, Today
 
@@ -39,31 +39,23 @@ def render_today(t: Today, plan: Plan | None) -> Any:
         )
     if t.due:
         parts.append(Text("\nReviews (most overdue first)", style="bold"))
-        table = Table(box=None)
-        for col in ("id", "topic", "due", "overdue"):
-            table.add_column(col)
-        for d in t.due[:15]:
-            table.add_row(d.card.id, d.card.topic, d.state.due.isoformat(), f"{d.overdue_days(t.day)}d")
-        if len(t.due) > 15:
-            table.add_row(f"... and {len(t.due) - 15} more", "", "", "")
-        parts.append(table)
+        parts.append(due_table(t.due[:15], t.day, more=len(t.due) - 15, box=None))
     if t.new:
         parts.append(Text("\nNew cards to introduce", style="bold"))
-        table = Table(box=None)
-        table.add_column("id")
-        table.add_column("topic")
-        for c in t.new:
-            table.add_row(c.id, c.topic)
-        parts.append(table)
+        parts.append(FitTable([Col("id"), Col("topic")], [[c.id, c.topic] for c in t.new], box=None))
     if not t.due and not t.new:
         parts.append(Text("Nothing due and no new cards today. `dlprep quiz --cram` to practise anyway."))
     parts.append(Text("\nDue in the next 14 days", style="bold"))
-    forecast = Table(box=None, pad_edge=False, padding=(0, 1))
-    for d, _ in t.forecast:
-        forecast.add_column(d.strftime("%d"), justify="right")
-    forecast.add_row(*[d.strftime("%a")[:2] for d, _ in t.forecast], style="dim")
-    forecast.add_row(*[str(n) for _, n in t.forecast])
-    parts.append(forecast)
+    parts.append(
+        DayStrip(
+            [
+                [d.strftime("%d") for d, _ in t.forecast],
+                [d.strftime("%a")[:2] for d, _ in t.forecast],
+                [str(n) for _, n in t.forecast],
+            ],
+            ["bold", "dim", None],
+        )
+    )
     if t.orphans:
         parts.append(
             Text(

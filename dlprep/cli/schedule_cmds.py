@@ -62,15 +62,16 @@ def review(
         return
     result = done.to_dict()
     if done.repeat:
-        typer.echo(
+        line = (
             f"recorded {card.id}: grade {grade} as a same-day repeat; schedule unchanged, next due "
             f"{result['due']} (--reschedule to move it)"
         )
     else:
-        typer.echo(
+        line = (
             f"recorded {card.id}: grade {grade}; next due {result['due']} "
             f"(interval {done.state.interval_days}d, easiness {done.state.easiness:.2f})"
         )
+    out.print(line)  # wrapped between words at the terminal's width
 
 
 @app.command()
@@ -156,14 +157,9 @@ def due(
     if not cards:
         typer.echo(f"nothing due on or before {day.isoformat()}")
         return
-    from rich.table import Table
+    from dlprep.cli.render import due_table
 
-    table = Table(title=f"{len(cards)} due on or before {day.isoformat()}", title_justify="left")
-    for col in ("id", "topic", "due", "overdue"):
-        table.add_column(col)
-    for d in cards:
-        table.add_row(d.card.id, d.card.topic, d.state.due.isoformat(), f"{d.overdue_days(day)}d")
-    out.print(table)
+    out.print(due_table(cards, day, title=f"{len(cards)} due on or before {day.isoformat()}"))
 
 
 @app.command()

@@ -53,9 +53,9 @@ def show(
         if json_out:
             out.json({"id": info.id, "path": str(info.path), "source": source})
             return
-        from rich.syntax import Syntax
+        from dlprep.cli.render import CodeListing
 
-        out.print(Syntax(source, "python", line_numbers=True, theme="ansi_dark"))
+        out.print(CodeListing(source))
         return
     if not info.bundled and not trust:
         out.message(f"{info.id} is code from your bank, not from dlprep: {info.path}")

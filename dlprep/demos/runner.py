@@ -44,22 +44,73 @@ def load(path: Path):
 
 
 def demo_table(columns: list, rows: list[list], width: int):
-    """The demo's table; transposed when it is too wide for the terminal and
-    has fewer rows than columns (a table of 8 metrics over 4 sizes reads
-    better as 8 rows than as 8 squeezed columns)."""
+    """The demo's table, laid out so that no value and no word is ever cut.
+
+    Values (a number, or a row of weights such as ``0.54 0.46 0 0``) stay on
+    one line; headers wrap between words. A table too wide for the terminal
+    is transposed when it has fewer rows than columns (8 metrics over 4 sizes
+    read better as 8 rows), else its columns are narrowed down to their
+    longest word; if even that does not fit, each row is shown as a list of
+    "header  value" lines.
+    """
+    from rich.console import Console, Group
+    from rich.measure import Measurement
     from rich.table import Table
     from rich.text import Text
 
+    from dlprep.layout import column_range, fit_widths
+
     cells = [[str(c) for c in columns]] + [[str(v) for v in row] for row in rows]
-    natural = sum(max(len(r[i]) for r in cells) + 2 for i in range(len(columns)))
-    if natural > width and len(rows) + 1 < len(columns):
-        cells = [list(col) for col in zip(*cells, strict=True)]
-    table = Table(box=None, header_style="bold")
-    for head in cells[0]:
-        table.add_column(Text(head), overflow="fold")
+    console = Console(width=max(width, 1))
+
+    def table(grid: list[list[str]], wraps, natural: bool = False) -> Table | None:
+        """``wraps(r, c)``: may cell (r, c) wrap between words (only headers may)."""
+        n = len(grid[0])
+        ranges = []
+        for c in range(n):
+            lows, highs = zip(*(column_range([row[c]], wraps(r, c)) for r, row in enumerate(grid)), strict=True)
+            ranges.append((max(lows), max(highs)))
+        t = Table(box=None, header_style="bold")
+        for head in grid[0]:
+            t.add_column(Text(head), overflow="fold", width=1)
+        overhead = Measurement.get(console, console.options.update_width(10**6), t).maximum - n
+        if natural:
+            if sum(hi for _, hi in ranges) + overhead > width:
+                return None
+            widths = [hi for _, hi in ranges]
+        else:
+            widths = fit_widths([lo for lo, _ in ranges], [hi for _, hi in ranges], width - overhead)
+            if widths is None:
+                return None
+        for col, w in zip(t.columns, widths, strict=True):
+            col.width = w
+        for row in grid[1:]:
+            t.add_row(*[Text(v) for v in row])
+        return t
+
+    def header_row(r: int, c: int) -> bool:
+        return r == 0
+
+    def header_column(r: int, c: int) -> bool:
+        return c == 0 and r > 0
+
+    flipped = [list(col) for col in zip(*cells, strict=True)]
+    as_is = table(cells, header_row, natural=True)
+    if as_is is not None:
+        return as_is
+    transposed = table(flipped, header_column) if len(rows) + 1 < len(columns) else None
+    laid_out = transposed or table(cells, header_row) or table(flipped, header_column)
+    if laid_out is not None:
+        return laid_out
+    blocks = []
     for row in cells[1:]:
-        table.add_row(*[Text(v) for v in row])
-    return table
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(overflow="fold")
+        grid.add_column(no_wrap=True)
+        for head, value in zip(cells[0], row, strict=True):
+            grid.add_row(Text(head, style="bold"), Text(value))
+        blocks += [grid, Text("")]
+    return Group(*blocks[:-1])
 
 
 def render(info, device: str, result: DemoResult, seconds: float) -> None:

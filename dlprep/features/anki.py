@@ -44,14 +44,14 @@ h4 { margin: 12px 0 4px; }
 
 
 def _inline(text: str) -> str:
-    """Escape, then `code` and **bold**."""
-    out = html.escape(text, quote=False)
-    out = re.sub(r"`([^`]+)`", r"<code>\1</code>", out)
-    return re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", out)
+    """Escape, then `code`, **bold** and *italic* / _italic_ (see core/inline_markdown.py)."""
+    from dlprep.core.inline_markdown import to_html
+
+    return to_html(text)
 
 
 def markdown_to_html(text: str) -> str:
-    """The markdown the bank uses: paragraphs, - and 1. lists, fenced and indented code, `code`, **bold**."""
+    """The markdown the bank uses: paragraphs, - and 1. lists, fenced and indented code, `code`, **bold**, *italic*."""
     blocks: list[str] = []
     lines = text.strip("\n").splitlines()
     i = 0

@@ -139,36 +139,38 @@ ul.refs { font-size: 9pt; color: #333; }
 
 
 def to_html(sheets: list[Sheet], title: str = "dlprep cheat sheet") -> str:
+    from dlprep.core.inline_markdown import to_html as md  # card text is markdown; formulas are literal
+
     e = html.escape
     body: list[str] = []
     for s in sheets:
         part = [
             f'<section class="topic" id="{e(s.topic)}">',
             f"<h1>{e(s.title)}</h1>",
-            f'<p class="summary">{e(s.summary)}</p>',
+            f'<p class="summary">{md(s.summary)}</p>',
         ]
         if s.formulas:
             part.append("<h2>Key formulas</h2><table>")
             part += [f'<tr><th>{e(n)}</th><td class="formula">{e(f)}</td></tr>' for n, f in s.formulas]
             part.append("</table>")
         if s.summaries:
-            part.append("<h2>In one line</h2><ul>" + "".join(f"<li>{e(x)}</li>" for x in s.summaries) + "</ul>")
+            part.append("<h2>In one line</h2><ul>" + "".join(f"<li>{md(x)}</li>" for x in s.summaries) + "</ul>")
         if s.traps:
-            part.append("<h2>Common traps</h2><ul>" + "".join(f"<li>{e(x)}</li>" for x in s.traps) + "</ul>")
+            part.append("<h2>Common traps</h2><ul>" + "".join(f"<li>{md(x)}</li>" for x in s.traps) + "</ul>")
         if s.table_columns:
             part.append("<table><tr>" + "".join(f"<th>{e(c)}</th>" for c in s.table_columns) + "</tr>")
-            part += ["<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in s.table_rows]
+            part += ["<tr>" + "".join(f"<td>{md(c)}</td>" for c in row) + "</tr>" for row in s.table_rows]
             part.append("</table>")
         if s.weak_points:
             part.append("<h2>Your most-missed rubric points</h2><ul>")
             part += [
-                f'<li>{e(p)} <span class="muted">({e(c)}, missed {m} of {a})</span></li>'
+                f'<li>{md(p)} <span class="muted">({e(c)}, missed {m} of {a})</span></li>'
                 for c, p, m, a in s.weak_points
             ]
             part.append("</ul>")
         if s.questions:
             part.append("<h2>Questions and what the answer must contain</h2><ul>")
-            part += [f'<li><b>{e(q)}</b> {e(p)} <span class="muted">({e(c)})</span></li>' for c, q, p in s.questions]
+            part += [f'<li><b>{md(q)}</b> {md(p)} <span class="muted">({e(c)})</span></li>' for c, q, p in s.questions]
             part.append("</ul>")
         if s.references:
             part.append('<h2>References</h2><ul class="refs">')

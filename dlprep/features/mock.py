@@ -109,12 +109,15 @@ class MockInterview:
                 }
             )
         review_next = [o.card.id for o in sorted(outcomes, key=lambda o: o.coverage) if o.grade < 4]
+        timed_out = bool(self.session and self.session.timed_out)
+        planned = self.session.planned if self.session else 0
         return {
             "started": self.started.isoformat() if self.started else None,
             "minutes": self.minutes,
-            "timed_out": bool(self.session and self.session.timed_out),
+            "timed_out": timed_out,
+            "stopped_early": not timed_out and len(outcomes) < planned,  # q, Ctrl-C or closed input
             "asked": len(outcomes),
-            "planned": self.session.planned if self.session else 0,
+            "planned": planned,
             "seconds": round(self.session.elapsed, 1) if self.session else 0.0,
             "topics": topics,
             "review_next": review_next,
@@ -127,7 +130,10 @@ class MockInterview:
         ]
         lines.append(
             f"{result['asked']} of {result['planned']} question(s) in {result['seconds'] / 60:.1f} of "
-            f"{result['minutes']} minutes" + (" (time ran out)" if result["timed_out"] else "") + "."
+            f"{result['minutes']} minutes"
+            + (" (time ran out)" if result["timed_out"] else "")
+            + (" (stopped early)" if result.get("stopped_early") else "")
+            + "."
         )
         lines.append("")
         lines.append("| topic | coverage | time | missed follow-ups |")
@@ -141,8 +147,20 @@ class MockInterview:
                 lines += [f"- missed: {p}" for p in t["missed_points"]]
                 lines += [f"- follow-up missed: {q}" for q in t["missed_follow_ups"]]
         lines += ["", "## Review next"]
-        lines += [f"- `dlprep card {cid}`" for cid in result["review_next"]] or ["- nothing below grade 4: well done"]
+        lines += [f"- `dlprep card {cid}`" for cid in result["review_next"]] or [self._nothing_to_review(result)]
         return "\n".join(lines) + "\n"
+
+    @staticmethod
+    def _nothing_to_review(result: dict[str, Any]) -> str:
+        asked, planned = result["asked"], result["planned"]
+        if asked == 0:
+            return f"- no question answered (of {planned} planned): nothing to review yet"
+        if asked < planned:
+            return (
+                f"- nothing below grade 4 in the {asked} question(s) answered; "
+                f"{planned - asked} of {planned} were not reached"
+            )
+        return "- nothing below grade 4: well done"
 
     def write_scorecard(self) -> tuple[Path, dict[str, Any]]:
         from dlprep.paths import scorecards_dir
