@@ -191,3 +191,99 @@ def test_forward_kl_covers_both_modes_reverse_kl_picks_one():
     _, mu_r, sigma_r = best_rev
     assert abs(mu_f) < 0.05 and sigma_f == pytest.approx(math.sqrt(10), abs=0.06)  # wide, between the peaks
     assert abs(mu_r) == pytest.approx(3, abs=0.1) and sigma_r == pytest.approx(1, abs=0.06)  # one peak
+
+
+# --- llm-long-context-evaluation -------------------------------------------------
+
+
+def kv_bytes_per_token(layers, kv_heads, head_dim, bytes_per_value=2):
+    return 2 * layers * kv_heads * head_dim * bytes_per_value
+
+
+def test_kv_cache_llama2_7b_versus_llama3_8b():
+    llama2 = kv_bytes_per_token(32, 32, 128)  # plain multi-head attention, KV width 4096
+    llama3 = kv_bytes_per_token(32, 8, 128)  # grouped-query attention, 8 KV heads
+    assert llama2 == 2 * 32 * 4096 * 2 == 512 * 1024  # 0.5 MiB
+    assert llama3 == 128 * 1024
+    gib = 1024**3
+    assert llama2 * 32 * 1024 == 16 * gib  # 16 GiB at 32K tokens
+    assert llama3 * 128 * 1024 == 16 * gib  # 16 GiB at 128K tokens
+
+
+# --- llm-fp8-training ------------------------------------------------------------
+
+
+def test_fp8_and_16_bit_format_limits():
+    e4m3, e5m2 = torch.float8_e4m3fn, torch.float8_e5m2
+    assert torch.finfo(e4m3).max == 448.0
+    assert torch.finfo(e5m2).max == 57344.0
+    assert torch.finfo(torch.float16).max == 65504.0
+    assert torch.finfo(torch.bfloat16).max == pytest.approx(3.39e38, rel=1e-2)
+    assert torch.finfo(torch.bfloat16).eps == 2**-7
+    # E5M2 keeps IEEE-style infinities; E4M3 ("fn": finite) has none
+    assert torch.isinf(torch.tensor(1e5).to(e5m2).float())
+    assert not torch.isinf(torch.tensor(1e5).to(e4m3).float())
+    # E4M3's smallest nonzero (subnormal) value is 2^-9; smaller values round away
+    assert torch.tensor(2.0**-9).to(e4m3).float().item() == 2**-9
+    assert torch.tensor(2.0**-11).to(e4m3).float().item() == 0.0
+
+
+def test_per_tensor_scaling_rescues_small_values():
+    x = torch.tensor([1e-4, 3e-4, 5e-3])  # would mostly underflow in E4M3 without a scale
+    assert (x.to(torch.float8_e4m3fn).float() == 0).sum() == 2
+    scale = 448.0 / x.abs().max()  # map the tensor's amax onto the format's max
+    restored = (x * scale).to(torch.float8_e4m3fn).float() / scale
+    assert torch.allclose(restored, x, rtol=0.07)  # 3 mantissa bits: relative error <= 2^-4
+
+
+# --- llm-model-merging-task-arithmetic -------------------------------------------
+
+
+def test_permuted_networks_compute_the_same_function_but_do_not_average():
+    g = torch.Generator().manual_seed(0)
+    w1, b1 = torch.randn(64, 8, generator=g), torch.randn(64, generator=g)
+    w2 = torch.randn(1, 64, generator=g)
+
+    def mlp(x, w1, b1, w2):
+        return torch.relu(x @ w1.T + b1) @ w2.T
+
+    perm = torch.randperm(64, generator=g)
+    pw1, pb1, pw2 = w1[perm], b1[perm], w2[:, perm]  # reorder the hidden units
+    x = torch.randn(256, 8, generator=g)
+    y = mlp(x, w1, b1, w2)
+    assert torch.allclose(mlp(x, pw1, pb1, pw2), y, atol=1e-5)  # same function
+    midpoint = mlp(x, (w1 + pw1) / 2, (b1 + pb1) / 2, (w2 + pw2) / 2)
+    assert ((midpoint - y) ** 2).mean() > 0.1 * (y**2).mean()  # the average is a different function
+
+
+def test_task_arithmetic_and_sign_conflicts():
+    base = torch.zeros(4)
+    tau_a = torch.tensor([0.5, 0.4, 0.0, 0.01])
+    tau_b = torch.tensor([-0.5, 0.4, 0.3, 0.0])
+    averaged = base + 0.5 * tau_a + 0.5 * tau_b
+    assert averaged[0] == 0  # opposite signs cancel: both tasks lose that change
+    assert torch.allclose(base + 0.5 * tau_a + 0.5 * tau_a, base + tau_a)  # lambda = 1/2 each is the plain average
+    # TIES-style: elect the sign with the larger total mass, average only agreeing entries
+    stacked = torch.stack([tau_a, tau_b])
+    sign = torch.sign(stacked.sum(0))
+    sign[sign == 0] = 1
+    agree = (torch.sign(stacked) == sign) & (stacked != 0)
+    ties = (stacked * agree).sum(0) / agree.sum(0).clamp(min=1)
+    assert ties[0] == 0.5 and ties[2] == 0.3  # kept at full size instead of halved or cancelled
+
+
+# --- llm-induction-heads-icl -------------------------------------------------------
+
+
+def test_induction_offset_on_a_repeated_random_sequence():
+    rng = np.random.default_rng(0)
+    length = 50
+    first = rng.permutation(1000)[:length]  # distinct tokens
+    seq = np.concatenate([first, first])
+    correct = 0
+    for i in range(length, 2 * length - 1):
+        earlier = int(np.where(seq[:length] == seq[i])[0][0])
+        attended = earlier + 1  # the token after the earlier occurrence
+        assert attended - i == -(length - 1)
+        correct += seq[attended] == seq[i + 1]
+    assert correct == length - 1  # the induction rule predicts every next token of the repeat
