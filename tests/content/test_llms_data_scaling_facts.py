@@ -287,3 +287,121 @@ def test_induction_offset_on_a_repeated_random_sequence():
         assert attended - i == -(length - 1)
         correct += seq[attended] == seq[i + 1]
     assert correct == length - 1  # the induction rule predicts every next token of the repeat
+
+
+# --- llm-pretraining-lr-schedule-wsd ---------------------------------------------
+
+
+def gpt3_lr(tokens, peak=1.0, warmup=375e6, decay=260e9, floor=0.1):
+    if tokens < warmup:
+        return peak * tokens / warmup
+    t = min((tokens - warmup) / (decay - warmup), 1.0)
+    return peak * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * t)))
+
+
+def wsd_lr(step, total, warmup, decay_frac=0.1, peak=1.0):
+    decay_start = total * (1 - decay_frac)
+    if step < warmup:
+        return peak * step / warmup
+    if step < decay_start:
+        return peak
+    return peak * (1 - (step - decay_start) / (total - decay_start))
+
+
+def test_warmup_cosine_to_ten_percent_and_wsd_shapes():
+    assert gpt3_lr(375e6 / 2) == pytest.approx(0.5)
+    assert gpt3_lr(375e6) == pytest.approx(1.0)
+    assert gpt3_lr(260e9) == pytest.approx(0.1)
+    assert gpt3_lr(300e9) == pytest.approx(0.1)  # stays at 10% after the decay
+    # WSD: constant for the stable phase, decays over the last 10%, whatever the total
+    assert wsd_lr(500, 10_000, 100) == wsd_lr(8_999, 10_000, 100) == 1.0
+    assert wsd_lr(9_500, 10_000, 100) == pytest.approx(0.5)
+    # a cosine's value at a given step depends on the planned total: stopping early leaves it high
+    planned_long = 0.5 * (1 + math.cos(math.pi * 0.5))  # halfway through a long cosine
+    assert planned_long == pytest.approx(0.5)
+
+
+# --- llm-full-finetune-memory-7b ----------------------------------------------------
+
+
+def test_llama2_7b_parameter_count():
+    d, layers, d_ff, vocab = 4096, 32, 11008, 32000
+    per_layer = 4 * d * d + 3 * d * d_ff + 2 * d  # attention, SwiGLU MLP, two RMSNorms
+    total = layers * per_layer + 2 * vocab * d + d  # untied embeddings, final norm
+    assert total == pytest.approx(6.74e9, rel=1e-3)
+
+
+def test_finetune_memory_arithmetic():
+    n, s, h, layers = 6.74e9, 4096, 4096, 32
+    assert n * (2 + 2 + 4 + 4 + 4) == pytest.approx(108e9, rel=0.01)  # full fine-tune model states
+    assert 7e9 * 16 == 112e9
+    assert 34 * s * h * layers == pytest.approx(18e9, rel=0.02)  # activations, no recomputation
+    assert 2 * s * h * layers == pytest.approx(1.1e9, rel=0.03)  # full checkpointing
+    assert 108e9 / 4 == 27e9
+    assert n * 2 == pytest.approx(13.5e9, rel=0.01)  # frozen bf16 base for LoRA
+    lora = 4 * 16 * (h + h) * layers  # rank 16 on q, k, v, o: A is r x h, B is h x r
+    assert lora == pytest.approx(16.8e6, rel=0.01)
+    assert lora * 16 == pytest.approx(0.27e9, rel=0.01)
+    assert n * (4 + 0.127) / 8 == pytest.approx(3.5e9, rel=0.01)  # NF4 + double quantization
+    assert s * 32000 * 4 == pytest.approx(0.5e9, rel=0.05)  # fp32 logits for 4K tokens
+
+
+def test_frozen_linear_does_not_save_its_input():
+    saved = []
+
+    def pack(t):
+        saved.append(tuple(t.shape))
+        return t
+
+    lin = torch.nn.Linear(8, 16, bias=False)
+    x = torch.randn(4, 8, requires_grad=True)
+    lin.weight.requires_grad_(False)
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        lin(x)
+    assert (4, 8) not in saved  # only the weight is kept, for dL/dx
+    saved.clear()
+    lin.weight.requires_grad_(True)
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        lin(x)
+    assert (4, 8) in saved  # a trainable weight needs the input for dL/dW
+
+
+# --- llm-emergent-abilities-metric-choice -------------------------------------------
+
+
+def test_exact_match_is_per_token_accuracy_to_the_power_l():
+    assert 0.5**10 == pytest.approx(0.001, abs=0.0001)
+    assert 0.9**10 == pytest.approx(0.35, abs=0.005)
+    assert 0.95**10 == pytest.approx(0.60, abs=0.005)
+    rng = np.random.default_rng(0)
+    p, length = 0.9, 10
+    tokens_right = rng.random((200_000, length)) < p
+    assert tokens_right.all(axis=1).mean() == pytest.approx(p**length, abs=0.005)
+
+
+def test_small_test_set_reads_zero():
+    assert 0.997**100 == pytest.approx(0.74, abs=0.005)
+
+
+# --- llm-hyperparameter-transfer-mup ---------------------------------------------------
+
+
+def first_adam_step_output_change(width, lr):
+    """One Adam step on a hidden linear layer; return the mean |change| of its outputs."""
+    g = torch.Generator().manual_seed(width)
+    layer = torch.nn.Linear(width, 64, bias=False)
+    x = torch.randn(32, width, generator=g)
+    opt = torch.optim.Adam(layer.parameters(), lr=lr)
+    before = layer(x).detach()
+    loss = (layer(x) * torch.randn(32, 64, generator=g)).sum()
+    loss.backward()
+    opt.step()
+    return (layer(x).detach() - before).abs().mean().item()
+
+
+def test_adam_update_grows_with_fan_in_and_mup_scaling_removes_it():
+    small, wide = 256, 4096
+    sp_ratio = first_adam_step_output_change(wide, 1e-3) / first_adam_step_output_change(small, 1e-3)
+    assert sp_ratio == pytest.approx(16, rel=0.25)  # same lr, 16x wider: ~16x larger output change
+    mup_ratio = first_adam_step_output_change(wide, 1e-3 * small / wide) / first_adam_step_output_change(small, 1e-3)
+    assert mup_ratio == pytest.approx(1, rel=0.25)  # lr scaled by 1/fan-in: width-independent
