@@ -415,3 +415,94 @@ def test_relu6_and_hard_sigmoid_are_bounded_hard_swish_is_not():
     assert torch.allclose(hsw[x >= 3], x[x >= 3], rtol=1e-15, atol=0)  # identity above 3: unbounded
     assert hsw.max().item() == pytest.approx(1000.0)
     assert hsw.min().item() == pytest.approx(-0.375)  # minimum at x = -1.5
+
+
+# --- xor-smallest-network ----------------------------------------------------------------------
+
+XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+XOR_Y = np.array([0, 1, 1, 0], dtype=float)
+
+
+def step(z):
+    return (np.asarray(z) > 0).astype(float)
+
+
+def test_xor_weights_quoted_in_the_card():
+    x1, x2 = XOR_X[:, 0], XOR_X[:, 1]
+    # step units: OR, AND, then OR-and-not-AND
+    h1, h2 = step(x1 + x2 - 0.5), step(x1 + x2 - 1.5)
+    assert np.stack([h1, h2], 1).tolist() == [[0, 0], [1, 0], [1, 0], [1, 1]]
+    assert step(h1 - h2 - 0.5).tolist() == XOR_Y.tolist()
+    assert (2 * 2 + 2) + (2 + 1) == 9  # parameters of the 2-2-1 network
+    # Goodfellow et al. section 6.1: W = [[1, 1], [1, 1]], c = [0, -1], w = [1, -2], b = 0
+    w_hidden, c, w_out = np.ones((2, 2)), np.array([0.0, -1.0]), np.array([1.0, -2.0])
+    h = np.maximum(0, XOR_X @ w_hidden + c)
+    assert (h @ w_out).tolist() == XOR_Y.tolist()  # exactly 0, 1, 1, 0
+    assert h[1].tolist() == h[2].tolist() == [1.0, 0.0]  # (0,1) and (1,0) land on one point
+    # one hidden unit plus direct input-to-output connections
+    and_unit = step(x1 + x2 - 1.5)
+    assert step(x1 + x2 - 2 * and_unit - 0.5).tolist() == XOR_Y.tolist()
+    # one unit with a non-monotone activation
+    assert np.allclose((1 - np.cos(np.pi * (x1 + x2))) / 2, XOR_Y)
+
+
+def test_no_single_threshold_unit_or_single_monotone_hidden_unit_computes_xor():
+    rng = np.random.default_rng(0)
+    w = rng.normal(size=(200_000, 2)) * 3
+    b = rng.normal(size=(200_000, 1)) * 3
+    pre = w @ XOR_X.T + b  # (candidates, 4 inputs)
+    assert not (step(pre) == XOR_Y).all(axis=1).any()
+    assert not (step(-pre) == XOR_Y).all(axis=1).any()
+    # the algebraic reason: the pre-activations always satisfy t01 + t10 = t00 + t11,
+    # so a monotone function cannot put both middle points strictly above both corners
+    assert np.allclose(pre[:, 1] + pre[:, 2], pre[:, 0] + pre[:, 3])
+    # one hidden unit, monotone activation, affine output, no skip connections: never XOR
+    for act in (lambda z: np.maximum(0, z), np.tanh):
+        hidden = act(pre)
+        v = rng.normal(size=(200_000, 1)) * 3
+        c = rng.normal(size=(200_000, 1)) * 3
+        assert not (step(v * hidden + c) == XOR_Y).all(axis=1).any()
+
+
+def test_parity_with_n_threshold_units():
+    """Follow-up: n units "at least k inputs on", alternating output weights, compute n-bit parity."""
+    import itertools
+
+    for n in range(2, 7):
+        bits = np.array(list(itertools.product([0, 1], repeat=n)), dtype=float)
+        s = bits.sum(1, keepdims=True)
+        hidden = step(s - np.arange(1, n + 1) + 0.5)
+        out = step(hidden @ np.array([(-1.0) ** k for k in range(n)]) - 0.5)
+        assert out.tolist() == (s[:, 0] % 2).tolist()
+
+
+def test_minimal_xor_net_often_fails_to_train_wider_net_rarely():
+    """Batched training of 200 independently initialized nets (PyTorch's default Linear init, Adam)."""
+    torch = pytest.importorskip("torch")
+    x = torch.tensor(XOR_X, dtype=torch.float64)
+    y = torch.tensor(XOR_Y, dtype=torch.float64)
+
+    def solved(hidden, nets=200, steps=500, lr=0.1):
+        gen = torch.Generator().manual_seed(0)
+
+        def uniform(shape, fan_in):
+            bound = 1 / math.sqrt(fan_in)  # nn.Linear's default for weight and bias
+            return ((torch.rand(shape, generator=gen, dtype=torch.float64) * 2 - 1) * bound).requires_grad_()
+
+        w1, b1 = uniform((nets, 2, hidden), 2), uniform((nets, 1, hidden), 2)
+        w2, b2 = uniform((nets, hidden, 1), hidden), uniform((nets, 1, 1), hidden)
+        opt = torch.optim.Adam([w1, b1, w2, b2], lr=lr)
+
+        def logits():
+            return (torch.relu(x @ w1 + b1) @ w2 + b2).squeeze(-1)
+
+        for _ in range(steps):
+            opt.zero_grad()
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(logits(), y.expand(nets, 4), reduction="none")
+            loss.mean(1).sum().backward()  # each net gets its own mean-loss gradient
+            opt.step()
+        with torch.no_grad():
+            return float(((logits() > 0).double() == y).all(1).double().mean())
+
+    assert solved(2) < 0.25  # "fewer than one seed in five"
+    assert solved(8) > 0.9  # "about 95%"

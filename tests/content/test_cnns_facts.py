@@ -563,3 +563,312 @@ def test_convnext_stage_ratio_matches_swin_t_not_its_depths():
     assert ratio(convnext_t) == ratio(swin_t) == (1, 1, 3, 1)
     assert convnext_t != swin_t and ratio(resnet50) != ratio(swin_t)
     assert sum(resnet50) == 16 and sum(convnext_t) == 18
+
+
+# --- pooling-strided-conv-backward -------------------------------------------------------------
+
+
+def test_max_and_avg_pool_gradients_route_and_spread():
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    # max-pool: the window's gradient goes to the argmax only
+    x = torch.tensor([[[[1.0, 3.0], [2.0, 0.0]]]], requires_grad=True)
+    F.max_pool2d(x, 2).sum().backward()
+    assert x.grad.flatten().tolist() == [0.0, 1.0, 0.0, 0.0]
+    # ties: max_pool2d gives everything to one position (the first in scan order on CPU),
+    # torch.amax splits it evenly
+    x = torch.tensor([[[[1.0, 3.0], [3.0, 0.0]]]], requires_grad=True)
+    F.max_pool2d(x, 2).sum().backward()
+    assert x.grad.flatten().tolist() == [0.0, 1.0, 0.0, 0.0]
+    x.grad = None
+    x.amax().backward()
+    assert x.grad.flatten().tolist() == [0.0, 0.5, 0.5, 0.0]
+    # the forward pass saves the argmax indices for the backward
+    y = F.max_pool2d(torch.randn(1, 1, 4, 4, requires_grad=True), 2)
+    assert type(y.grad_fn).__name__ == "MaxPool2DWithIndicesBackward0"
+    # overlapping 3x3 stride-2 windows: a single large value in a 5x5 map wins all 4 windows
+    x = torch.zeros(1, 1, 5, 5)
+    x[0, 0, 2, 2] = 5.0
+    x.requires_grad_()
+    F.max_pool2d(x, 3, stride=2).sum().backward()
+    assert x.grad[0, 0, 2, 2].item() == 4.0 and x.grad.sum().item() == 4.0
+    # average pooling: g / k^2 per window; the divisor stays k^2 at padded borders by default
+    x = torch.randn(1, 1, 4, 4, requires_grad=True)
+    F.avg_pool2d(x, 2).sum().backward()
+    assert torch.allclose(x.grad, torch.full_like(x, 0.25))
+    x = torch.ones(1, 1, 3, 3, requires_grad=True)
+    y = F.avg_pool2d(x, 3, stride=1, padding=1)
+    assert y[0, 0, 0, 0].item() == pytest.approx(4 / 9)  # 4 real ones / 9, padding counted
+    y.sum().backward()
+    assert x.grad[0, 0, 0, 0].item() == pytest.approx(4 / 9)  # corner input lies in 4 windows
+
+
+def _zero_insert_correlate(dy, w, stride, pad, in_size):
+    """Input gradient of a strided conv by hand: dilate dy with stride - 1 zeros, pad by k - 1 - p,
+    correlate with the kernel rotated 180 degrees and its in/out channels swapped."""
+    torch = pytest.importorskip("torch")
+    n, c_out, h, wd = dy.shape
+    k = w.shape[-1]
+    dil = torch.zeros(n, c_out, (h - 1) * stride + 1, (wd - 1) * stride + 1, dtype=dy.dtype)
+    dil[:, :, ::stride, ::stride] = dy
+    q = k - 1 - pad
+    extra = in_size - ((h - 1) * stride + 1 + 2 * q - k + 1)  # rows the floor dropped, at the far end
+    dil = torch.nn.functional.pad(dil, (q, q + extra, q, q + extra))
+    w_flip = w.flip(-1, -2).transpose(0, 1)  # (c_in, c_out, k, k)
+    return torch.nn.functional.conv2d(dil, w_flip)
+
+
+def test_strided_conv_input_gradient_is_zero_insertion_and_flipped_kernel():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    w = torch.randn(4, 3, 3, 3, dtype=torch.float64)
+    for size, stride, pad in ((9, 2, 1), (10, 2, 1), (10, 2, 0), (11, 3, 1)):
+        x = torch.randn(2, 3, size, size, dtype=torch.float64, requires_grad=True)
+        y = torch.nn.functional.conv2d(x, w, stride=stride, padding=pad)
+        dy = torch.randn_like(y)
+        (dx,) = torch.autograd.grad(y, x, dy)
+        out_pad = (size + 2 * pad - 3) % stride
+        via_transpose = torch.nn.functional.conv_transpose2d(dy, w, stride=stride, padding=pad, output_padding=out_pad)
+        assert torch.allclose(dx, via_transpose, atol=1e-12)
+        assert torch.allclose(dx, _zero_insert_correlate(dy, w, stride, pad, size), atol=1e-12)
+
+
+def test_strided_conv_gradient_checkerboard_and_floor_dropped_rows():
+    torch = pytest.importorskip("torch")
+    # k = 3, s = 2: a uniform upstream gradient reaches inputs under 1 or 2 windows alternately
+    x = torch.zeros(1, 1, 11, 11, dtype=torch.float64, requires_grad=True)
+    w = torch.ones(1, 1, 3, 3, dtype=torch.float64)
+    y = torch.nn.functional.conv2d(x, w, stride=2)
+    y.backward(torch.ones_like(y))
+    one_d = [1, 1, 2, 1, 2, 1, 2, 1, 2, 1, 1]  # windows covering each position along one axis
+    assert x.grad[0, 0, 3].tolist() == one_d  # an odd row lies under one window vertically
+    assert x.grad[0, 0, 4].tolist() == [2 * v for v in one_d]  # an even row under two
+    # 10 inputs, k = 3, s = 2, no padding: 4 outputs cover rows 0..8, row 9 gets exactly zero gradient
+    x = torch.randn(1, 1, 10, 10, dtype=torch.float64, requires_grad=True)
+    y = torch.nn.functional.conv2d(x, torch.randn(1, 1, 3, 3, dtype=torch.float64), stride=2)
+    assert y.shape[-1] == 4
+    y.sum().backward()
+    assert torch.all(x.grad[0, 0, 9] == 0) and torch.all(x.grad[0, 0, :, 9] == 0)
+
+
+# --- fc-layers-as-convolutions -------------------------------------------------------------------
+
+VGG16_CFG = [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"]
+
+
+def _vgg16_macs(n):
+    c, total = 3, 0
+    for v in VGG16_CFG:
+        if v == "M":
+            n //= 2
+            continue
+        total += n * n * 9 * c * v
+        c = v
+    return total, n
+
+
+def test_fc_head_as_conv_parameters_and_dense_evaluation_cost():
+    assert 7 * 7 * 512 == 25_088
+    assert 25_088 * 4096 + 4096 == pytest.approx(102.8e6, rel=0.001)
+    head = 25_088 * 4096 + 4096 * 4096 + 4096 * 1000  # multiply-adds of fc6, fc7, fc8 at one position
+    conv224, side224 = _vgg16_macs(224)
+    conv384, side384 = _vgg16_macs(384)
+    assert side224 == 7 and side384 == 12 and side384 - 7 + 1 == 6
+    assert conv224 / 1e9 == pytest.approx(15.3, abs=0.05)
+    assert (conv224 + head) / 1e9 == pytest.approx(15.5, abs=0.05)
+    assert conv384 / 1e9 == pytest.approx(45, abs=0.5)
+    assert 36 * head / 1e9 == pytest.approx(4.5, abs=0.1)
+    dense = conv384 + 36 * head
+    crops = 36 * (conv224 + head)
+    assert dense / 1e9 == pytest.approx(50, abs=1) and crops / 1e9 == pytest.approx(557, abs=1)
+    assert crops / dense == pytest.approx(11, abs=0.5)
+    assert 224 - 32 == 192  # neighbouring crops overlap by 192 pixels along an axis
+
+
+def test_fc_layer_equals_full_size_conv_and_slides_on_larger_input():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    c, side, hidden = 8, 7, 16
+    fc = torch.nn.Linear(c * side * side, hidden).double()
+    conv = torch.nn.Conv2d(c, hidden, side).double()
+    with torch.no_grad():
+        conv.weight.copy_(fc.weight.view(hidden, c, side, side))  # flatten order is (C, H, W)
+        conv.bias.copy_(fc.bias)
+    feat = torch.randn(2, c, side, side, dtype=torch.float64)
+    assert torch.allclose(conv(feat).flatten(1), fc(feat.flatten(1)))
+    # a wrong reshape (H, W, C order) breaks the equivalence
+    wrong = fc.weight.view(hidden, side, side, c).permute(0, 3, 1, 2)
+    assert not torch.allclose(torch.nn.functional.conv2d(feat, wrong, fc.bias).flatten(1), fc(feat.flatten(1)))
+    # a 12x12 feature map gives a 6x6 score map; each cell is the dense layer on one 7x7 window
+    big = torch.randn(1, c, 12, 12, dtype=torch.float64)
+    score_map = conv(big)
+    assert score_map.shape[-2:] == (6, 6)
+    for i, j in ((0, 0), (2, 5), (5, 3)):
+        window = big[:, :, i : i + side, j : j + side]
+        assert torch.allclose(score_map[0, :, i, j], fc(window.flatten(1))[0])
+
+
+def test_dense_map_equals_crops_without_padding_only():
+    """Follow-up: with zero padding, a crop run alone differs from the dense map near its edges."""
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(1)
+    image = torch.randn(1, 1, 24, 24, dtype=torch.float64)
+    for pad in (0, 1):
+        net = torch.nn.Sequential(
+            torch.nn.Conv2d(1, 4, 3, padding=pad),
+            torch.nn.ReLU(),
+            torch.nn.MaxPool2d(2),
+            torch.nn.Conv2d(4, 4, 3, padding=pad),
+        ).double()
+        with torch.no_grad():
+            dense = net(image)
+            crop = net(image[:, :, 4:20, 4:20])  # a 2-aligned crop (total stride 2)
+            offset = 2
+            aligned = dense[:, :, offset : offset + crop.shape[-2], offset : offset + crop.shape[-1]]
+        if pad == 0:
+            assert torch.allclose(crop, aligned)
+        else:
+            assert not torch.allclose(crop, aligned)
+            assert torch.allclose(crop[..., 2:-2, 2:-2], aligned[..., 2:-2, 2:-2])  # interior agrees
+
+
+# --- receptive-field-resnet-vgg-worked -----------------------------------------------------------
+
+
+def _vgg16_rf_layers():
+    layers = []
+    for v in VGG16_CFG:
+        layers.append((2, 2, 1) if v == "M" else (3, 1, 1))
+    return layers
+
+
+def _resnet50_main_path(stride_on_3x3):
+    """(kernel, stride, dilation) along the longest path: stem, max-pool, bottlenecks (1x1, 3x3, 1x1)."""
+    layers = [(7, 2, 1), (3, 2, 1)]
+    ends = []
+    for blocks, stage_stride in ((3, 1), (4, 2), (6, 2), (3, 2)):
+        for b in range(blocks):
+            s = stage_stride if b == 0 else 1
+            if stride_on_3x3:
+                layers += [(1, 1, 1), (3, s, 1), (1, 1, 1)]
+            else:
+                layers += [(1, s, 1), (3, 1, 1), (1, 1, 1)]
+        ends.append(receptive_field(layers))
+    return layers, ends
+
+
+def test_receptive_field_worked_examples_vgg16_and_resnet50():
+    layers = _vgg16_rf_layers()
+    history, r, j = [], 1, 1
+    for k, s, d in layers:
+        r += d * (k - 1) * j
+        j *= s
+        history.append(r)
+    assert history == [3, 5, 6, 10, 14, 16, 24, 32, 40, 44, 60, 76, 92, 100, 132, 164, 196, 212]
+    assert j == 32
+    assert receptive_field([*layers, (7, 1, 1)]) == 212 + 6 * 32 == 404  # fc6 as a 7x7 conv
+    # closed form
+    strides = [s for _, s, _ in layers]
+    closed = 1 + sum((k - 1) * math.prod(strides[:i]) for i, (k, _, _) in enumerate(layers))
+    assert closed == 212
+    # ResNet-50: stride on the 3x3 (torchvision, "v1.5") vs on the first 1x1 (original)
+    assert receptive_field([(7, 2, 1), (3, 2, 1)]) == 11
+    assert _resnet50_main_path(stride_on_3x3=True)[1] == [35, 91, 267, 427]
+    assert _resnet50_main_path(stride_on_3x3=False)[1] == [35, 99, 291, 483]
+
+
+def _measured_span(net, n, torch):
+    x = torch.ones(1, 1, n, n, dtype=torch.float64, requires_grad=True)
+    y = net(x)
+    c = y.shape[-1] // 2
+    y[0, 0, c, c].backward()
+    rows = torch.nonzero(x.grad[0, 0].abs().sum(dim=1)).flatten()
+    return int(rows.min()), int(rows.max()), c
+
+
+def test_receptive_fields_measured_by_gradient_on_one_channel_replicas():
+    """Follow-up recipe: positive weights, no nonlinearity, average pools instead of max-pools."""
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+
+    def conv(k, s=1):
+        layer = nn.Conv2d(1, 1, k, s, padding=(k - 1) // 2, bias=False).double()
+        nn.init.constant_(layer.weight, 1.0 / (k * k))
+        return layer
+
+    vgg = nn.Sequential(*[nn.AvgPool2d(2, 2) if v == "M" else conv(3) for v in VGG16_CFG])
+    lo, hi, c = _measured_span(vgg, 320, torch)
+    assert hi - lo + 1 == 212
+    assert (lo + hi) / 2 == 32 * c + 15.5  # centre of unit i: 32 i + 15.5
+
+    class Bottleneck(nn.Module):
+        def __init__(self, s, on_3x3):
+            super().__init__()
+            self.branch = nn.Sequential(conv(1, 1 if on_3x3 else s), conv(3, s if on_3x3 else 1), conv(1))
+            self.short = conv(1, s) if s > 1 else nn.Identity()
+
+        def forward(self, x):
+            return self.branch(x) + self.short(x)
+
+    for on_3x3, expected in ((True, 427), (False, 483)):
+        blocks = [conv(7, 2), nn.AvgPool2d(3, 2, padding=1)]
+        for n_blocks, stage_stride in ((3, 1), (4, 2), (6, 2), (3, 2)):
+            blocks += [Bottleneck(stage_stride if b == 0 else 1, on_3x3) for b in range(n_blocks)]
+        lo, hi, _ = _measured_span(nn.Sequential(*blocks), 704, torch)
+        assert hi - lo + 1 == expected
+
+
+# --- detection-segmentation-heads -----------------------------------------------------------------
+
+
+def _iou(a, b):
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    area = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / area
+
+
+def _greedy_nms(boxes, scores, thr):
+    order = sorted(range(len(boxes)), key=lambda i: -scores[i])
+    keep = []
+    for i in order:
+        if all(_iou(boxes[i], boxes[k]) <= thr for k in keep):
+            keep.append(i)
+    return keep
+
+
+def test_greedy_nms_removes_duplicates_and_also_crowded_true_boxes():
+    assert 3 * 3 == 9  # anchors per location: 3 scales x 3 aspect ratios
+    dupes = [(0, 0, 10, 10), (1, 0, 11, 10), (50, 50, 60, 60)]
+    assert _greedy_nms(dupes, [0.9, 0.8, 0.7], 0.5) == [0, 2]  # the near-duplicate is suppressed
+    # two different people standing close together: their true boxes overlap with IoU 0.6
+    crowd = [(0, 0, 10, 10), (2.5, 0, 12.5, 10)]
+    assert _iou(*crowd) == pytest.approx(0.6)
+    assert _greedy_nms(crowd, [0.9, 0.85], 0.5) == [0]  # a true detection is lost
+    # focal loss follow-up: (1 - p_t)^2 shrinks an easy example (p_t = 0.9) by 100x, a hard one (0.1) barely
+    assert (1 - 0.9) ** 2 == pytest.approx(0.01) and (1 - 0.1) ** 2 == pytest.approx(0.81)
+
+
+# --- cnn-visualization-saliency-gradcam -----------------------------------------------------------
+
+
+def test_grad_cam_weights_are_mean_gradients_and_reduce_to_cam_under_gap():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    features = torch.nn.Sequential(torch.nn.Conv2d(3, 6, 3, padding=1), torch.nn.ReLU()).double()
+    head = torch.nn.Linear(6, 4).double()
+    image = torch.randn(1, 3, 7, 7, dtype=torch.float64, requires_grad=True)
+    acts = features(image)  # A_k, 7 x 7 like ResNet-50's last stage at 224 x 224
+    acts.retain_grad()
+    scores = head(acts.mean(dim=(2, 3)))  # global average pooling then linear
+    target = 2
+    scores[0, target].backward()
+    alpha = acts.grad.mean(dim=(2, 3))[0]  # spatial mean of d y_c / d A_k
+    grad_cam = torch.relu((alpha[:, None, None] * acts[0]).sum(0))
+    # with a GAP + linear head, d y_c / d A_k = w_ck / (H W) everywhere, so Grad-CAM = ReLU(CAM) / (H W)
+    assert torch.allclose(alpha, head.weight[target] / 49)
+    cam = (head.weight[target][:, None, None] * acts[0]).sum(0)
+    assert torch.allclose(grad_cam, torch.relu(cam) / 49)
+    # the plain saliency map is the input gradient, one value per pixel and channel
+    assert image.grad.shape == image.shape

@@ -514,3 +514,152 @@ def test_adam_removes_a_uniform_scale_but_not_the_weighting_inside_a_batch():
     # squared error lets the borderline one win, cross-entropy the wrong one
     assert first_step("mse", [1.0, -0.1]) < 0
     assert first_step("ce", [1.0, -0.1]) > 0
+
+
+# --- train-val-test-split-purposes / kfold-stratified-cross-validation ------------------------
+
+
+def _expected_max_of_normals(k, lo=-8.0, hi=8.0, steps=160_001):
+    """E[max of k iid N(0, 1)] = integral of x * k * phi(x) * Phi(x)^(k - 1) dx."""
+    x = np.linspace(lo, hi, steps)
+    phi = np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+    cdf = 0.5 * (1 + np.array([math.erf(v / math.sqrt(2)) for v in x]))
+    return float(np.sum(x * k * phi * cdf ** (k - 1)) * (x[1] - x[0]))
+
+
+def test_winners_curse_best_of_50_and_standard_errors():
+    se_1000 = math.sqrt(0.9 * 0.1 / 1000)
+    assert se_1000 == pytest.approx(0.0095, abs=0.0001)  # about 0.95 points
+    best_of_50 = _expected_max_of_normals(50)
+    assert best_of_50 == pytest.approx(2.25, abs=0.01)  # "about 2.2 standard errors"
+    assert 100 * best_of_50 * se_1000 == pytest.approx(2.1, abs=0.1)  # "roughly two points"
+    # a Monte Carlo check of the same number
+    rng = np.random.default_rng(0)
+    assert rng.standard_normal((100_000, 50)).max(axis=1).mean() == pytest.approx(best_of_50, abs=0.01)
+    # kfold card: 90% accuracy on 50,000 validation images
+    assert 100 * math.sqrt(0.9 * 0.1 / 50_000) == pytest.approx(0.13, abs=0.005)
+
+
+def test_random_folds_often_miss_a_rare_class_stratified_folds_do_not():
+    n, positives, k = 500, 5, 5
+    fold = n // k
+    # with 5 positives and 5 folds, "no fold is empty" means exactly one positive per fold
+    p_all_folds_hit = fold**positives / math.comb(n, positives)
+    assert 1 - p_all_folds_hit == pytest.approx(0.96, abs=0.005)  # "about 96% of random splits"
+    rng = np.random.default_rng(1)
+    labels = np.zeros(n, dtype=bool)
+    labels[:positives] = True
+    trials = 20_000
+    misses = sum((labels[rng.permutation(n)].reshape(k, fold).sum(axis=1) == 0).any() for _ in range(trials))
+    assert misses / trials == pytest.approx(1 - p_all_folds_hit, abs=0.01)
+    # stratified assignment: deal each class's shuffled indices round-robin over the folds
+    assignment = np.empty(n, dtype=int)
+    for cls in (True, False):
+        idx = rng.permutation(np.flatnonzero(labels == cls))
+        assignment[idx] = np.arange(idx.size) % k
+    per_fold = [int(labels[assignment == f].sum()) for f in range(k)]
+    assert per_fold == [1] * k
+    assert np.bincount(assignment).tolist() == [fold] * k
+
+
+def test_naive_kfold_standard_error_understates_the_spread_of_the_cv_estimate():
+    """Red flag: fold scores are correlated (shared training data), so std / sqrt(k) is too small.
+
+    Draw many datasets, run 5-fold CV of a 1-nearest-neighbour classifier on each, and compare the
+    real spread of the CV estimate across datasets with the naive standard error computed inside one."""
+    rng = np.random.default_rng(3)
+    n, d, k = 40, 5, 5
+    estimates, naive = [], []
+    for _ in range(3000):
+        y = rng.integers(0, 2, n)
+        x = rng.normal(size=(n, d)) + 0.6 * y[:, None]
+        folds = rng.permutation(np.arange(n) % k)
+        errs = []
+        for f in range(k):
+            train, test = folds != f, folds == f
+            dist = ((x[test][:, None] - x[train][None]) ** 2).sum(-1)
+            errs.append(np.mean(y[train][dist.argmin(1)] != y[test]))
+        estimates.append(np.mean(errs))
+        naive.append(np.std(errs, ddof=1) / math.sqrt(k))
+    true_spread = np.std(estimates)
+    assert math.sqrt(np.mean(np.square(naive))) < 0.85 * true_spread
+
+
+# --- generative-vs-discriminative-classifiers ---------------------------------------------------
+
+
+def _bernoulli_nb(x, y, alpha=1.0):
+    prior = (y.sum() + alpha) / (len(y) + 2 * alpha)
+    t1 = (x[y == 1].sum(0) + alpha) / ((y == 1).sum() + 2 * alpha)
+    t0 = (x[y == 0].sum(0) + alpha) / ((y == 0).sum() + 2 * alpha)
+    w = np.log(t1 / t0) - np.log((1 - t1) / (1 - t0))
+    b = math.log(prior / (1 - prior)) + np.log((1 - t1) / (1 - t0)).sum()
+    return w, b, prior, t0, t1
+
+
+def test_naive_bayes_posterior_is_a_sigmoid_of_a_linear_function():
+    rng = np.random.default_rng(2)
+    x = (rng.random((200, 6)) < 0.5).astype(float)
+    y = (rng.random(200) < 0.4).astype(int)
+    w, b, prior, t0, t1 = _bernoulli_nb(x, y)
+    for row in x[:20]:
+        joint1 = prior * np.prod(t1**row * (1 - t1) ** (1 - row))
+        joint0 = (1 - prior) * np.prod(t0**row * (1 - t0) ** (1 - row))
+        bayes = joint1 / (joint1 + joint0)
+        assert bayes == pytest.approx(_sigmoid(row @ w + b))
+    # Gaussian class-conditionals with a variance shared by the two classes: the log-odds is linear in x
+    mu0, mu1, var, pi1 = -1.0, 2.0, 1.5, 0.3
+    xs = np.linspace(-5, 5, 11)
+
+    def log_gauss(v, mu):
+        return -0.5 * (v - mu) ** 2 / var
+
+    log_odds = math.log(pi1 / (1 - pi1)) + log_gauss(xs, mu1) - log_gauss(xs, mu0)
+    assert np.allclose(np.diff(log_odds, 2), 0)  # second differences vanish: affine in x
+
+
+def test_naive_bayes_wins_small_n_logistic_regression_wins_large_n():
+    """Ng & Jordan's two regimes on a toy problem where one feature is copied 6 times (NB double-counts it)."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    ps = np.array([0.6] + [0.65] * 10 + [0.5] * 60)
+
+    def sample(n):
+        y = rng.integers(0, 2, n)
+        p = np.where(y[:, None] == 1, ps, 1 - ps)
+        base = (rng.random((n, ps.size)) < p).astype(float)
+        return np.concatenate([np.repeat(base[:, :1], 6, axis=1), base[:, 1:]], axis=1), y
+
+    def logistic(x, y, l2=1e-3):
+        xt, yt = torch.tensor(x), torch.tensor(y, dtype=torch.float64)
+        w = torch.zeros(x.shape[1], dtype=torch.float64, requires_grad=True)
+        b = torch.zeros((), dtype=torch.float64, requires_grad=True)
+        opt = torch.optim.LBFGS([w, b], max_iter=300, line_search_fn="strong_wolfe")
+
+        def closure():
+            opt.zero_grad()
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(xt @ w + b, yt) + l2 * (w * w).sum()
+            loss.backward()
+            return loss
+
+        opt.step(closure)
+        return w.detach().numpy(), b.item()
+
+    x_test, y_test = sample(20_000)
+
+    def error(w, b):
+        return float(np.mean(((x_test @ w + b) > 0) != y_test))
+
+    def mean_errors(n, repeats=10):
+        nb, lr = [], []
+        for _ in range(repeats):
+            x, y = sample(n)
+            nb.append(error(*_bernoulli_nb(x, y)[:2]))
+            lr.append(error(*logistic(x, y)))
+        return np.mean(nb), np.mean(lr)
+
+    nb_small, lr_small = mean_errors(20)
+    nb_large, lr_large = mean_errors(2000)
+    assert nb_small < lr_small  # few examples: naive Bayes ahead
+    assert lr_large < nb_large - 0.03  # many examples: logistic regression's lower asymptote
+    assert nb_large < nb_small  # both improve with data

@@ -457,3 +457,214 @@ def test_cpu_autocast_runs_layer_norm_in_bf16():
     with torch.autocast("cpu", dtype=torch.bfloat16):
         y = nn.functional.layer_norm(nn.Linear(8, 8)(x), (8,))
     assert y.dtype == torch.bfloat16
+
+
+# bn-before-or-after-activation ----------------------------------------------------------------
+
+
+def test_bn_before_relu_sets_the_active_fraction_and_cancels_the_bias_after_relu_does_not():
+    torch.manual_seed(0)
+    conv = nn.Conv2d(3, 16, 3, padding=1)
+    bn = nn.BatchNorm2d(16).train()
+    x = torch.rand(32, 3, 16, 16)  # [0, 1] images: not centred
+    with torch.no_grad():
+        with_bn = (bn(conv(x)) > 0).float().mean(dim=(0, 2, 3))
+        without = (torch.relu(conv(x)) > 0).float().mean(dim=(0, 2, 3))
+    assert with_bn.min() > 0.47 and with_bn.max() < 0.53  # "about 48-52%"
+    assert without.min() < 0.04 and without.max() > 0.99  # "from 3% to over 99%"
+    # beta is the ReLU's learned threshold: raising it raises the active fraction
+    with torch.no_grad():
+        bn.bias.fill_(0.5)
+        assert (bn(conv(x)) > 0).float().mean() > 0.6
+        bn.bias.zero_()
+    # Conv -> BN -> ReLU: the conv bias cancels; Conv -> ReLU -> BN: it does not
+    x = torch.randn(8, 3, 6, 6, dtype=torch.float64)
+    conv = nn.Conv2d(3, 4, 3).double()
+    bn = nn.BatchNorm2d(4).double().train()
+
+    def both(bias_value):
+        with torch.no_grad():
+            conv.bias.fill_(bias_value)
+            return torch.relu(bn(conv(x))), bn(torch.relu(conv(x)))
+
+    before_a, after_a = both(0.0)
+    before_b, after_b = both(0.7)
+    assert torch.allclose(before_a, before_b, atol=1e-10)
+    assert not torch.allclose(after_a, after_b, atol=1e-3)
+    # BN after the ReLU gives the next layer zero-mean (signed) inputs instead of non-negative ones
+    assert after_b.min() < 0 and torch.allclose(
+        after_b.mean(dim=(0, 2, 3)), torch.zeros(4, dtype=torch.float64), atol=1e-10
+    )
+
+
+# bn-gamma-beta-purpose -------------------------------------------------------------------------
+
+
+def test_gamma_beta_recover_the_identity_and_positive_gamma_passes_through_relu():
+    torch.manual_seed(1)
+    x = torch.randn(16, 3, 4, 4, dtype=torch.float64) * 2.5 + 1.0
+    bn = nn.BatchNorm2d(3).double().train()
+    mean = x.mean(dim=(0, 2, 3))
+    var = x.var(dim=(0, 2, 3), unbiased=False)
+    with torch.no_grad():
+        bn.weight.copy_(torch.sqrt(var + bn.eps))
+        bn.bias.copy_(mean)
+    assert torch.allclose(bn(x), x, atol=1e-12)
+    # BN -> ReLU -> linear: a positive per-channel gamma can be moved into the next layer's weights
+    z = torch.randn(10, 3, dtype=torch.float64)  # normalized values x_hat
+    gamma = torch.tensor([0.5, 2.0, 3.0], dtype=torch.float64)
+    beta = torch.tensor([0.1, -0.4, 0.2], dtype=torch.float64)
+    w = torch.randn(5, 3, dtype=torch.float64)
+    original = torch.relu(gamma * z + beta) @ w.T
+    absorbed = torch.relu(z + beta / gamma) @ (w * gamma).T
+    assert torch.allclose(original, absorbed)
+
+
+def test_zero_init_gamma_makes_blocks_identity_and_only_gamma_learns_first():
+    torch.manual_seed(2)
+    branch_conv = nn.Conv2d(4, 4, 3, padding=1, bias=False).double()
+    branch_bn = nn.BatchNorm2d(4).double().train()
+    nn.init.zeros_(branch_bn.weight)  # zero-init of the last gamma
+    x = torch.randn(8, 4, 5, 5, dtype=torch.float64)
+    out = x + branch_bn(branch_conv(x))
+    assert torch.allclose(out, x)  # the block starts as the identity
+    loss = (out * torch.randn_like(out)).sum()
+    loss.backward()
+    assert torch.all(branch_conv.weight.grad == 0)  # nothing upstream of gamma learns on step one
+    assert branch_bn.weight.grad.abs().min() > 0  # dL/dgamma = sum dL/dy * x_hat is nonzero
+    # after one SGD step gamma is nonzero and the conv weights receive gradient
+    with torch.no_grad():
+        branch_bn.weight -= 0.1 * branch_bn.weight.grad
+    branch_conv.weight.grad = None
+    out = x + branch_bn(branch_conv(x))
+    (out * torch.randn_like(out)).sum().backward()
+    assert branch_conv.weight.grad.abs().max() > 0
+
+
+# bn-epsilon-role-defaults ----------------------------------------------------------------------
+
+
+def test_epsilon_defaults_constant_channels_and_porting_mismatch():
+    assert nn.BatchNorm2d(3).eps == nn.LayerNorm(3).eps == nn.GroupNorm(1, 3).eps == nn.InstanceNorm2d(3).eps == 1e-5
+    keras_default = 1e-3  # keras.layers.BatchNormalization(epsilon=0.001), from the Keras docs
+    # a constant channel: eps turns 0 / 0 into beta
+    bn = nn.BatchNorm2d(2).double().train()
+    with torch.no_grad():
+        bn.bias.fill_(0.3)
+    x = torch.randn(4, 2, 3, 3, dtype=torch.float64)
+    x[:, 1] = 7.0
+    assert torch.allclose(bn(x)[:, 1], torch.full((4, 3, 3), 0.3, dtype=torch.float64))
+    # in float32 the mean's rounding error survives, amplified by at most 1 / sqrt(eps)
+    assert torch.allclose(bn.float()(x.float())[:, 1], torch.full((4, 3, 3), 0.3), atol=1e-3)
+    c = x[:, 1]
+    assert torch.isnan((c - c.mean()) / c.var(unbiased=False).sqrt()).all()  # no eps: NaN
+    # PyTorch (2.13) refuses eps <= 0 in training mode
+    with pytest.raises(ValueError, match="eps must be positive"):
+        nn.BatchNorm2d(2, eps=0.0).train()(torch.randn(4, 2, 3, 3))
+    # the gain is capped at 1 / sqrt(eps)
+    assert 1 / np.sqrt(0 + 1e-5) == pytest.approx(316.2, abs=0.1)
+    # output std is sqrt(var / (var + eps)): var = 1e-3 under the two defaults
+    var = 1e-3
+    assert np.sqrt(var / (var + 1e-5)) == pytest.approx(0.995, abs=0.001)
+    assert np.sqrt(var / (var + keras_default)) == pytest.approx(0.71, abs=0.005)
+    # porting Keras-trained statistics into PyTorch without changing eps: about 1.41x too large
+    ported = {}
+    for eps in (keras_default, 1e-5):
+        layer = nn.BatchNorm1d(2, eps=eps).double().eval()
+        with torch.no_grad():
+            layer.running_var.copy_(torch.tensor([1e-3, 1.0], dtype=torch.float64))
+        ported[eps] = layer(torch.tensor([[0.05, 1.0]], dtype=torch.float64))[0]
+    ratio = ported[1e-5] / ported[keras_default]
+    assert ratio[0].item() == pytest.approx(np.sqrt(2e-3 / 1.01e-3), rel=1e-9) == pytest.approx(1.41, abs=0.005)
+    assert ratio[1].item() == pytest.approx(1.0, abs=0.001)  # variance near 1: barely changes
+
+
+def test_epsilon_in_half_precision_and_overflowing_sums_of_squares():
+    assert torch.tensor(1e-12, dtype=torch.float16).item() == 0.0
+    eps16 = torch.tensor(1e-5, dtype=torch.float16).item()
+    assert eps16 == pytest.approx(1.0014e-5, rel=1e-4)
+    assert eps16 < torch.finfo(torch.float16).tiny == pytest.approx(6.1e-5, rel=0.01)  # subnormal
+    assert torch.finfo(torch.float16).max == 65504
+    torch.manual_seed(3)
+    x = torch.randn(8, 2, 4, 4) * 10 + 300
+    assert torch.isinf((x.half() ** 2).sum())  # a naive fp16 sum of squares overflows
+    bn = nn.BatchNorm2d(2).train()
+    y = bn(x.half())
+    assert y.dtype == torch.float16 and torch.isfinite(y).all()
+    assert torch.allclose(y.float(), nn.BatchNorm2d(2).train()(x), atol=0.05)
+
+
+# weight-normalization-vs-batchnorm -------------------------------------------------------------
+
+
+def test_weight_norm_parametrization_definition_and_defaults():
+    import warnings
+
+    from torch.nn.utils.parametrizations import weight_norm
+
+    torch.manual_seed(4)
+    layer = nn.Linear(5, 3).double()
+    w0 = layer.weight.detach().clone()
+    weight_norm(layer)
+    g = layer.parametrizations.weight.original0
+    v = layer.parametrizations.weight.original1
+    assert g.shape == (3, 1) and v.shape == (3, 5)  # one g per output unit (dim=0)
+    assert torch.allclose(layer.weight, w0)  # wrapping keeps the weight
+    assert torch.allclose(g.detach().flatten(), w0.norm(dim=1))  # g starts at ||w||
+    with torch.no_grad():
+        g.uniform_(0.5, 2.0)
+        v.normal_()
+    assert torch.allclose(layer.weight, g * v / v.norm(dim=1, keepdim=True))
+    x = torch.randn(4, 5, dtype=torch.float64)
+    before = layer(x)
+    with torch.no_grad():
+        v.mul_(7.0)  # the direction's length does not matter
+    assert torch.allclose(layer(x), before)
+    conv = weight_norm(nn.Conv2d(2, 6, 3))
+    assert conv.parametrizations.weight.original0.shape == (6, 1, 1, 1)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        torch.nn.utils.weight_norm(nn.Linear(2, 2))
+    assert any(issubclass(c.category, FutureWarning) and "deprecated" in str(c.message) for c in caught)
+
+
+def test_weight_norm_gradient_is_scaled_and_orthogonal_to_v():
+    torch.manual_seed(5)
+    v = torch.randn(6, dtype=torch.float64, requires_grad=True)
+    g = torch.tensor(1.7, dtype=torch.float64, requires_grad=True)
+    x = torch.randn(10, 6, dtype=torch.float64)
+    target = torch.randn(10, dtype=torch.float64)
+    w = g * v / v.norm()
+    w.retain_grad()
+    loss = ((torch.tanh(x @ w) - target) ** 2).sum()
+    loss.backward()
+    gw = w.grad
+    vn = v.detach().norm()
+    wd = w.detach()
+    expected_v = (g.detach() / vn) * (gw - wd * (wd @ gw) / (wd @ wd))
+    assert torch.allclose(v.grad, expected_v)
+    assert torch.allclose(g.grad, gw @ v.detach() / vn)
+    assert abs(float(v.grad @ v.detach())) < 1e-10  # orthogonal to v
+    stepped = v.detach() - 0.1 * v.grad
+    assert stepped.norm() > vn  # a plain gradient step can only lengthen v
+
+
+def test_weight_norm_matches_batchnorm_scaling_only_for_whitened_inputs():
+    torch.manual_seed(6)
+    n, d = 4096, 8
+    raw = torch.randn(n, d, dtype=torch.float64) @ torch.randn(d, d, dtype=torch.float64) + 3.0
+    centred = raw - raw.mean(0)
+    cov = centred.T @ centred / n
+    evals, evecs = torch.linalg.eigh(cov)
+    white = centred @ evecs @ torch.diag(evals.rsqrt()) @ evecs.T  # zero mean, identity covariance
+    w = torch.randn(d, dtype=torch.float64)
+    assert (white @ w).std(unbiased=False).item() == pytest.approx(w.norm().item(), rel=1e-9)
+    assert (raw @ w).std(unbiased=False).item() != pytest.approx(w.norm().item(), rel=0.05)
+    # data-dependent init: g = 1 / sigma, b = -mu / sigma gives zero mean, unit variance on the batch
+    v = torch.randn(d, dtype=torch.float64)
+    t = raw @ v / v.norm()
+    g, b = 1 / t.std(unbiased=False), -t.mean() / t.std(unbiased=False)
+    out = raw @ (g * v / v.norm()) + b
+    assert out.mean().abs() < 1e-10 and out.std(unbiased=False).item() == pytest.approx(1.0)
+    # cost: weights vs activations of a 3x3 conv from 64 to 64 channels, batch 32 at 56 x 56
+    assert 3 * 3 * 64 * 64 == 36_864 and 32 * 64 * 56 * 56 == pytest.approx(6.4e6, rel=0.01)
