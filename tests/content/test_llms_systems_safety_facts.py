@@ -299,3 +299,141 @@ def test_capacity_numbers():
     assert 200 / 8 == 25 and round(200 / (8 * 0.7)) == 36
     # end-to-end latency decomposition
     assert 0.3 + (N_OUT - 1) * 0.050 == pytest.approx(15.25)
+
+
+# --- llm-finetune-eval-good-prod-garbage ------------------------------------------------------
+
+
+def test_fp16_limit_and_bf16_values_that_overflow_it():
+    torch = pytest.importorskip("torch")
+    assert torch.finfo(torch.float16).max == 65504.0
+    activation = torch.tensor([70_000.0, 1.0], dtype=torch.bfloat16)  # fine in bf16 (range about 3.4e38)
+    assert torch.isfinite(activation).all()
+    assert torch.isinf(activation.to(torch.float16)[0])  # served in fp16 it becomes inf, then NaN downstream
+    assert torch.isnan(activation.to(torch.float16)[0] - activation.to(torch.float16)[0])
+
+
+# --- llm-sft-loss-down-task-worse-debug -----------------------------------------------------------
+
+
+def test_pad_equals_eos_label_masking_deletes_every_eos():
+    torch = pytest.importorskip("torch")
+    eos = pad = 2
+    input_ids = torch.tensor([[5, 6, 7, eos, pad, pad], [8, 9, 10, 11, 12, eos]])
+    attention_mask = torch.tensor([[1, 1, 1, 1, 0, 0], [1, 1, 1, 1, 1, 1]])
+    by_id = input_ids.clone()
+    by_id[by_id == pad] = -100  # the id-matching collator pattern
+    assert not (by_id == eos).any()  # no example keeps its end-of-sequence target
+    by_mask = input_ids.masked_fill(attention_mask == 0, -100)
+    assert by_mask[0, 3].item() == eos and by_mask[1, 5].item() == eos
+    # CrossEntropyLoss skips -100 by default, so the EOS positions simply never train
+    assert torch.nn.CrossEntropyLoss().ignore_index == -100
+
+
+def test_unmasked_prompt_dominates_the_loss_average():
+    prompt, answer = 300, 60
+    share = prompt / (prompt + answer)
+    assert round(share, 2) == 0.83
+    # prompt-token loss falling to 0.5 while answer loss only falls to 1.2 still averages about 0.6
+    assert share * 0.5 + (1 - share) * 1.2 == pytest.approx(0.62, abs=0.01)
+
+
+# --- llm-multilingual-fertility-transfer ----------------------------------------------------------
+
+
+def test_costs_that_scale_with_token_count():
+    ratio = 3.0
+    prompt_tokens_en = 1000
+    tokens = prompt_tokens_en * ratio
+    assert tokens / prompt_tokens_en == 3.0  # price, decoding steps
+    assert 8192 / tokens == pytest.approx((8192 / prompt_tokens_en) / 3)  # a third of the content fits
+    assert (tokens**2) / (prompt_tokens_en**2) == 9.0  # the quadratic attention term of prefill
+
+
+# --- llm-embedding-ann-index-tradeoffs -------------------------------------------------------------
+
+
+def test_index_memory_arithmetic():
+    n, d = 100_000_000, 768
+    flat = n * d * 4
+    hnsw = n * (d * 4 + 32 * 2 * 4)  # the Faiss guideline's bytes per vector at M = 32
+    ivfpq = n * (64 + 8)  # 64 one-byte PQ codes plus an 8-byte id
+    assert d * 4 == 3072 and d * 4 + 256 == 3328
+    assert flat / 1e9 == pytest.approx(307.2) and hnsw / 1e9 == pytest.approx(332.8)
+    assert ivfpq / 1e9 == pytest.approx(7.2)
+    assert flat / ivfpq > 40 and hnsw / ivfpq > 40
+    assert 64 / 65536 == pytest.approx(0.001, rel=0.03)
+    assert n * 64 / 65536 == pytest.approx(100_000, rel=0.03)  # codes scanned per query if cells are balanced
+    assert 4 * math.sqrt(n) == 40_000 and 16 * math.sqrt(n) == 160_000
+
+
+def kmeans(x, k, rng, iters=15):
+    c = x[rng.choice(len(x), k, replace=False)]
+    for _ in range(iters):
+        assign = np.argmin(((x[:, None, :] - c[None]) ** 2).sum(-1), axis=1)
+        for j in range(k):
+            if np.any(assign == j):
+                c[j] = x[assign == j].mean(0)
+    return c
+
+
+def test_product_quantisation_codes_fit_a_byte_and_rank_neighbours_well():
+    rng = np.random.default_rng(0)
+    n, d, m, k = 3000, 32, 8, 256
+    base = rng.normal(size=(n, d)).astype(np.float32)
+    sub = d // m
+    books = [kmeans(base[:, i * sub : (i + 1) * sub], k, rng) for i in range(m)]
+    codes = np.stack(
+        [np.argmin(((base[:, None, i * sub : (i + 1) * sub] - books[i][None]) ** 2).sum(-1), axis=1) for i in range(m)],
+        axis=1,
+    ).astype(np.uint8)  # 256 centroids per sub-vector: one byte each
+    assert codes.dtype == np.uint8 and codes.shape == (n, m)
+    hits = 0
+    queries = rng.normal(size=(50, d)).astype(np.float32)
+    for q in queries:
+        # asymmetric distance: a table of query-to-centroid distances per sub-vector, then m lookups per code
+        tables = [((books[i] - q[i * sub : (i + 1) * sub]) ** 2).sum(-1) for i in range(m)]
+        adc = sum(tables[i][codes[:, i]] for i in range(m))
+        exact_nn = np.argmin(((base - q) ** 2).sum(-1))
+        hits += exact_nn in np.argsort(adc)[:100]
+    assert hits / len(queries) >= 0.8  # approximate: rerank a candidate list with full vectors
+
+
+# --- llm-watermark-green-list --------------------------------------------------------------------
+
+
+def z_score(green, t, gamma):
+    return (green - gamma * t) / math.sqrt(t * gamma * (1 - gamma))
+
+
+def test_watermark_z_score_examples_and_threshold():
+    assert math.sqrt(200 * 0.25 * 0.75) == pytest.approx(6.12, abs=0.01)
+    assert z_score(100, 200, 0.25) == pytest.approx(8.16, abs=0.01)
+    one_sided = 0.5 * math.erfc(4 / math.sqrt(2))
+    assert one_sided == pytest.approx(3.2e-5, rel=0.02)
+    assert 0.5 * math.erfc(1.5 / math.sqrt(2)) == pytest.approx(0.067, abs=0.001)  # about 7%
+    # with half the tokens green, about 50 tokens reach z = 4
+    t_needed = (4 * math.sqrt(0.25 * 0.75) / (0.5 - 0.25)) ** 2
+    assert t_needed == pytest.approx(48, abs=0.1)
+
+
+def test_unwatermarked_text_gives_z_near_standard_normal():
+    rng = np.random.default_rng(0)
+    t, gamma = 200, 0.25
+    zs = np.array([z_score(rng.binomial(t, gamma), t, gamma) for _ in range(20_000)])
+    assert abs(zs.mean()) < 0.02 and zs.std() == pytest.approx(1.0, abs=0.02)
+    assert np.mean(zs > 4) < 5e-4
+
+
+def test_bias_moves_mass_to_green_only_where_entropy_allows():
+    delta, gamma, vocab = 2.0, 0.25, 1000
+    green = np.zeros(vocab, dtype=bool)
+    green[: int(gamma * vocab)] = True
+    flat = np.zeros(vocab)  # maximum entropy: every token equally likely
+    p = softmax(flat + delta * green)
+    expected = gamma * math.exp(delta) / (gamma * math.exp(delta) + 1 - gamma)
+    assert p[green].sum() == pytest.approx(expected) and expected == pytest.approx(0.71, abs=0.01)
+    probs = np.full(vocab, 0.001 / (vocab - 1))
+    probs[-1] = 0.999  # one red token holds 0.999 of the mass (the follow-up's case)
+    q = softmax(np.log(probs) + delta * green)
+    assert q[green].sum() < 0.01 and np.argmax(q) == vocab - 1
