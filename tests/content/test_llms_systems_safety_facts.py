@@ -437,3 +437,6 @@ def test_bias_moves_mass_to_green_only_where_entropy_allows():
     probs[-1] = 0.999  # one red token holds 0.999 of the mass (the follow-up's case)
     q = softmax(np.log(probs) + delta * green)
     assert q[green].sum() < 0.01 and np.argmax(q) == vocab - 1
+    # the card's bound: even if all 0.001 of the rest were green, e^2 lifts it to at most 0.73%
+    worst = math.exp(delta) * 0.001 / (0.999 + math.exp(delta) * 0.001)
+    assert q[green].sum() <= worst and round(100 * worst, 2) == 0.73
