@@ -504,5 +504,6 @@ def test_minimal_xor_net_often_fails_to_train_wider_net_rarely():
         with torch.no_grad():
             return float(((logits() > 0).double() == y).all(1).double().mean())
 
-    assert solved(2) < 0.25  # "fewer than one seed in five"
+    assert 0.15 < solved(2) < 0.3  # "about one seed in five (20-25%)"
+    assert solved(2, steps=5000) < 0.3  # "stuck runs stayed stuck with ten times more steps"
     assert solved(8) > 0.9  # "about 95%"
