@@ -424,3 +424,258 @@ def test_a_mock_outcome_never_says_it_comes_back(tmp_path):
     s2 = session(tmp_path / "b", opts=Options(limit=1))
     summary = s2.run([s2.bank.get("alpha")], ScriptedUI(points=[set(), {0, 1, 2}], follow_ups=[False]))
     assert [(o.repeat, o.comes_back) for o in summary.outcomes] == [(False, True), (True, False)]
+
+
+# ---------------------------------------------------------------- the rules at their edges
+
+NOW = datetime(2026, 11, 21, 10, tzinfo=CET)
+
+
+def five_card_bank(tmp_path):
+    from dlprep.core.bank import check_bank
+
+    folder = tmp_path / "five"
+    folder.mkdir()
+    (folder / "topics.yaml").write_text("topics:\n  - {id: t, title: T, order: 1, summary: S., prerequisites: []}\n")
+    rubric = "rubric: [{point: a, weight: 2}, {point: b, weight: 1}, {point: c, weight: 1}]"
+    body = "".join(f"  - id: c{i}\n    question: Q{i}?\n    answer: A.\n    {rubric}\n" for i in range(1, 6))
+    (folder / "t.yaml").write_text("topic: t\ncards:\n" + body)
+    bank, problems = check_bank(folders=[folder])
+    assert problems == []
+    return bank
+
+
+def test_a_grade_three_comes_back_and_a_grade_four_does_not(tmp_path):
+    s = session(tmp_path, opts=Options())
+    ui = ScriptedUI(points=[{0, 1, 2}] * 3, follow_ups=[True], grades=[3, 4, 4])
+    summary = s.run([s.bank.get("beta"), s.bank.get("gamma")], ui)
+    assert [(o.card.id, o.grade, o.repeat, o.comes_back) for o in summary.outcomes] == [
+        ("beta", 3, False, True),
+        ("gamma", 4, False, False),
+        ("beta", 4, True, False),
+    ]
+
+
+def test_a_repeat_comes_back_after_three_other_cards(tmp_path):
+    store = Store.open(tmp_path / "q.db")
+    bank = five_card_bank(tmp_path)
+    s = QuizSession(bank, store, lambda: NOW, Options())
+    ui = ScriptedUI(points=[set()] + [{0, 1, 2}] * 5)
+    s.run([bank.get(f"c{i}") for i in range(1, 6)], ui)
+    assert [(cid, repeat) for cid, repeat, _ in ui.shown] == [
+        ("c1", False),
+        ("c2", False),
+        ("c3", False),
+        ("c4", False),
+        ("c1", True),
+        ("c5", False),
+    ]
+
+
+def test_session_summary_figures(tmp_path):
+    from dlprep.core.store import Review
+
+    mono = FakeClock()
+    s = session(tmp_path, opts=Options(), monotonic=mono)
+    s.store.record(Review("gamma", 5, datetime(2026, 11, 19, 10, tzinfo=CET)))
+    s.store.record(Review("gamma", 5, datetime(2026, 11, 20, 10, tzinfo=CET)))  # due 11-26: not tomorrow
+    s.store.record(Review("gone", 5, datetime(2026, 11, 20, 10, tzinfo=CET)))  # due 11-21, not in the bank
+    spent = {"alpha": [12, 3], "beta": [7, 2]}
+
+    def think(card):
+        mono.t += spent[card.id].pop(0)
+
+    # alpha covers 60% (grade 3), beta 40% (grade 2): both come back and are then fully covered.
+    ui = ScriptedUI(points=[{0}, {0}, {0, 1, 2}, {0, 1, 2}], follow_ups=[True], on_question=think)
+    summary = s.run([s.bank.get("alpha"), s.bank.get("beta")], ui)
+    assert summary.to_dict() == {
+        "cards": 2,
+        "planned": 2,
+        "repeats": 2,
+        "average_coverage": 0.5,
+        "seconds": 24.0,
+        "due_tomorrow": 2,  # alpha and beta (11-22); not gamma (11-26), not the orphan
+        "interrupted": False,
+        "reviews": [
+            {
+                "id": "alpha",
+                "grade": 3,
+                "coverage": 0.6,
+                "follow_up": "got",
+                "seconds": 12.0,
+                "repeat": False,
+                "over_time": False,
+                "due": "2026-11-22",
+            },
+            {
+                "id": "beta",
+                "grade": 2,
+                "coverage": 0.4,
+                "follow_up": None,
+                "seconds": 7.0,
+                "repeat": False,
+                "over_time": False,
+                "due": "2026-11-22",
+            },
+            {
+                "id": "alpha",
+                "grade": 5,
+                "coverage": 1.0,
+                "follow_up": None,
+                "seconds": 3.0,
+                "repeat": True,
+                "over_time": False,
+                "due": None,
+            },
+            {
+                "id": "beta",
+                "grade": 5,
+                "coverage": 1.0,
+                "follow_up": None,
+                "seconds": 2.0,
+                "repeat": True,
+                "over_time": False,
+                "due": None,
+            },
+        ],
+        "weakest_points": [
+            {"card": "beta", "point": "Says it is second", "weight": 2},
+            {"card": "alpha", "point": "Says it is first", "weight": 1},
+            {"card": "alpha", "point": "Mentions [brackets]", "weight": 1},
+            {"card": "beta", "point": "Compares it with alpha", "weight": 1},
+        ],
+    }
+    assert s.summary(interrupted=True).to_dict()["interrupted"] is True
+
+
+def test_weakest_points_are_the_five_heaviest_missed_first_attempts():
+    from dlprep.features.quiz import Outcome, SessionSummary
+
+    bank = load_bank()
+
+    def missed_all(card_id, repeat=False):
+        return Outcome(bank.get(card_id), 0, 0.0, (), None, 1.0, repeat, False, None)
+
+    summary = SessionSummary([missed_all("alpha"), missed_all("beta"), missed_all("gamma", repeat=True)], 3, 0, 3.0)
+    assert [(c, w) for c, _, w in summary.weakest_points()] == [
+        ("alpha", 3),
+        ("beta", 2),
+        ("beta", 2),
+        ("alpha", 1),
+        ("alpha", 1),
+    ]
+    assert len(summary.weakest_points(n=10)) == 6  # the repeat's points are not counted
+    assert summary.to_dict()["average_coverage"] == 0.0
+    assert SessionSummary([], 0, 0, 0.0).to_dict()["average_coverage"] is None
+
+
+def test_answering_in_exactly_the_target_time_is_not_over_it(tmp_path):
+    mono = FakeClock()
+    s = session(tmp_path, opts=Options(rapid=True), monotonic=mono)
+
+    def think(card):
+        mono.t += card.time_target_s if card.id == "beta" else card.time_target_s + 0.5
+
+    ui = ScriptedUI(points=[{0, 1, 2}, {0, 1, 2}], follow_ups=[True], on_question=think)
+    summary = s.run([s.bank.get("beta"), s.bank.get("alpha")], ui)
+    assert [(o.card.id, o.over_time, o.grade) for o in summary.outcomes] == [("beta", False, 5), ("alpha", True, 4)]
+
+
+def test_without_rapid_there_is_no_target(tmp_path):
+    mono = FakeClock()
+    s = session(tmp_path, opts=Options(), monotonic=mono)
+    ui = ScriptedUI(points=[{0, 1, 2}], on_question=lambda card: setattr(mono, "t", mono.t + 999))
+    summary = s.run([s.bank.get("beta")], ui)
+    assert ui.shown == [("beta", False, None)] and summary.outcomes[0].over_time is False
+
+
+def test_the_interview_date_caps_a_quiz_review(tmp_path):
+    from datetime import date
+
+    from dlprep.core.store import Review
+    from dlprep.features.plan import Plan, cap_for, save_plan
+
+    s = session(tmp_path, opts=Options())
+    s.store.record(Review("beta", 5, datetime(2026, 11, 15, 10, tzinfo=CET)))
+    s.store.record(Review("beta", 5, datetime(2026, 11, 16, 10, tzinfo=CET)))  # I = 6, due 11-22
+    interview = date(2026, 11, 25)
+    save_plan(s.store, Plan("mle", date(2026, 11, 14), interview))
+    summary = s.run([s.bank.get("beta")], ScriptedUI(points=[{0, 1, 2}]))
+    # SM-2 gives 17 days (11-21 + 17 = 12-08); the plan brings it before the interview.
+    assert s.store.state("beta").interval_days == 17
+    cap = cap_for("beta", date(2026, 11, 21), interview)
+    assert summary.outcomes[0].due == cap and date(2026, 11, 22) <= cap < interview
+    assert s.store.rebuild()["beta"].due == cap  # the cap is logged with the review
+
+
+def select(tmp_path, opts, new_per_day=10, review_cap=100, reviews=()):
+    from dlprep.core.store import Review
+    from dlprep.features.quiz import select_cards
+
+    store = Store.open(tmp_path / f"sel-{len(list(tmp_path.glob('sel-*.db')))}.db")  # a fresh one each call
+    for cid, when in reviews:
+        store.record(Review(cid, 5, when))
+    try:
+        return [c.id for c in select_cards(load_bank(), store, NOW, opts, 4, new_per_day, review_cap)]
+    finally:
+        store.close()
+
+
+OVERDUE_GAMMA_TODAY_ALPHA = (
+    ("gamma", datetime(2026, 11, 19, 10, tzinfo=CET)),  # due 11-20: overdue
+    ("alpha", datetime(2026, 11, 21, 9, tzinfo=CET)),  # introduced today, due 11-22
+)
+
+
+@pytest.mark.parametrize(
+    ("opts", "new_per_day", "review_cap", "expected"),
+    [
+        (Options(), 2, 100, ["gamma", "beta"]),  # 2 new a day, 1 already introduced today
+        (Options(), 1, 100, ["gamma"]),
+        (Options(), 0, 100, ["gamma"]),  # over today's count: none, not a negative slice
+        (Options(new=0), 10, 100, ["gamma"]),
+        (Options(new=1), 0, 100, ["gamma", "beta"]),  # --new overrides the daily count
+        (Options(), 10, 0, ["beta"]),  # the review cap
+        (Options(limit=1), 10, 100, ["gamma"]),
+        (Options(difficulty="mid"), 10, 100, ["beta"]),  # filters apply to due cards too
+        (Options(role="cv"), 10, 100, ["gamma", "beta"]),
+        (Options(topics=["basics"]), 10, 100, ["beta"]),
+    ],
+)
+def test_select_cards(tmp_path, opts, new_per_day, review_cap, expected):
+    assert select(tmp_path, opts, new_per_day, review_cap, OVERDUE_GAMMA_TODAY_ALPHA) == expected
+
+
+def test_cram_asks_cards_not_due_least_recently_seen_first(tmp_path):
+    reviews = (
+        ("alpha", datetime(2026, 11, 20, 10, tzinfo=CET)),  # due today: not crammed
+        ("gamma", datetime(2026, 11, 21, 8, tzinfo=CET)),  # due tomorrow
+    )
+    assert select(tmp_path, Options(cram=True), reviews=reviews) == ["gamma", "beta"]
+    assert select(tmp_path, Options(cram=True, limit=1), reviews=reviews) == ["gamma"]
+    later = (("beta", datetime(2026, 11, 21, 9, tzinfo=CET)), ("gamma", datetime(2026, 11, 21, 8, tzinfo=CET)))
+    assert select(tmp_path, Options(cram=True), reviews=later) == ["gamma", "beta", "alpha"]
+
+
+def test_an_unknown_topic_is_refused(tmp_path):
+    from dlprep.errors import DlprepError
+
+    with pytest.raises(DlprepError, match="unknown topic 'basic'"):
+        select(tmp_path, Options(topics=["basic"]))
+
+
+def test_follow_ups_rotate_across_reviews(tmp_path):
+    from dlprep.core.store import Review
+    from dlprep.features.quiz import next_follow_up
+
+    store = Store.open(tmp_path / "f.db")
+    alpha, beta = load_bank().get("alpha"), load_bank().get("beta")
+    assert next_follow_up(store, beta) is None
+    asked = []
+    for day in (1, 2, 3):
+        i, f = next_follow_up(store, alpha)
+        asked.append((i, f.question))
+        store.record(Review("alpha", 5, datetime(2026, 11, day, 10, tzinfo=CET), follow_up="got", follow_up_index=i))
+    store.record(Review("alpha", 5, datetime(2026, 11, 9, 10, tzinfo=CET)))  # no follow-up asked: no turn used
+    assert asked == [(0, "Why not beta?"), (1, "How would you know?"), (0, "Why not beta?")]
+    assert next_follow_up(store, alpha)[0] == 1

@@ -7,6 +7,7 @@ Run from the repository root (slow: minutes per module; not part of CI)::
     .venv/bin/python tests/mutation/run.py quiz --list      # the mutants, without running them
     .venv/bin/python tests/mutation/run.py quiz --show 1a2b3c4d   # one mutant as a diff
     .venv/bin/python tests/mutation/run.py -j 2 store       # two mutants at a time
+    .venv/bin/python tests/mutation/run.py store --id 1a2b3c4d    # only this mutant
 
 Each target module is parsed; every site of a small set of mutations
 (comparisons flipped at their boundary or negated, arithmetic swapped,
@@ -504,8 +505,12 @@ def baseline(target: Target, copy_root: Path) -> Baseline:
     return Baseline(data["order"], data["seconds"], hits)
 
 
-def run_target(target: Target, jobs: int, equivalent: dict[str, str], log) -> list[Mutant]:
+def run_target(target: Target, jobs: int, equivalent: dict[str, str], log, ids: set[str]) -> list[Mutant]:
     source, found = mutants(target)
+    if ids:
+        found = [m for m in found if m.id in ids]
+        if not found:
+            return []
     with tempfile.TemporaryDirectory(prefix="dlprep-mutation-") as tmp:
         copies = [_prepare_copy(Path(tmp) / f"w{i}") for i in range(jobs)]
         t0 = time.monotonic()
@@ -591,6 +596,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-j", "--jobs", type=int, default=1, help="mutants run at once (default 1)")
     parser.add_argument("--list", action="store_true", help="list the mutants without running them")
     parser.add_argument("--show", metavar="ID", help="print one mutant as a diff")
+    parser.add_argument("--id", action="append", default=[], help="run only this mutant (repeatable)")
     args = parser.parse_args(argv)
     by_name = {t.name: t for t in TARGETS}
     unknown = [n for n in args.targets if n not in by_name]
@@ -623,7 +629,9 @@ def main(argv: list[str] | None = None) -> int:
     results = {}
     started = time.monotonic()
     for t in targets:
-        results[t.name] = run_target(t, max(args.jobs, 1), equivalent, lambda s: print(s, flush=True))
+        found = run_target(t, max(args.jobs, 1), equivalent, lambda s: print(s, flush=True), set(args.id))
+        if found or not args.id:
+            results[t.name] = found
     print(f"\n{summary(results)}\n({time.monotonic() - started:.0f} s)")
     left = [m for found in results.values() for m in found if m.status in ("survived", "uncovered")]
     return 1 if left else 0
