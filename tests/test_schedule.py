@@ -50,11 +50,11 @@ def cards(topic: str, *specs: tuple[str, str | None]) -> str:
 
 @pytest.fixture
 def bank(tmp_path):
-    """t1: s1 (senior), j1 (junior), x1 (no difficulty: mid), m1 (mid); t2: a2 (senior), b2 (junior)."""
+    """t1: s1 (senior), m1 (mid), x1 (no difficulty: mid), j1 (junior); t2: a2 (senior), b2 (junior)."""
     folder = tmp_path / "bank"
     folder.mkdir()
     (folder / "topics.yaml").write_text(TOPICS)
-    (folder / "t1.yaml").write_text(cards("t1", ("s1", "senior"), ("j1", "junior"), ("x1", None), ("m1", "mid")))
+    (folder / "t1.yaml").write_text(cards("t1", ("s1", "senior"), ("m1", "mid"), ("x1", None), ("j1", "junior")))
     (folder / "t2.yaml").write_text(cards("t2", ("a2", "senior"), ("b2", "junior")))
     bank, problems = check_bank(folders=[folder])
     assert problems == []
@@ -80,14 +80,14 @@ def state(due: date | None, reviews: int = 1, last: datetime | None = None) -> C
 
 
 def test_new_cards_go_topic_by_topic_junior_first_then_mid_then_senior(bank):
-    assert [c.id for c in new_cards(bank, {})] == ["j1", "x1", "m1", "s1", "b2", "a2"]
+    assert [c.id for c in new_cards(bank, {})] == ["j1", "m1", "x1", "s1", "b2", "a2"]  # x1 is mid by default
     seen = {"j1": state(date(2026, 11, 22))}
-    assert [c.id for c in new_cards(bank, seen)] == ["x1", "m1", "s1", "b2", "a2"]
+    assert [c.id for c in new_cards(bank, seen)] == ["m1", "x1", "s1", "b2", "a2"]
 
 
 def test_new_cards_of_some_topics_only(bank):
     assert [c.id for c in new_cards(bank, {}, topics=["t2"])] == ["b2", "a2"]
-    assert [c.id for c in new_cards(bank, {}, topics=["t1"])] == ["j1", "x1", "m1", "s1"]
+    assert [c.id for c in new_cards(bank, {}, topics=["t1"])] == ["j1", "m1", "x1", "s1"]
 
 
 def test_a_roles_path_comes_first_each_topic_once(bank):
@@ -221,3 +221,9 @@ def test_estimated_minutes_use_the_average_and_round(bank, store):
     assert (len(t.new), t.seconds_per_card, t.minutes) == (3, 50, 2)  # 150 s -> 2.5 min -> 2
     t = build_today(bank, store, NOW, 4, new_per_day=5, review_cap=10)
     assert t.minutes == 4  # 250 s -> 4.17 min -> 4
+
+
+def test_estimated_minutes_are_seconds_over_60_rounded(bank, store):
+    timed(store, [91, 91, 91, 91, 91])
+    assert build_today(bank, store, NOW, 4, new_per_day=1, review_cap=10).minutes == 2  # 91 s = 1.52 min
+    assert build_today(bank, store, NOW, 4, new_per_day=0, review_cap=10).minutes == 0
