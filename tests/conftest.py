@@ -1,10 +1,14 @@
-"""Every test gets its own empty DLPREP_HOME and no fixed clock unless it asks."""
+"""Every test gets its own empty DLPREP_HOME and no fixed clock unless it asks,
+and runs with the machine in a zone other than UTC (see ``machine_zone``)."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
+import time
+import zlib
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -21,6 +25,35 @@ def dlprep_home(tmp_path, monkeypatch):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("COLUMNS", "100")
     return home
+
+
+# Behind UTC (with DST) and ahead of it by a half hour: a test that only passes
+# when local time is UTC, or code that mixes local time with UTC, fails here.
+ZONES = ("America/Los_Angeles", "Asia/Kolkata")
+# Modules where local time meets the schedule: every test runs in both zones.
+BOTH_ZONES = {"test_scheduler", "test_store", "test_timezones"}
+
+
+def pytest_generate_tests(metafunc):
+    if metafunc.module.__name__.rsplit(".", 1)[-1] in BOTH_ZONES:
+        metafunc.parametrize("machine_zone", ZONES, indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def machine_zone(request):
+    """Set the machine's zone (TZ) for one test: both zones in BOTH_ZONES
+    modules, otherwise one of them chosen by the test's name."""
+    zone = getattr(request, "param", None) or ZONES[zlib.crc32(request.node.nodeid.encode()) % len(ZONES)]
+    saved = os.environ.get("TZ")
+    os.environ["TZ"] = zone
+    time.tzset()
+    assert datetime(2026, 11, 21, 12).astimezone().utcoffset().total_seconds() != 0, f"no zone data for {zone}"
+    yield zone
+    if saved is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = saved
+    time.tzset()
 
 
 @pytest.fixture

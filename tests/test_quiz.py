@@ -15,6 +15,7 @@ from dlprep.features.quiz import (
     Options,
     Quit,
     QuizSession,
+    Suggestion,
     coverage,
     grade_from_coverage,
     suggest_grade,
@@ -49,6 +50,16 @@ def test_coverage_is_weighted():
     assert coverage(card, {0}) == pytest.approx(0.6)
     assert coverage(card, {1, 2}) == pytest.approx(0.4)
     assert coverage(card, {0, 1, 2}) == 1.0
+
+
+def test_suggestion_edges_and_reasons():
+    assert suggest_grade(0.1, over_time=True) == Suggestion(
+        0, ("rubric coverage 10% -> 1", "over the rapid-fire target -> 0")
+    )
+    assert suggest_grade(0.5, follow_up_missed=True) == Suggestion(3, ("rubric coverage 50% -> 3",))  # already 3
+    assert suggest_grade(0.8, follow_up_missed=True) == Suggestion(
+        3, ("rubric coverage 80% -> 4", "missed follow-up caps the grade at 3")
+    )
 
 
 def test_missed_follow_up_caps_at_three_and_overtime_lowers_by_one():
@@ -238,9 +249,12 @@ class ScriptedUI:
         self.on_save_failed = list(on_save_failed)
         self.save_failures = []
         self.shown = []
+        self.positions = []  # (index, total) as shown in the header
+        self.demos = []  # whether `s` (run the demo) was offered
 
     def question(self, card, index, total, repeat, target_s):
         self.shown.append((card.id, repeat, target_s))
+        self.positions.append((index, total))
         if self.on_question:
             self.on_question(card)
         return None
@@ -255,6 +269,7 @@ class ScriptedUI:
         return self.follow_ups.pop(0)
 
     def confirm(self, card, suggestion, demo):
+        self.demos.append(demo)
         return self.grades.pop(0) if self.grades else suggestion.grade
 
     def saved(self, outcome):
@@ -266,8 +281,8 @@ class ScriptedUI:
 
 
 class FakeClock:
-    def __init__(self):
-        self.t = 0.0
+    def __init__(self, t: float = 0.0):
+        self.t = t
 
     def __call__(self):
         return self.t
@@ -442,3 +457,336 @@ def test_a_mock_outcome_never_says_it_comes_back(tmp_path):
     s2 = session(tmp_path / "b", opts=Options(limit=1))
     summary = s2.run([s2.bank.get("alpha")], ScriptedUI(points=[set(), {0, 1, 2}], follow_ups=[False]))
     assert [(o.repeat, o.comes_back) for o in summary.outcomes] == [(False, True), (True, False)]
+
+
+# ---------------------------------------------------------------- the rules at their edges
+
+NOW = datetime(2026, 11, 21, 10, tzinfo=CET)
+
+
+def five_card_bank(tmp_path):
+    from dlprep.core.bank import check_bank
+
+    folder = tmp_path / "five"
+    folder.mkdir()
+    (folder / "topics.yaml").write_text("topics:\n  - {id: t, title: T, order: 1, summary: S., prerequisites: []}\n")
+    rubric = "rubric: [{point: a, weight: 2}, {point: b, weight: 1}, {point: c, weight: 1}]"
+    body = "".join(f"  - id: c{i}\n    question: Q{i}?\n    answer: A.\n    {rubric}\n" for i in range(1, 6))
+    (folder / "t.yaml").write_text("topic: t\ncards:\n" + body)
+    bank, problems = check_bank(folders=[folder])
+    assert problems == []
+    return bank
+
+
+def test_a_grade_three_comes_back_and_a_grade_four_does_not(tmp_path):
+    s = session(tmp_path, opts=Options())
+    ui = ScriptedUI(points=[{0, 1, 2}] * 3, follow_ups=[True], grades=[3, 4, 4])
+    summary = s.run([s.bank.get("beta"), s.bank.get("gamma")], ui)
+    assert [(o.card.id, o.grade, o.repeat, o.comes_back) for o in summary.outcomes] == [
+        ("beta", 3, False, True),
+        ("gamma", 4, False, False),
+        ("beta", 4, True, False),
+    ]
+
+
+def test_a_repeat_comes_back_after_three_other_cards(tmp_path):
+    store = Store.open(tmp_path / "q.db")
+    bank = five_card_bank(tmp_path)
+    s = QuizSession(bank, store, lambda: NOW, Options())
+    ui = ScriptedUI(points=[set()] + [{0, 1, 2}] * 5)
+    s.run([bank.get(f"c{i}") for i in range(1, 6)], ui)
+    assert [(cid, repeat) for cid, repeat, _ in ui.shown] == [
+        ("c1", False),
+        ("c2", False),
+        ("c3", False),
+        ("c4", False),
+        ("c1", True),
+        ("c5", False),
+    ]
+
+
+def test_session_summary_figures(tmp_path):
+    from dlprep.core.store import Review
+
+    mono = FakeClock(100.0)
+    s = session(tmp_path, opts=Options(), monotonic=mono)
+    s.store.record(Review("beta", 5, datetime(2026, 11, 16, 10, tzinfo=CET)))
+    s.store.record(Review("beta", 5, datetime(2026, 11, 17, 10, tzinfo=CET)))  # due 11-23: not tomorrow
+    s.store.record(Review("gone", 5, datetime(2026, 11, 20, 10, tzinfo=CET)))  # due 11-21, not in the bank
+    spent = {"alpha": [12.345, 3.25], "gamma": [7.51, 2.27]}
+
+    def think(card):
+        mono.t += spent[card.id].pop(0)
+
+    # alpha covers 60% and gamma 2 of 3 points (grade 3 each): both come back, then covered in full.
+    ui = ScriptedUI(points=[{0}, {0, 1}, {0, 1, 2}, {0, 1, 2}], follow_ups=[True, True], on_question=think)
+    summary = s.run([s.bank.get("alpha"), s.bank.get("gamma")], ui)
+    assert summary.to_dict() == {
+        "cards": 2,
+        "planned": 2,
+        "repeats": 2,
+        "average_coverage": 0.633,
+        "seconds": 25.4,
+        "due_tomorrow": 2,  # alpha and gamma (11-22); not beta (11-23), not the orphan
+        "interrupted": False,
+        "reviews": [
+            {
+                "id": "alpha",
+                "grade": 3,
+                "coverage": 0.6,
+                "follow_up": "got",
+                "seconds": 12.3,
+                "repeat": False,
+                "over_time": False,
+                "due": "2026-11-22",
+            },
+            {
+                "id": "gamma",
+                "grade": 3,
+                "coverage": 0.667,
+                "follow_up": "got",
+                "seconds": 7.5,
+                "repeat": False,
+                "over_time": False,
+                "due": "2026-11-22",
+            },
+            {
+                "id": "alpha",
+                "grade": 5,
+                "coverage": 1.0,
+                "follow_up": None,
+                "seconds": 3.2,
+                "repeat": True,
+                "over_time": False,
+                "due": None,
+            },
+            {
+                "id": "gamma",
+                "grade": 5,
+                "coverage": 1.0,
+                "follow_up": None,
+                "seconds": 2.3,
+                "repeat": True,
+                "over_time": False,
+                "due": None,
+            },
+        ],
+        "weakest_points": [
+            {"card": "alpha", "point": "Says it is first", "weight": 1},
+            {"card": "alpha", "point": "Mentions [brackets]", "weight": 1},
+            {"card": "gamma", "point": "Says it is advanced", "weight": 1},
+        ],
+    }
+    rows = s.store.reviews()[3:]
+    assert [(r["coverage"], r["seconds"], r["mode"]) for r in rows] == [
+        (0.6, 12.34, "quiz"),
+        (0.6667, 7.51, "quiz"),
+        (1.0, 3.25, "repeat"),
+        (1.0, 2.27, "repeat"),
+    ]
+    assert ui.positions == [(1, 2), (2, 2), (2, 2), (2, 2)]  # a repeat does not advance the count
+    assert s.summary(interrupted=True).to_dict()["interrupted"] is True
+
+
+def test_a_summary_before_the_first_card(tmp_path):
+    s = session(tmp_path, opts=Options())
+    assert s.summary(interrupted=True).to_dict() == {
+        "cards": 0,
+        "planned": 0,
+        "repeats": 0,
+        "average_coverage": None,
+        "seconds": 0.0,
+        "due_tomorrow": 0,
+        "interrupted": True,
+        "reviews": [],
+        "weakest_points": [],
+    }
+
+
+def test_weakest_points_are_the_five_heaviest_missed_first_attempts():
+    from dlprep.features.quiz import Outcome, SessionSummary
+
+    bank = load_bank()
+
+    def missed_all(card_id, repeat=False):
+        return Outcome(bank.get(card_id), 0, 0.0, (), None, 1.0, repeat, False, None)
+
+    summary = SessionSummary([missed_all("alpha"), missed_all("beta"), missed_all("gamma", repeat=True)], 3, 0, 3.0)
+    assert [(c, w) for c, _, w in summary.weakest_points()] == [
+        ("alpha", 3),
+        ("beta", 2),
+        ("beta", 2),
+        ("alpha", 1),
+        ("alpha", 1),
+    ]
+    assert len(summary.weakest_points(n=10)) == 6  # the repeat's points are not counted
+    assert summary.to_dict()["average_coverage"] == 0.0
+    assert SessionSummary([], 0, 0, 0.0).to_dict()["average_coverage"] is None
+
+
+def test_answering_in_exactly_the_target_time_is_not_over_it(tmp_path):
+    mono = FakeClock()
+    s = session(tmp_path, opts=Options(rapid=True), monotonic=mono)
+
+    def think(card):
+        mono.t += card.time_target_s if card.id == "beta" else card.time_target_s + 0.5
+
+    ui = ScriptedUI(points=[{0, 1, 2}, {0, 1, 2}], follow_ups=[True], on_question=think)
+    summary = s.run([s.bank.get("beta"), s.bank.get("alpha")], ui)
+    assert [(o.card.id, o.over_time, o.grade) for o in summary.outcomes] == [("beta", False, 5), ("alpha", True, 4)]
+
+
+def test_without_rapid_there_is_no_target(tmp_path):
+    mono = FakeClock()
+    s = session(tmp_path, opts=Options(), monotonic=mono)
+    ui = ScriptedUI(points=[{0, 1, 2}], on_question=lambda card: setattr(mono, "t", mono.t + 999))
+    summary = s.run([s.bank.get("beta")], ui)
+    assert ui.shown == [("beta", False, None)] and summary.outcomes[0].over_time is False
+
+
+def test_the_interview_date_caps_a_quiz_review(tmp_path):
+    from datetime import date
+
+    from dlprep.core.store import Review
+    from dlprep.features.plan import Plan, cap_for, save_plan
+
+    s = session(tmp_path, opts=Options())
+    s.store.record(Review("beta", 5, datetime(2026, 11, 15, 10, tzinfo=CET)))
+    s.store.record(Review("beta", 5, datetime(2026, 11, 16, 10, tzinfo=CET)))  # I = 6, due 11-22
+    interview = date(2026, 11, 25)
+    save_plan(s.store, Plan("mle", date(2026, 11, 14), interview))
+    summary = s.run([s.bank.get("beta")], ScriptedUI(points=[{0, 1, 2}]))
+    # SM-2 gives 17 days (11-21 + 17 = 12-08); the plan brings it before the interview.
+    assert s.store.state("beta").interval_days == 17
+    cap = cap_for("beta", date(2026, 11, 21), interview)
+    assert summary.outcomes[0].due == cap and date(2026, 11, 22) <= cap < interview
+    assert s.store.rebuild()["beta"].due == cap  # the cap is logged with the review
+
+
+def select(tmp_path, opts, new_per_day=10, review_cap=100, reviews=()):
+    from dlprep.core.store import Review
+    from dlprep.features.quiz import select_cards
+
+    store = Store.open(tmp_path / f"sel-{len(list(tmp_path.glob('sel-*.db')))}.db")  # a fresh one each call
+    for cid, when in reviews:
+        store.record(Review(cid, 5, when))
+    try:
+        return [c.id for c in select_cards(load_bank(), store, NOW, opts, 4, new_per_day, review_cap)]
+    finally:
+        store.close()
+
+
+OVERDUE_GAMMA_TODAY_ALPHA = (
+    ("gamma", datetime(2026, 11, 19, 10, tzinfo=CET)),  # due 11-20: overdue
+    ("alpha", datetime(2026, 11, 21, 9, tzinfo=CET)),  # introduced today, due 11-22
+)
+
+
+@pytest.mark.parametrize(
+    ("opts", "new_per_day", "review_cap", "expected"),
+    [
+        (Options(), 2, 100, ["gamma", "beta"]),  # 2 new a day, 1 already introduced today
+        (Options(), 1, 100, ["gamma"]),
+        (Options(), 0, 100, ["gamma"]),
+        (Options(new=0), 10, 100, ["gamma"]),
+        (Options(new=1), 0, 100, ["gamma", "beta"]),  # --new overrides the daily count
+        (Options(), 10, 0, ["beta"]),  # the review cap
+        (Options(limit=1), 10, 100, ["gamma"]),
+        (Options(difficulty="mid"), 10, 100, ["beta"]),  # filters apply to due cards too
+        (Options(role="cv"), 10, 100, ["gamma", "beta"]),
+        (Options(topics=["basics"]), 10, 100, ["beta"]),
+    ],
+)
+def test_select_cards(tmp_path, opts, new_per_day, review_cap, expected):
+    assert select(tmp_path, opts, new_per_day, review_cap, OVERDUE_GAMMA_TODAY_ALPHA) == expected
+
+
+def test_no_new_cards_once_more_were_introduced_than_the_daily_count(tmp_path):
+    introduced = (("alpha", datetime(2026, 11, 21, 9, tzinfo=CET)),)
+    assert select(tmp_path, Options(), 0, 100, introduced) == []  # 0 - 1: none, not a negative slice
+    assert select(tmp_path, Options(), 2, 100, introduced) == ["beta"]
+
+
+def test_cram_asks_cards_not_due_least_recently_seen_first(tmp_path):
+    reviews = (
+        ("alpha", datetime(2026, 11, 20, 10, tzinfo=CET)),  # due today: not crammed
+        ("gamma", datetime(2026, 11, 21, 8, tzinfo=CET)),  # due tomorrow
+    )
+    assert select(tmp_path, Options(cram=True), reviews=reviews) == ["gamma", "beta"]
+    assert select(tmp_path, Options(cram=True, limit=1), reviews=reviews) == ["gamma"]
+    later = (("beta", datetime(2026, 11, 21, 9, tzinfo=CET)), ("gamma", datetime(2026, 11, 21, 8, tzinfo=CET)))
+    assert select(tmp_path, Options(cram=True), reviews=later) == ["gamma", "beta", "alpha"]
+
+
+def test_an_unknown_topic_is_refused(tmp_path):
+    from dlprep.errors import DlprepError
+
+    with pytest.raises(DlprepError, match="unknown topic 'basic'"):
+        select(tmp_path, Options(topics=["basic"]))
+
+
+def test_follow_ups_rotate_across_reviews(tmp_path):
+    from dlprep.core.store import Review
+    from dlprep.features.quiz import next_follow_up
+
+    store = Store.open(tmp_path / "f.db")
+    alpha, beta = load_bank().get("alpha"), load_bank().get("beta")
+    assert next_follow_up(store, beta) is None
+    asked = []
+    for day in (1, 2, 3):
+        i, f = next_follow_up(store, alpha)
+        asked.append((i, f.question))
+        store.record(Review("alpha", 5, datetime(2026, 11, day, 10, tzinfo=CET), follow_up="got", follow_up_index=i))
+    store.record(Review("alpha", 5, datetime(2026, 11, 9, 10, tzinfo=CET)))  # no follow-up asked: no turn used
+    assert asked == [(0, "Why not beta?"), (1, "How would you know?"), (0, "Why not beta?")]
+    assert next_follow_up(store, alpha)[0] == 1
+
+
+def test_a_sessions_day_rolls_over_at_4am_by_default(tmp_path):
+    dues = []
+    for i, hour_minute in enumerate(((3, 59), (4, 0))):
+        store = Store.open(tmp_path / f"r{i}.db")
+        when = datetime(2026, 11, 22, *hour_minute, tzinfo=CET)
+        s = QuizSession(load_bank(), store, lambda when=when: when, Options())
+        dues.append(s.run([s.bank.get("beta")], ScriptedUI(points=[{0, 1, 2}])).outcomes[0].due.isoformat())
+    assert dues == ["2026-11-22", "2026-11-23"]
+
+
+def test_the_demo_key_is_offered_only_for_a_card_with_a_demo_when_demos_can_run(tmp_path):
+    s = session(tmp_path, opts=Options())
+    ui = ScriptedUI(points=[{0, 1, 2}], follow_ups=[True])
+    s.run([s.bank.get("alpha")], ui)
+    (tmp_path / "b").mkdir()
+    s2 = session(tmp_path / "b", opts=Options(), demo_available=True)
+    ui2 = ScriptedUI(points=[{0, 1, 2}, {0, 1, 2}], follow_ups=[True])
+    s2.run([s2.bank.get("alpha"), s2.bank.get("beta")], ui2)
+    assert (ui.demos, ui2.demos) == ([False], [True, False])
+
+
+def test_a_time_box_stops_at_the_first_card_after_it_is_over(tmp_path):
+    mono = FakeClock(50.0)
+    s = session(tmp_path, opts=Options(), monotonic=mono, minutes=5)
+    took = [299, 1, 1]
+
+    def think(card):
+        mono.t += took.pop(0)
+
+    ui = ScriptedUI(points=[{0, 1, 2}] * 3, follow_ups=[True, True], on_question=think)
+    summary = s.run([s.bank.get(c) for c in ("beta", "alpha", "gamma")], ui)
+    assert [o.card.id for o in summary.outcomes] == ["beta", "alpha"]  # 300 s used: the third is not asked
+    assert s.timed_out is True and summary.seconds == 300
+    (tmp_path / "b").mkdir()
+    s2 = session(tmp_path / "b", opts=Options())
+    s2.run([s2.bank.get("beta")], ScriptedUI(points=[{0, 1, 2}]))
+    assert s2.timed_out is False
+
+
+def test_a_cram_session_leaves_the_schedule_unless_told(tmp_path):
+    s = session(tmp_path, opts=Options(cram=True))
+    summary = s.run([s.bank.get("beta")], ScriptedUI(points=[{0, 1, 2}]))
+    assert summary.outcomes[0].due is None and s.store.states() == {}
+    assert [(r["mode"], r["counts"]) for r in s.store.reviews()] == [("cram", False)]
+    (tmp_path / "b").mkdir()
+    s2 = session(tmp_path / "b", opts=Options(cram=True, reschedule=True))
+    summary = s2.run([s2.bank.get("beta")], ScriptedUI(points=[{0, 1, 2}]))
+    assert summary.outcomes[0].due.isoformat() == "2026-11-22" and s2.store.state("beta").reviews == 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 
 import pytest
 from hypothesis import given, settings
@@ -88,6 +88,14 @@ def test_failing_a_new_card_is_not_a_lapse():
     assert run([1])[0].lapses == 0
 
 
+def test_a_lapse_is_a_fail_after_any_pass_and_every_review_is_counted():
+    # 5 (n=1), 1 (lapse: n was 1), 1 (n was 0: no lapse), 4 (n=1), 0 (lapse)
+    states = run([5, 1, 1, 4, 0])
+    assert [s.lapses for s in states] == [0, 1, 1, 1, 2]
+    assert [s.reviews for s in states] == [1, 2, 3, 4, 5]
+    assert [s.last_review for s in states][:2] == [T0, datetime.combine(states[0].due, T0.timetz())]
+
+
 def test_day_rolls_over_at_4am_local():
     late = datetime(2026, 11, 22, 1, 30, tzinfo=CET)
     assert study_day(late, 4) == date(2026, 11, 21)
@@ -96,6 +104,41 @@ def test_day_rolls_over_at_4am_local():
     assert study_day(datetime(2026, 11, 22, 4, 0, tzinfo=CET), 4) == date(2026, 11, 22)
     assert review(CardState(), 5, datetime(2026, 11, 22, 4, 0, tzinfo=CET), 4).due == date(2026, 11, 23)
     assert study_day(late, 0) == date(2026, 11, 22)
+
+
+def test_review_uses_the_rollover_hour_it_is_given_at_its_edge():
+    # With the day starting at 06:00, 05:59 is still the 21st (due the 22nd) and 06:00 is the 22nd.
+    before = datetime(2026, 11, 22, 5, 59, tzinfo=CET)
+    at_edge = datetime(2026, 11, 22, 6, 0, tzinfo=CET)
+    assert review(CardState(), 5, before, rollover_hour=6).due == date(2026, 11, 22)
+    assert review(CardState(), 5, at_edge, rollover_hour=6).due == date(2026, 11, 23)
+    # The same 05:59 with a 05:00 rollover is already the 22nd.
+    assert review(CardState(), 5, before, rollover_hour=5).due == date(2026, 11, 23)
+
+
+def test_the_default_rollover_is_4am():
+    assert study_day(datetime(2026, 11, 22, 3, 59, tzinfo=CET)) == date(2026, 11, 21)
+    assert study_day(datetime(2026, 11, 22, 4, 0, tzinfo=CET)) == date(2026, 11, 22)
+    assert review(CardState(), 5, datetime(2026, 11, 22, 3, 59, tzinfo=CET)).due == date(2026, 11, 22)
+    assert review(CardState(), 5, datetime(2026, 11, 22, 4, 0, tzinfo=CET)).due == date(2026, 11, 23)
+
+
+def test_rollover_hour_is_0_to_23():
+    assert study_day(datetime(2026, 11, 22, 0, 0, tzinfo=CET), 0) == date(2026, 11, 22)
+    assert study_day(datetime(2026, 11, 22, 22, 59, tzinfo=CET), 23) == date(2026, 11, 21)
+    assert study_day(datetime(2026, 11, 22, 23, 0, tzinfo=CET), 23) == date(2026, 11, 22)
+    for bad in (-1, 24):
+        with pytest.raises(ValueError, match=f"rollover_hour must be 0-23, got {bad}"):
+            study_day(T0, bad)
+
+
+def test_a_tzinfo_without_an_offset_is_refused():
+    class NoOffset(tzinfo):
+        def utcoffset(self, dt):
+            return None
+
+    with pytest.raises(ValueError, match="aware"):
+        study_day(datetime(2026, 11, 22, 10, tzinfo=NoOffset()))
 
 
 def test_study_day_uses_the_reviews_own_offset():

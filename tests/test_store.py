@@ -15,7 +15,7 @@ import pytest
 from dlprep.core.migrations import SCHEMA_VERSION, build_migrations
 from dlprep.core.scheduler import CardState
 from dlprep.core.store import Review, Store
-from dlprep.errors import DlprepError
+from dlprep.errors import DatabaseBusy, DatabaseDamaged, DlprepError
 
 CET = timezone(timedelta(hours=1))
 T0 = datetime(2026, 11, 2, 10, 0, tzinfo=CET)
@@ -56,6 +56,71 @@ def test_non_counting_reviews_are_logged_but_leave_the_schedule(store):
     store.record(Review("c1", 1, T0 + timedelta(minutes=5), mode="repeat", counts=False))
     assert store.state("c1") == first
     assert [r["grade"] for r in store.reviews("c1")] == [5, 1]
+
+
+def test_grades_0_and_5_are_accepted(store):
+    assert store.record(Review("c1", 0, T0)).repetitions == 0
+    assert store.record(Review("c2", 5, T0)).repetitions == 1
+
+
+def test_a_review_at_the_same_instant_as_the_last_is_accepted(store):
+    # Two reviews entered for one date (`--at 2026-11-02` twice) share a time.
+    store.record(Review("c1", 5, T0))
+    assert store.record(Review("c1", 4, T0)).reviews == 2
+
+
+def test_the_default_rollover_is_4am(store):
+    assert store.record(Review("c1", 5, datetime(2026, 11, 3, 3, 59, tzinfo=CET))).due == date(2026, 11, 3)
+    assert store.record(Review("c2", 5, datetime(2026, 11, 3, 4, 0, tzinfo=CET))).due == date(2026, 11, 4)
+    assert [r["rollover_hour"] for r in store.reviews()] == [4, 4]
+
+
+def test_timing_counts_timed_reviews_and_leaves_out_repeats(store):
+    assert store.timing() == (0, None)
+    store.record(Review("c1", 5, T0, seconds=30))
+    store.record(Review("c2", 5, T0, seconds=60))
+    store.record(Review("c3", 5, T0))  # not timed
+    store.record(Review("c1", 1, T0, mode="repeat", counts=False, seconds=600))
+    assert store.timing() == (2, 45.0)
+    assert store.review_count() == 4
+
+
+def test_sessions_are_recorded_with_their_cards_and_end(store):
+    first = store.start_session("quiz", T0, {"cards": ["a", "b"]})
+    second = store.start_session("mock", T0)
+    assert second == first + 1
+    store.end_session(first, T0 + timedelta(minutes=5))
+    rows = store._rows("SELECT id, mode, started_at, ended_at, meta FROM sessions ORDER BY id")
+    assert [(r["mode"], r["started_at"], r["ended_at"], r["meta"]) for r in rows] == [
+        ("quiz", "2026-11-02T10:00:00+01:00", "2026-11-02T10:05:00+01:00", '{"cards": ["a", "b"]}'),
+        ("mock", "2026-11-02T10:00:00+01:00", None, "{}"),
+    ]
+
+
+def test_delete_review_replays_the_card_from_the_rest_of_the_log(store):
+    store.record(Review("c1", 5, T0))
+    second = store.record(Review("c1", 5, T0 + timedelta(days=1)))
+    store.record(Review("c2", 3, T0))
+    [first_id, second_id] = [r["id"] for r in store.reviews("c1")]
+    assert store.delete_review(second_id) == store.state("c1") == store.rebuild()["c1"]
+    assert (store.state("c1").interval_days, second.interval_days) == (1, 6)
+    assert store.delete_review(first_id) == CardState()
+    assert "c1" not in store.states() and store.reviews("c1") == []  # no review left: a new card again
+    assert store.state("c2").reviews == 1
+    with pytest.raises(DlprepError, match="no review with id 999"):
+        store.delete_review(999)
+
+
+def test_last_review_and_last_seen_follow_absolute_time(store):
+    kolkata, la = timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-8))
+    assert store.last_review() is None and store.last_seen() == {}
+    store.record(Review("a", 5, datetime(2026, 11, 21, 9, 0, tzinfo=kolkata), card_hash="h1"))  # 03:30 UTC
+    store.record(Review("b", 5, datetime(2026, 11, 20, 20, 0, tzinfo=la), card_hash="h3"))  # 04:00 UTC
+    store.record(Review("a", 5, datetime(2026, 11, 20, 23, 0, tzinfo=la), card_hash="h2"))  # 07:00 UTC
+    assert store.last_seen() == {"a": ("2026-11-20T23:00:00-08:00", "h2"), "b": ("2026-11-20T20:00:00-08:00", "h3")}
+    assert (store.last_review()["card_id"], store.last_review()["card_hash"]) == ("a", "h2")
+    assert store.last_review("b")["card_hash"] == "h3"
+    assert store.last_review("nobody") is None
 
 
 def test_review_earlier_than_last_is_refused_and_nothing_written(store):
@@ -275,3 +340,148 @@ def test_busy_database_waits_then_errors_clearly(tmp_path):
     finally:
         child.kill()
         child.wait()
+
+
+# ---------------------------------------------------------------- what a user is told
+
+
+def test_sqlite_integrity_problems_are_reported_one_a_line(tmp_path):
+    path = tmp_path / "dlprep.db"
+    s = Store.open(path)
+    for cid in ("a", "b"):
+        s.record(Review(cid, 5, T0))
+    s.close()
+    conn = sqlite3.connect(path)  # an index that no longer matches its table
+    conn.execute("PRAGMA writable_schema = ON")
+    conn.execute(
+        "UPDATE sqlite_master SET sql = 'CREATE INDEX idx_card_state_due ON card_state (lapses DESC)'"
+        " WHERE name = 'idx_card_state_due'"
+    )
+    conn.commit()
+    conn.close()
+    s = Store.open(path)
+    expected = ["row 1 missing from index idx_card_state_due", "row 2 missing from index idx_card_state_due"]
+    assert s.integrity_problems() == expected
+    assert s.check() == expected  # SQLite's own problems first, without comparing with the log
+    s.close()
+
+
+@pytest.mark.parametrize(
+    ("message", "kind", "said"),
+    [
+        ("database is locked", DatabaseBusy, "database is busy (another dlprep is writing); try again in a moment"),
+        ("database table is busy", DatabaseBusy, "database is busy (another dlprep is writing); try again in a moment"),
+        ("database disk image is malformed", DatabaseDamaged, "database is damaged (database disk image is malformed)"),
+        ("file is not a database", DatabaseDamaged, "database is damaged (file is not a database)"),
+        ("file is encrypted", DatabaseDamaged, "database is damaged (file is encrypted)"),
+        (
+            "attempt to write a readonly database",
+            DlprepError,
+            "database is read-only (attempt to write a readonly database)",
+        ),
+        ("the file system is read-only", DlprepError, "database is read-only (the file system is read-only)"),
+        (
+            "database or disk is full",
+            DlprepError,
+            "cannot write (database or disk is full; is the disk full?): this change was not saved, earlier reviews are safe",
+        ),
+        (
+            "disk I/O error",
+            DlprepError,
+            "cannot write (disk I/O error; is the disk full?): this change was not saved, earlier reviews are safe",
+        ),
+        ("no such table: reviews", DlprepError, "database error (no such table: reviews)"),
+    ],
+)
+def test_each_sqlite_error_is_one_clear_line(tmp_path, message, kind, said):
+    from dlprep.core.store import _error
+
+    error = _error(tmp_path / "d.db", sqlite3.OperationalError(message))
+    assert type(error) is kind
+    assert str(error).startswith(f"{tmp_path / 'd.db'}: {said}")
+    if kind is DatabaseDamaged:
+        assert str(error).endswith("; run `dlprep db check` to see what can be recovered")
+
+
+def test_which_errors_mean_the_folder_cannot_be_written():
+    from dlprep.core.store import _unwritable
+
+    for message in ("unable to open database file", "attempt to write a readonly database", "read-only file system"):
+        assert _unwritable(sqlite3.OperationalError(message)) is True
+    assert _unwritable(sqlite3.OperationalError("database is locked")) is False
+
+
+# ---------------------------------------------------------------- a folder that cannot be written
+
+
+def test_a_database_that_cannot_be_written_opens_read_only(tmp_path, monkeypatch):
+    import dlprep.core.store as store_mod
+
+    path = tmp_path / "dlprep.db"
+    s = Store.open(path)
+    s.record(Review("c1", 5, T0))
+    s.close()
+
+    def readonly(*args):
+        raise sqlite3.OperationalError("attempt to write a readonly database")
+
+    monkeypatch.setattr(store_mod, "migrate", readonly)
+    s = Store.open(path)
+    assert s.read_only is True
+    assert [r["card_id"] for r in s.reviews()] == ["c1"] and s.state("c1").reviews == 1
+    with pytest.raises(DlprepError, match="the data folder is read-only, so nothing can be saved"):
+        s.record(Review("c1", 4, T0 + timedelta(days=1)))
+    s.close()
+
+
+def test_read_only_falls_back_to_immutable_when_mode_ro_fails(tmp_path, monkeypatch):
+    path = tmp_path / "dlprep.db"
+    s = Store.open(path)
+    s.record(Review("c1", 5, T0))
+    s.close()  # checkpointed: immutable=1 reads the main file only
+    real = sqlite3.connect
+
+    def connect(target, *args, **kwargs):
+        if "mode=ro" in str(target):  # a WAL database without its -shm file, in a folder we cannot write
+            raise sqlite3.OperationalError("unable to open database file")
+        return real(target, *args, **kwargs)
+
+    monkeypatch.setattr(sqlite3, "connect", connect)
+    s = Store._open_read_only(path)
+    assert s.read_only and s.state("c1").reviews == 1
+    s.close()
+
+
+def test_read_only_needs_the_current_schema_and_a_readable_log(tmp_path):
+    path = tmp_path / "dlprep.db"
+    Store.open(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")
+    conn.close()
+    with pytest.raises(DlprepError) as info:
+        Store._open_read_only(path)
+    assert str(info.value) == (
+        f"{path}: this database needs upgrading (schema {SCHEMA_VERSION - 1} -> {SCHEMA_VERSION}) "
+        "but its folder is read-only"
+    )
+    empty = tmp_path / "empty.db"
+    sqlite3.connect(empty).execute("CREATE TABLE other (x)").connection.close()
+    with pytest.raises(DlprepError, match=r"database error \(no such table: reviews\)"):
+        Store._open_read_only(empty)
+
+
+def test_an_integrity_check_that_cannot_run_is_the_one_problem(tmp_path):
+    path = tmp_path / "dlprep.db"
+    s = Store.open(path)
+    s.record(Review("a", 5, T0))
+    s.close()
+    conn = sqlite3.connect(path)
+    root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'idx_card_state_due'").fetchone()[0]
+    size = conn.execute("PRAGMA page_size").fetchone()[0]
+    conn.close()
+    with open(path, "r+b") as fh:  # zero the index's root page: the tables still read
+        fh.seek((root - 1) * size)
+        fh.write(b"\0" * size)
+    s = Store.open(path)
+    assert s.integrity_problems() == ["database disk image is malformed"]
+    s.close()
