@@ -544,3 +544,31 @@ def test_card_history_shows_the_last_ten_of_more(cli, clock):
     shown = cli("card", "beta").stdout
     assert "Review history (last 10 of 12)" in shown
     assert "2026-11-03 12:00" in shown and "2026-11-02 12:00" not in shown
+
+
+def test_today_json_has_every_key_and_value(cli, clock):
+    cli("review", "alpha", "--grade", "5", "--at", "2026-11-19T10:00+01:00")
+    cli("review", "alpha", "--grade", "2", "--at", "2026-11-20T10:00+01:00")  # due again today
+    cli("review", "beta", "--grade", "4", "--at", "2026-11-21T09:00+01:00")  # introduced today, due tomorrow
+    cli("plan", "--role", "mle", "--interview", "2026-12-01")
+    forecast = [{"day": f"2026-11-{d}", "due": 0} for d in range(22, 31)]
+    forecast += [{"day": f"2026-12-0{d}", "due": 0} for d in range(1, 6)]
+    forecast[0]["due"] = 1
+    assert cli.json("today") == {
+        "day": "2026-11-21",
+        "due": [{"id": "alpha", "topic": "basics", "due": "2026-11-21", "overdue_days": 0}],
+        "due_count": 1,
+        "overdue_count": 0,
+        "held_back": 0,
+        "new": [{"id": "gamma", "topic": "advanced"}],  # the only card not seen yet
+        "new_introduced_today": 1,
+        "estimated_minutes": 4,  # 2 cards x 2 min
+        "seconds_per_card": 120,
+        "forecast": forecast,
+        "orphaned_cards": [],
+        "plan": {"role": "mle", "start": "2026-11-21", "interview": "2026-12-01"},
+        "changed_since_review": [],
+    }
+    out = cli("today").stdout
+    assert "1 review(s) due (0 overdue) · 1 new card(s) · about 4 min (2 min a card until you have some history)" in out
+    assert "interview in 10 day(s) (2026-12-01, mle path)" in out

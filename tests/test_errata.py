@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from dlprep.core.bank import load_bank
-from dlprep.core.errata import FIELDS, load_errata
+from dlprep.core.errata import FIELDS, Erratum, load_errata
 from dlprep.paths import bundled_bank_dir
 
 
@@ -108,3 +108,97 @@ def test_content_hash_ignores_references_and_whitespace_but_not_text():
     assert replace(card, answer=card.answer.replace(" ", "  ")).content_hash == card.content_hash
     assert replace(card, answer=card.answer + " More.").content_hash != card.content_hash
     assert replace(card, red_flags=()).content_hash != card.content_hash
+
+
+ENTRY = "- card: a\n  date: {date}\n  field: answer\n  was: x\n  now: y\n  source: s\n"
+
+
+def errata_folder(root, files: dict[str, str]):
+    d = root / "errata"
+    d.mkdir(parents=True)
+    for name, text in files.items():
+        (d / name).write_text(text)
+    return root
+
+
+def test_two_bad_entries_of_each_kind_are_all_reported_and_the_good_ones_kept(tmp_path):
+    bad = {
+        "a.yaml": "topic: [\n",
+        "b.yaml": "- [unclosed\n",
+        "c.yaml": "card: a\n",
+        "d.yaml": "just text\n",
+        "e.yaml": ENTRY.format(date="2026-12-01").replace("answer", "title") * 2,
+        "f.yaml": ENTRY.format(date="soon") + ENTRY.format(date="12/01/2026"),
+        "f2.yaml": ENTRY.format(date="2026-13-01"),
+        "g.yaml": "- just a sentence\n- 42\n" + ENTRY.format(date="2026-12-02"),
+    }
+    errata, problems = load_errata([tmp_path / "none", errata_folder(tmp_path / "bank", bad)], {"a"})
+    d = tmp_path / "bank" / "errata"
+    assert [p.replace(f"{d}/", "") for p in problems] == [
+        problems[0].replace(f"{d}/", ""),  # the YAML parser's own words: checked below
+        problems[1].replace(f"{d}/", ""),
+        "c.yaml:1: an errata file is a list of entries",
+        "d.yaml:1: an errata file is a list of entries",
+        "e.yaml:1: field must be one of question, answer, rubric, follow_ups, red_flags",
+        "e.yaml:7: field must be one of question, answer, rubric, follow_ups, red_flags",
+        "f.yaml:1: date must be YYYY-MM-DD",
+        "f.yaml:7: date must be YYYY-MM-DD",
+        "f2.yaml:2: invalid YAML: '2026-13-01' is not a valid date (month must be in 1..12)",
+        "g.yaml:1: each erratum needs exactly card, date, field, was, now, source",
+        "g.yaml:2: each erratum needs exactly card, date, field, was, now, source",
+    ]
+    assert problems[0].startswith(f"{d}/a.yaml:") and problems[1].startswith(f"{d}/b.yaml:")
+    assert [e.date for e in errata["a"]] == [date(2026, 12, 2)]
+
+
+def test_errata_of_every_bank_folder_are_read_oldest_first(tmp_path):
+    first = errata_folder(tmp_path / "one", {"x.yaml": ENTRY.format(date="2026-12-05")})
+    second = errata_folder(tmp_path / "two", {"y.yaml": ENTRY.format(date="2026-12-01")})
+    errata, problems = load_errata([tmp_path / "no-errata", first, second])
+    assert problems == [] and [e.date for e in errata["a"]] == [date(2026, 12, 1), date(2026, 12, 5)]
+
+
+def test_values_that_yaml_reads_as_numbers_are_kept_as_text(tmp_path):
+    text = "- card: a\n  date: 2026-12-01\n  field: answer\n  was: 0.5\n  now: 1\n  source: 2020\n"
+    errata, problems = load_errata([errata_folder(tmp_path, {"x.yaml": text})])
+    [e] = errata["a"]
+    assert problems == [] and (e.was, e.now, e.source) == ("0.5", "1", "2020")
+    assert e.line() == '2026-12-01 (answer): was "0.5"; now: 1'
+    assert Erratum.from_dict(e.to_dict()) == e
+
+
+def _card_and_review(at: str, stored_hash: str | None):
+    from dlprep.features.errata import notice_for
+
+    card = load_bank().get("alpha")
+    return lambda errata: notice_for(card, (at, stored_hash), errata)
+
+
+def _errata(*days: int) -> dict:
+    return {"alpha": [Erratum("alpha", date(2026, 11, d), "answer", "old", "new", "s") for d in days]}
+
+
+def test_a_hashed_review_is_told_of_corrections_from_its_own_day_on(small_bank):
+    notice = _card_and_review("2026-11-20T10:00:00+01:00", "an-older-hash")
+    found = notice(_errata(19, 20, 21))
+    assert [e.date.day for e in found.errata] == [20, 21]  # a fix made that day may have come after the review
+    assert found.lines() == [
+        "Corrected since your last review (2026-11-20):",
+        '  2026-11-20 (answer): was "old"; now: new',
+        '  2026-11-21 (answer): was "old"; now: new',
+    ]
+    edited = notice(_errata(19))  # the card changed, but no erratum explains it
+    assert edited.errata == () and edited.lines() == ["This card was edited since your last review (2026-11-20)."]
+    assert edited.to_dict() == {"card": "alpha", "last_review": "2026-11-20T10:00:00+01:00", "errata": []}
+
+
+def test_the_same_hash_means_nothing_changed(small_bank):
+    current = load_bank().get("alpha").content_hash
+    assert _card_and_review("2026-11-20T10:00:00+01:00", current)(_errata(21)) is None
+    assert _card_and_review("2026-11-20T10:00:00+01:00", None)({}) is None
+
+
+def test_an_old_review_without_a_hash_is_told_only_of_corrections_after_its_day(small_bank):
+    notice = _card_and_review("2026-11-20T10:00:00+01:00", None)
+    assert notice(_errata(19, 20)) is None  # the same day: it cannot be known which came first
+    assert [e.date.day for e in notice(_errata(20, 21)).errata] == [21]

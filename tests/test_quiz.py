@@ -214,7 +214,29 @@ def test_json_summary_on_stdout_conversation_on_stderr(cli, clock):
     result = cli("quiz", "--limit", "1", "--json", input="\na\n\ny\n\n")
     assert result.exit_code == 0
     data = json.loads(result.stdout)
-    assert data["cards"] == 1 and data["reviews"][0]["id"] == "alpha" and data["reviews"][0]["grade"] == 5
+    seconds = data.pop("seconds")
+    review_seconds = data["reviews"][0].pop("seconds")
+    assert isinstance(seconds, float) and 0 <= review_seconds <= seconds
+    assert data == {
+        "cards": 1,
+        "planned": 1,
+        "repeats": 0,
+        "average_coverage": 1.0,
+        "due_tomorrow": 1,
+        "interrupted": False,
+        "reviews": [
+            {
+                "id": "alpha",
+                "grade": 5,
+                "coverage": 1.0,
+                "follow_up": "got",
+                "repeat": False,
+                "over_time": False,
+                "due": "2026-11-22",
+            }
+        ],
+        "weakest_points": [],
+    }
     assert "model answer" in result.stderr
 
 

@@ -261,6 +261,15 @@ def test_cap_spreads_cards_over_the_last_three_days():
     assert cap_for("x", date(2026, 12, 1), None) is None
 
 
+def test_a_card_whose_own_day_in_the_window_has_come_is_capped_at_the_eve():
+    interview = date(2026, 12, 20)
+    early = next(c for c in (f"card-{i}" for i in range(50)) if cap_for(c, date(2026, 12, 1), interview).day == 17)
+    assert cap_for(early, date(2026, 12, 16), interview) == date(2026, 12, 17)
+    assert cap_for(early, date(2026, 12, 17), interview) == date(2026, 12, 19)  # its day is today: the eve
+    assert cap_for(early, date(2026, 12, 18), interview) == date(2026, 12, 19)
+    assert cap_for(early, date(2026, 12, 19), interview) is None
+
+
 # ---------------------------------------------------------------- stats and tree
 
 
@@ -308,3 +317,74 @@ def test_a_topic_listed_in_two_stages_gets_a_block_in_each(monkeypatch):
     assert llm_blocks[0].last_day < llm_blocks[1].first_day
     others = [b.weight for b in view.blocks if b.topic == "attention"]
     assert llm_blocks[0].weight == llm_blocks[1].weight == others[0] / 2
+
+
+def test_plan_json_has_every_key_and_value(cli, clock):
+    cli("review", "beta", "--grade", "4", "--at", "2026-11-20T10:00+01:00")
+    data = cli.json("plan", "--role", "mle", "--interview", "2026-12-01")
+    # 10 days: 8 to study, the last 2 for a mock and cheat sheets. Weights are 1 + weakness: advanced
+    # unknown (0.5) -> 1.5; basics measured, mastery 0.4 (beta 0.8, alpha unseen 0) -> 1.6.
+    # advanced gets days 0 to int(8 * 1.5 / 3.1) - 1 = 2, basics days 3 to 7.
+    days = [f"2026-11-{d}" for d in range(21, 31)]
+    assert data == {
+        "role": "mle",
+        "title": "ML engineer",
+        "start": "2026-11-21",
+        "end": "2026-12-01",
+        "interview": "2026-12-01",
+        "days": 10,
+        "blocks": [
+            {"topic": "advanced", "first_day": "2026-11-21", "last_day": "2026-11-23", "weight": 1.5},
+            {"topic": "basics", "first_day": "2026-11-24", "last_day": "2026-11-28", "weight": 1.6},
+        ],
+        "periods": [
+            {
+                "label": f"Day {i + 1}",
+                "from": d,
+                "to": d,
+                "topics": ["advanced"] if i < 3 else ["basics"] if i < 8 else [],
+            }
+            for i, d in enumerate(days)
+        ],
+        "milestones": [
+            {"day": "2026-11-24", "text": "Checkpoint: recall everything so far"},
+            {
+                "day": "2026-11-28",
+                "text": "Connections: link topics (e.g. BatchNorm -> LayerNorm as CNNs -> transformers)",
+            },
+            {"day": "2026-11-29", "text": "Mock interview (dlprep mock)"},
+            {"day": "2026-11-30", "text": "Cheat sheets (dlprep cheatsheet --all), light review, no new topics"},
+            {"day": "2026-12-01", "text": "Interview"},
+        ],
+    }
+
+
+def test_stats_json_has_every_key_and_value(cli, clock):
+    cli("review", "alpha", "--grade", "5", "--at", "2026-11-19T10:00+01:00")
+    cli("review", "alpha", "--grade", "2", "--at", "2026-11-20T10:00+01:00")
+    cli("review", "alpha", "--grade", "1", "--at", "2026-11-20T10:05+01:00")  # a same-day repeat
+    cli("review", "beta", "--grade", "4", "--at", "2026-11-21T09:00+01:00")
+    last_days = [{"day": f"2026-11-{d:02d}", "reviews": 0} for d in range(8, 22)]
+    last_days[-3:] = [
+        {"day": "2026-11-19", "reviews": 1},
+        {"day": "2026-11-20", "reviews": 2},
+        {"day": "2026-11-21", "reviews": 1},
+    ]
+    assert cli.json("stats") == {
+        "today": "2026-11-21",
+        "reviews": 4,
+        "scheduling_reviews": 3,
+        "cards_seen": 2,
+        "cards_total": 3,
+        "study_days": 3,
+        "streak_days": 3,
+        "average_grade": 3.67,  # (5 + 2 + 4) / 3: the repeat does not count
+        "retention": 0.0,
+        "minutes": 0.0,
+        "last_days": last_days,
+        "topics": [
+            {"topic": "basics", "cards": 2, "seen": 2, "due": 1, "mastery": 0.75},
+            {"topic": "advanced", "cards": 1, "seen": 0, "due": 0, "mastery": 0.0},
+        ],
+        "most_missed": [],
+    }

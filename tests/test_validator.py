@@ -264,6 +264,18 @@ def test_load_bank_raises_with_every_problem(tmp_path, monkeypatch):
     assert "(and 1 more; run `dlprep validate`)" in str(info.value)
 
 
+def test_load_bank_with_one_problem_names_it_alone(tmp_path, monkeypatch):
+    from dlprep.core.bank import BankError
+
+    monkeypatch.setenv("DLPREP_BUNDLED_BANK", str(make_bank(tmp_path, card("kind: essay\n"))))
+    with pytest.raises(BankError) as info:
+        load_bank()
+    assert str(info.value) == (
+        f"{tmp_path}/bank/basics.yaml:13: c1: 'kind' must be one of concept, derivation, implementation, design,"
+        " debugging, behavioral, got 'essay'"
+    )
+
+
 def test_validate_command_reports_and_exits_nonzero(tmp_path, cli):
     folder = make_bank(tmp_path, card("difficulty: easy\n"))
     result = cli("validate", str(folder))
@@ -489,3 +501,293 @@ def test_a_key_defined_in_two_registries_is_refused(tmp_path):
     (extra / "references.yaml").write_text(REGISTRY)
     _, problems = check_bank(folders=[folder, extra])
     assert sum("is defined twice" in str(p) for p in problems) == 3
+
+
+# ---------------------------------------------------------------- two bad items in one list: each is reported
+
+TWO_RUBRIC_POINTS_BAD = "    rubric:\n      - just text\n      - more text\n      - point: C\n        weight: 1\n"
+TWO_WEIGHTS_MISSING = "    rubric:\n      - point: A\n      - point: B\n      - point: C\n        weight: 1\n"
+
+
+@pytest.mark.parametrize(
+    ("cards", "expected"),
+    [
+        (
+            RUBRIC_HEAD + TWO_RUBRIC_POINTS_BAD,
+            [
+                "basics.yaml:6: c1: rubric[1] must be a mapping with 'point' and 'weight'",
+                "basics.yaml:6: c1: rubric[2] must be a mapping with 'point' and 'weight'",
+            ],
+        ),
+        (
+            RUBRIC_HEAD + TWO_WEIGHTS_MISSING,
+            [
+                "basics.yaml:7: c1: rubric[1]: missing required key 'weight'",
+                "basics.yaml:8: c1: rubric[2]: missing required key 'weight'",
+            ],
+        ),
+        (
+            card("follow_ups:\n  - just text\n  - more text\n"),
+            [
+                "basics.yaml:13: c1: follow_ups[1] must be a mapping with 'question' and 'answer'",
+                "basics.yaml:13: c1: follow_ups[2] must be a mapping with 'question' and 'answer'",
+            ],
+        ),
+        (
+            card("references:\n  - key: Bad Key\n  - key: Also_Bad\n"),
+            [
+                "basics.yaml:14: c1: references[1]: 'Bad Key' is not a registry key",
+                "basics.yaml:15: c1: references[2]: 'Also_Bad' is not a registry key",
+            ],
+        ),
+        (
+            card("references: [1, 2.5]\n"),
+            [
+                "basics.yaml:13: c1: references[1] must be a key or a mapping with 'key' and 'at'",
+                "basics.yaml:13: c1: references[2] must be a key or a mapping with 'key' and 'at'",
+            ],
+        ),
+        (
+            card("anwser: typo\nzzz: x\n"),
+            [
+                "basics.yaml:13: c1: unknown key 'anwser' in card (did you mean 'answer'?)",
+                "basics.yaml:14: c1: unknown key 'zzz' in card",
+            ],
+        ),
+        (
+            "  - just a sentence\n  - 42\n" + card(),
+            [
+                "basics.yaml:3: card #1 must be a mapping with id, question, answer and rubric, got a plain string",
+                "basics.yaml:4: card #2 must be a mapping with id, question, answer and rubric, got int",
+            ],
+        ),
+    ],
+    ids=["rubric-not-mappings", "rubric-weights", "follow-ups", "citation-keys", "citation-types", "keys", "cards"],
+)
+def test_two_bad_items_in_one_list_are_both_reported(tmp_path, cards, expected):
+    assert problems_for(make_bank(tmp_path, cards)) == expected
+
+
+def test_two_bad_citations_are_both_reported_under_strict(tmp_path):
+    found = [
+        p
+        for p in problems_for(make_bank(tmp_path, card("references: [Free Text, More Text]\n")), True)
+        if "registry key" in p
+    ]
+    assert found == [
+        "basics.yaml:13: c1: references[1] must be a registry key (--strict), got 'Free Text'",
+        "basics.yaml:13: c1: references[2] must be a registry key (--strict), got 'More Text'",
+    ]
+
+
+ENTRY = "    title: T\n    authors: X\n    year: 2020\n    venue: V\n"
+
+
+@pytest.mark.parametrize(
+    ("registry", "expected"),
+    [
+        (
+            "references:\n  Bad_Key:\n" + ENTRY + "  Worse Key:\n" + ENTRY,
+            [
+                "references.yaml:2: reference key 'Bad_Key' must be lowercase a-z, 0-9 and hyphens",
+                "references.yaml:7: reference key 'Worse Key' must be lowercase a-z, 0-9 and hyphens",
+            ],
+        ),
+        (
+            "references:\n  x2020: just text\n  y2020: more text\n",
+            [
+                "references.yaml:2: reference 'x2020' must be a mapping",
+                "references.yaml:3: reference 'y2020' must be a mapping",
+            ],
+        ),
+        (
+            "references:\n  x2020:\n    title: T\n    year: 2020\n    venue: V\n  y2020:\n    title: T\n    year: 2020\n    venue: V\n",
+            ["references.yaml:3: missing required key 'authors'", "references.yaml:7: missing required key 'authors'"],
+        ),
+    ],
+    ids=["keys", "not-mappings", "incomplete"],
+)
+def test_two_bad_registry_entries_are_both_reported(tmp_path, registry, expected):
+    folder = registry_bank(tmp_path, "", registry, cards=card())
+    assert problems_for(folder) == expected
+
+
+CHEATSHEET_TOPICS = TOPICS + "    cheatsheet:\n"
+
+
+@pytest.mark.parametrize(
+    ("sheet", "expected"),
+    [
+        (
+            "      formulas:\n        - name: only a name\n        - formula: only a formula\n",
+            [
+                "topics.yaml:9: each cheatsheet formula needs exactly 'name' and 'formula'",
+                "topics.yaml:10: each cheatsheet formula needs exactly 'name' and 'formula'",
+            ],
+        ),
+        (
+            "      table:\n        columns: [a, b]\n        rows:\n          - [x]\n          - [x, y, z]\n          - [x, y]\n",
+            [
+                "topics.yaml:10: each table row must be a list of 2 strings",
+                "topics.yaml:10: each table row must be a list of 2 strings",
+            ],
+        ),
+    ],
+    ids=["formulas", "table-rows"],
+)
+def test_two_bad_cheatsheet_items_are_both_reported(tmp_path, sheet, expected):
+    found = problems_for(make_bank(tmp_path, GOOD_CARD, CHEATSHEET_TOPICS + sheet))
+    assert found == [
+        *expected,
+        "basics.yaml:1: unknown topic 'basics': add it to a topics.yaml",
+    ]  # the topic is refused
+
+
+def test_two_bad_stages_are_both_reported(tmp_path):
+    topics = (
+        TOPICS + "paths:\n  - role: mle\n    title: T\n    days: 7\n    stages:\n      - just text\n      - more text\n"
+    )
+    assert problems_for(make_bank(tmp_path, GOOD_CARD, topics)) == [
+        "topics.yaml:11: each stage must be a mapping",
+        "topics.yaml:11: each stage must be a mapping",
+    ]
+
+
+def test_two_bad_files_are_both_reported(tmp_path):
+    folder = make_bank(tmp_path, GOOD_CARD)
+    for name in ("a.yaml", "b.yaml"):
+        (folder / name).write_text("topic: basics\ncards: [\n")
+    for name in ("c.yaml", "d.yaml"):
+        (folder / name).write_text("")
+    for name in ("e.yaml", "f.yaml"):
+        (folder / name).write_text("- x\n")
+    found = problems_for(folder)
+    assert [p.split(":")[0] for p in found] == ["a.yaml", "b.yaml", "c.yaml", "d.yaml", "e.yaml", "f.yaml"]
+    assert found[2:4] == [
+        "c.yaml:1: empty file: expected 'topic' and 'cards'",
+        "d.yaml:1: empty file: expected 'topic' and 'cards'",
+    ]
+
+
+def test_two_missing_folders_and_files_are_all_reported(tmp_path):
+    _, problems = check_bank(
+        folders=[tmp_path / "no1", tmp_path / "no2"], files=[tmp_path / "x.yaml", tmp_path / "y.yaml"]
+    )
+    assert [str(p) for p in problems] == [
+        f"{tmp_path}/no1: not a folder",
+        f"{tmp_path}/no2: not a folder",
+        f"{tmp_path}/x.yaml: no such file",
+        f"{tmp_path}/y.yaml: no such file",
+    ]
+
+
+def test_two_unknown_references_are_both_reported(tmp_path):
+    folder = registry_bank(tmp_path, "- nowhere2020\n- nowhere2021\n")
+    assert [p for p in problems_for(folder) if "not in any" in p] == [
+        "basics.yaml:3: c1: reference 'nowhere2020' is not in any references.yaml",
+        "basics.yaml:3: c1: reference 'nowhere2021' is not in any references.yaml",
+    ]
+
+
+# ---------------------------------------------------------------- bounds at their edges
+
+
+def words(n: int) -> str:
+    return " ".join(["word"] * n)
+
+
+@pytest.mark.parametrize(("n", "ok"), [(79, False), (80, True), (300, True), (301, False)])
+def test_strict_answer_length_is_80_to_300_words(tmp_path, n, ok):
+    found = [
+        p for p in problems_for(make_bank(tmp_path, card().replace("Because.", words(n))), strict=True) if "words" in p
+    ]
+    assert found == ([] if ok else [f"basics.yaml:5: c1: answer has {n} words; --strict wants 80-300"])
+
+
+def test_answer_length_is_not_checked_without_strict(tmp_path):
+    assert problems_for(make_bank(tmp_path, card().replace("Because.", words(301)))) == []
+
+
+@pytest.mark.parametrize(("seconds", "ok"), [(9, False), (10, True), (600, True), (601, False)])
+def test_time_target_is_10_to_600_seconds(tmp_path, seconds, ok):
+    found = problems_for(make_bank(tmp_path, card(f"time_target_s: {seconds}\n")))
+    assert found == (
+        [] if ok else [f"basics.yaml:13: c1: 'time_target_s' must be an integer from 10 to 600, got {seconds}"]
+    )
+    if ok:
+        bank, _ = check_bank(folders=[tmp_path / "bank"])
+        assert bank.get("c1").time_target_s == seconds
+
+
+@pytest.mark.parametrize(
+    ("card_id", "ok"),
+    [
+        *[("a", True), ("a1", True), ("1a", True), ("a-1", True), ("ab-cd-ef", True)],
+        *[("-a", False), ("a-", False), ("a--b", False), ("A", False), ("a_b", False), ("a.b", False), ("é", False)],
+    ],
+)
+def test_card_id_pattern(tmp_path, card_id, ok):
+    found = problems_for(make_bank(tmp_path, card(card_id=card_id)))
+    bad = f"basics.yaml:3: {card_id}: id {card_id!r} must be kebab-case (a-z, 0-9, single hyphens)"
+    assert found == ([] if ok else [bad])
+
+
+@pytest.mark.parametrize(
+    ("key", "ok"),
+    [
+        *[("a", True), ("he2016resnet", True), ("pytorch-nn-lstm", True), ("a-", True)],
+        *[("-a", False), ("He2016", False), ("a_b", False), ("", False)],
+    ],
+)
+def test_registry_key_pattern(tmp_path, key, ok):
+    registry = f"references:\n  '{key}':\n" + ENTRY
+    found = [p for p in problems_for(registry_bank(tmp_path, "", registry, cards=card())) if "must be lowercase" in p]
+    assert found == ([] if ok else [f"references.yaml:2: reference key {key!r} must be lowercase a-z, 0-9 and hyphens"])
+
+
+@pytest.mark.parametrize(("points", "ok"), [(3, True), (6, True)])
+def test_rubric_of_three_and_six_points_is_accepted(tmp_path, points, ok):
+    rubric = "    rubric:\n" + "      - point: A\n        weight: 1\n" * points
+    assert problems_for(make_bank(tmp_path, RUBRIC_HEAD + rubric)) == []
+    bank, _ = check_bank(folders=[tmp_path / "bank"])
+    assert len(bank.get("c1").rubric) == points and bank.get("c1").total_weight == points
+
+
+@pytest.mark.parametrize(("year", "ok"), [(1599, False), (1600, True), (2100, True), (2101, False)])
+def test_reference_year_is_1600_to_2100(tmp_path, year, ok):
+    registry = f"references:\n  x2020:\n    title: T\n    authors: X\n    year: {year}\n    venue: V\n"
+    found = problems_for(registry_bank(tmp_path, "- x2020\n", registry))
+    assert found == ([] if ok else [f"references.yaml:5: 'year' must be an integer from 1600 to 2100, got {year}"])
+
+
+@pytest.mark.parametrize(
+    ("arxiv", "ok"),
+    [
+        *[("1706.03762", True), ("1512.0338", True), ("hep-th/9901001", True), ("math.GT/0309136", True)],
+        *[("17.0", False), ("1706.037620", False), ("x1706.03762", False), ("hep-th/990100", False)],
+    ],
+)
+def test_arxiv_id_pattern(tmp_path, arxiv, ok):
+    registry = f"references:\n  x2020:\n{ENTRY}    arxiv: '{arxiv}'\n"
+    found = problems_for(registry_bank(tmp_path, "- x2020\n", registry))
+    assert found == ([] if ok else [f"references.yaml:7: reference 'x2020': arXiv id {arxiv!r} is not like 1706.03762"])
+
+
+def test_roles_must_be_a_non_empty_list(tmp_path):
+    assert problems_for(make_bank(tmp_path, card("roles: []\n"))) == [
+        "basics.yaml:13: c1: 'roles' must be a non-empty subset of mle, nlp, cv, research, startup, got []"
+    ]
+
+
+def test_weight_of_one_is_accepted(tmp_path):
+    rubric = "    rubric:\n" + "      - point: A\n        weight: 1\n" * 3
+    assert problems_for(make_bank(tmp_path, RUBRIC_HEAD + rubric)) == []
+
+
+def test_a_date_that_is_no_date_is_a_problem_at_its_line_not_a_crash(tmp_path, cli):
+    folder = make_bank(tmp_path, card("kind: 2026-13-01\n"))
+    assert problems_for(folder) == [
+        "basics.yaml:13:9: invalid YAML: '2026-13-01' is not a valid date (month must be in 1..12)"
+    ]
+    result = cli("validate", str(folder))
+    assert result.exit_code == 1 and "Traceback" not in result.output and "internal error" not in result.output

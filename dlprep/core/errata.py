@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from dlprep.core.yamlfile import Located, YamlError, load_yaml
+from dlprep.core.yamlfile import Located, LocatedList, YamlError, load_yaml
 
 FIELDS = ("question", "answer", "rubric", "follow_ups", "red_flags")
 KEYS = ("card", "date", "field", "was", "now", "source")
@@ -61,11 +61,11 @@ def load_errata(
             except YamlError as exc:
                 problems.append(f"{path}:{exc.line}: {exc.message}")
                 continue
-            if not isinstance(data, list):
+            if not isinstance(data, LocatedList):
                 problems.append(f"{path}:1: an errata file is a list of entries")
                 continue
-            for raw in data:
-                line = getattr(raw, "line", 0)
+            for i, raw in enumerate(data):
+                line = raw.line if isinstance(raw, Located) else data.line_of_item(i)
                 if not isinstance(raw, Located) or set(raw) != set(KEYS):
                     problems.append(f"{path}:{line}: each erratum needs exactly {', '.join(KEYS)}")
                     continue
