@@ -791,3 +791,220 @@ def test_a_date_that_is_no_date_is_a_problem_at_its_line_not_a_crash(tmp_path, c
     ]
     result = cli("validate", str(folder))
     assert result.exit_code == 1 and "Traceback" not in result.output and "internal error" not in result.output
+
+
+# ---------------------------------------------------------------- what a valid bank loads into
+
+
+FULL_TOPICS = """\
+topics:
+  - id: basics
+    title: Basics
+    order: 1
+    summary: Test topic.
+    prerequisites: []
+    cheatsheet:
+      formulas:
+        - {name: Sigmoid, formula: "s(x) = 1 / (1 + e^-x)"}
+      summaries: [One summary.]
+      traps: [One trap.]
+      table:
+        columns: [a, b]
+        rows:
+          - [x, y]
+paths:
+  - role: mle
+    title: ML engineer
+    days: 365
+    stages:
+      - {label: W1, topics: [basics]}
+      - {label: Last, topics: [], note: Mock interviews.}
+"""
+
+
+def test_a_valid_bank_keeps_every_field(tmp_path):
+    from dlprep.core.bank import Cheatsheet, FollowUp, RubricPoint, Stage, StudyPath
+
+    extra = (
+        "follow_ups:\n  - question: Why not X?\n    answer: Because Y.\n  - question: And Z?\n    answer: No.\n"
+        "red_flags: [A wrong claim.]\nsee_also: [c2]\ndifficulty: senior\nkind: derivation\nroles: [nlp, cv]\n"
+        "pattern: why-not\ntime_target_s: 45\n"
+    )
+    folder = make_bank(tmp_path, card(extra) + card(card_id="c2"), FULL_TOPICS)
+    bank, problems = check_bank(folders=[folder])
+    assert problems == []
+    c1 = bank.get("c1")
+    assert c1.follow_ups == (FollowUp("Why not X?", "Because Y."), FollowUp("And Z?", "No."))
+    assert (c1.red_flags, c1.see_also, c1.roles) == (("A wrong claim.",), ("c2",), ("nlp", "cv"))
+    assert (c1.difficulty, c1.kind, c1.pattern, c1.time_target_s) == ("senior", "derivation", "why-not", 45)
+    assert c1.rubric == (RubricPoint("A", 2), RubricPoint("B", 1), RubricPoint("C", 1))
+    assert (c1.topic, c1.line, c1.answer) == ("basics", 3, "Because.")
+    assert bank.topics["basics"].cheatsheet == Cheatsheet(
+        (("Sigmoid", "s(x) = 1 / (1 + e^-x)"),), ("One summary.",), ("One trap.",), ("a", "b"), (("x", "y"),)
+    )
+    assert bank.paths["mle"] == StudyPath(
+        "mle", "ML engineer", 365, (Stage("W1", ("basics",)), Stage("Last", (), "Mock interviews."))
+    )
+
+
+def test_a_docs_reference_keeps_its_authors(tmp_path):
+    registry = (
+        "references:\n  torch-docs:\n    type: docs\n    title: torch.nn\n    authors: PyTorch team\n"
+        "    venue: PyTorch documentation\n    url: https://docs.pytorch.org/\n"
+    )
+    bank, problems = check_bank(folders=[registry_bank(tmp_path, "- torch-docs\n", registry)])
+    assert problems == [] and bank.references["torch-docs"].authors == "PyTorch team"
+
+
+def test_an_invalid_card_is_left_out_of_the_bank(tmp_path):
+    bank, problems = check_bank(folders=[make_bank(tmp_path, card("difficulty: easy\n") + card(card_id="c2"))])
+    assert len(problems) == 1 and list(bank.by_id) == ["c2"]
+
+
+# ---------------------------------------------------------------- more rules
+
+
+@pytest.mark.parametrize(
+    ("cards", "expected"),
+    [
+        (card("red_flags: [fine, '']\n"), "basics.yaml:13: c1: 'red_flags' must be a list of non-empty strings"),
+        (card("red_flags: [fine, 1]\n"), "basics.yaml:13: c1: 'red_flags' must be a list of non-empty strings"),
+        (
+            card("follow_ups:\n  - {question: Q, answer: A}\n  - {question: Q, answer: A, hint: H}\n"),
+            "basics.yaml:15: c1: unknown key 'hint' in follow_ups[2]",
+        ),
+        (card("references:\n  - at: section 2\n"), "basics.yaml:14: c1: missing required key 'key'"),
+        (
+            GOOD_CARD + "  - question: No id?\n    answer: None.\n    rubric: []\n",
+            "basics.yaml:13: card #2: missing required key 'id'",
+        ),
+    ],
+    ids=["empty-string", "not-a-string", "follow-up-key", "citation-without-key", "card-without-id"],
+)
+def test_card_rule_more(tmp_path, cards, expected):
+    assert expected in problems_for(make_bank(tmp_path, cards))
+
+
+@pytest.mark.parametrize(
+    ("topics", "expected"),
+    [
+        ("- a\n", "topics.yaml:1: topics file must be a mapping with 'topics' (and optionally 'paths')"),
+        (TOPICS.replace("id: basics", "id: Bad_Topic"), "topics.yaml:2: topic id 'Bad_Topic' must be kebab-case"),
+        (TOPICS.replace("order: 1", "order: 0"), "topics.yaml:4: 'order' must be an integer >= 1, got 0"),
+        (
+            TOPICS + "    cheatsheet:\n      table:\n        columns: [a]\n",
+            "topics.yaml:8: cheatsheet 'table' needs exactly 'columns' and 'rows'",
+        ),
+        (
+            TOPICS + "paths:\n  - role: mle\n    title: T\n    days: 7\n    stages: []\n",
+            "topics.yaml:11: 'stages' must be a non-empty list",
+        ),
+        (
+            TOPICS
+            + "paths:\n  - role: mle\n    title: T\n    days: 0\n    stages:\n      - {label: W, topics: [basics]}\n",
+            "topics.yaml:10: 'days' must be an integer from 1 to 365, got 0",
+        ),
+        (
+            TOPICS
+            + "paths:\n  - role: mle\n    title: T\n    days: 366\n    stages:\n      - {label: W, topics: [basics]}\n",
+            "topics.yaml:10: 'days' must be an integer from 1 to 365, got 366",
+        ),
+    ],
+    ids=["not-a-mapping", "topic-id", "order-0", "table-keys", "no-stages", "days-0", "days-366"],
+)
+def test_topics_file_rule(tmp_path, topics, expected):
+    assert expected in problems_for(make_bank(tmp_path, GOOD_CARD, topics))
+
+
+def test_a_path_of_one_day_and_of_365_days_is_accepted(tmp_path):
+    for days in (1, 365):
+        topics = (
+            TOPICS
+            + f"paths:\n  - role: mle\n    title: T\n    days: {days}\n    stages:\n      - {{label: W, topics: [basics]}}\n"
+        )
+        assert problems_for(make_bank(tmp_path, GOOD_CARD, topics)) == []
+
+
+@pytest.mark.parametrize(
+    ("registry", "line"),
+    [("", 1), ("- a\n- b\n", 1), ("\n\nreferences: [a, b]\n", 3)],
+    ids=["empty", "a-list", "references-a-list"],
+)
+def test_a_registry_must_be_a_mapping_of_entries(tmp_path, registry, line):
+    found = problems_for(registry_bank(tmp_path, "", registry, cards=card()))
+    assert found == [f"references.yaml:{line}: a reference registry must be a mapping 'references: {{key: entry}}'"]
+
+
+def test_arxiv_old_style_ids_need_an_archive_name(tmp_path):
+    registry = f"references:\n  x2020:\n{ENTRY}    arxiv: '/9901001'\n"
+    assert problems_for(registry_bank(tmp_path, "- x2020\n", registry)) == [
+        "references.yaml:7: reference 'x2020': arXiv id '/9901001' is not like 1706.03762"
+    ]
+
+
+# ---------------------------------------------------------------- loading: files, folders, order
+
+
+def test_only_yaml_files_of_a_bank_folder_are_read(tmp_path):
+    folder = make_bank(tmp_path, GOOD_CARD)
+    (folder / "README.md").write_text("# notes: not: a: bank\n")
+    (folder / "notes.txt").write_text("[")
+    (folder / "old.yaml").mkdir()
+    (folder / "more.yml").write_text("topic: basics\ncards:\n" + card(card_id="from-yml"))
+    bank, problems = check_bank(folders=[folder])
+    assert problems == [] and set(bank.by_id) == {"good-card", "from-yml"}
+
+
+def test_a_single_file_is_checked_once(tmp_path):
+    folder = make_bank(tmp_path, card("difficulty: easy\n"))
+    outside = tmp_path / "mine.yaml"
+    outside.write_text("topic: basics\ncards:\n" + card("kind: essay\n", card_id="c9"))
+    _, problems = check_bank(folders=[folder], files=[folder / "basics.yaml", outside])
+    assert [p.message.split(" must")[0] for p in problems] == ["'difficulty'", "'kind'"]
+    _, problems = check_bank(files=[outside], reference_folders=[folder])
+    assert [str(p) for p in problems] == [
+        f"{outside}:13: c9: 'kind' must be one of concept, derivation, implementation, design, debugging, behavioral, got 'essay'"
+    ]
+
+
+def test_topics_then_registries_then_topic_files(tmp_path):
+    folder = registry_bank(tmp_path, "- he2016resnet\n", REGISTRY + "  bad_key:\n" + ENTRY)
+    (folder / "a.yaml").write_text("topic: basics\ncards:\n" + card("kind: essay\n", card_id="c9"))
+    (folder / "topics.yaml").write_text(TOPICS.replace("order: 1", "order: 0"))
+    found = [p.split(":")[0] for p in problems_for(folder)]
+    assert found[:3] == ["topics.yaml", "references.yaml", "a.yaml"]
+
+
+def test_a_topic_or_a_reference_defined_twice_names_the_first(tmp_path):
+    first = registry_bank(tmp_path, ALL_CITED)
+    second = tmp_path / "second"
+    second.mkdir()
+    (second / "topics.yaml").write_text(TOPICS)
+    (second / "references.yaml").write_text(REGISTRY)
+    _, problems = check_bank(folders=[first, second])
+    found = [str(p) for p in problems]
+    assert found[0] == f"{second}/topics.yaml: topic 'basics' is defined twice (also in {first}/topics.yaml)"
+    assert (
+        f"{second}/references.yaml:2: reference 'he2016resnet' is defined twice (also at {first}/references.yaml:2)"
+        in found
+    )
+
+
+def test_a_prerequisite_cycle_across_folders_is_reported_where_it_starts(tmp_path):
+    one, two = tmp_path / "one", tmp_path / "two"
+    for folder, tid, prereq in ((one, "a-topic", "b-topic"), (two, "b-topic", "a-topic")):
+        folder.mkdir()
+        (folder / "topics.yaml").write_text(
+            f"topics:\n  - {{id: {tid}, title: T, order: 1, summary: S., prerequisites: [{prereq}]}}\n"
+        )
+    _, problems = check_bank(folders=[one, two])
+    assert [str(p) for p in problems] == [f"{one}/topics.yaml: prerequisite cycle: a-topic -> b-topic -> a-topic"]
+
+
+def test_strict_checks_a_single_file_without_reporting_its_reference_folders(tmp_path):
+    folder = registry_bank(tmp_path, ALL_CITED, REGISTRY + "  unused2020:\n" + ENTRY)
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("topic: basics\ncards:\n" + card("references: [he2016resnet]\n", card_id="mine"))
+    _, problems = check_bank(files=[mine], reference_folders=[folder], strict=True)
+    assert problems and all(p.path == str(mine) for p in problems)  # nothing about the registry's unused entry
+    assert not any("reference" in p.message for p in problems)

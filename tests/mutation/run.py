@@ -633,6 +633,10 @@ def main(argv: list[str] | None = None) -> int:
         if found or not args.id:
             results[t.name] = found
     print(f"\n{summary(results)}\n({time.monotonic() - started:.0f} s)")
+    if not args.targets and not args.id:
+        stale = sorted(set(equivalent) - {m.id for found in results.values() for m in found})
+        for mutant_id in stale:
+            print(f"survivors.md lists {mutant_id}, which is no longer a mutant: remove it")
     left = [m for found in results.values() for m in found if m.status in ("survived", "uncovered")]
     return 1 if left else 0
 
