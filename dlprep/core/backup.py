@@ -70,8 +70,10 @@ def _clear(path: Path) -> None:
             leftover.unlink()
 
 
-def backup(db: Path, target: Path, overwrite: bool = False, timeout: float = BUSY_TIMEOUT_S) -> BackupResult:
-    """Copy the database at ``db`` to ``target``, consistently, while others may write."""
+def backup(db: Path, target: Path, overwrite: bool = False, timeout: float | None = None) -> BackupResult:
+    """Copy the database at ``db`` to ``target``, consistently, while others may write.
+    ``timeout``: how long to wait for a lock (default ``BUSY_TIMEOUT_S``)."""
+    timeout = BUSY_TIMEOUT_S if timeout is None else timeout
     db, target = Path(db), Path(target)
     if not db.exists():
         raise DlprepError(f"{db}: no database yet, so there is nothing to back up")
@@ -153,9 +155,11 @@ def _check_backup(staged: Path, shown: Path) -> int:
     return int(version)
 
 
-def restore(source: Path, db: Path, now: datetime, timeout: float = BUSY_TIMEOUT_S) -> RestoreResult:
+def restore(source: Path, db: Path, now: datetime, timeout: float | None = None) -> RestoreResult:
     """Replace the database at ``db`` with the backup ``source``, keeping the
-    current one aside. Nothing changes unless every check passes."""
+    current one aside. Nothing changes unless every check passes. ``timeout``:
+    how long to wait for another writer to finish (default ``BUSY_TIMEOUT_S``)."""
+    timeout = BUSY_TIMEOUT_S if timeout is None else timeout
     source, db = Path(source), Path(db)
     if not source.exists():
         raise DlprepError(f"{source}: no such file")
