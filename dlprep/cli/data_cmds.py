@@ -218,8 +218,8 @@ def import_progress_cmd(
     out = Output(False)
     out.message(
         f"imported {result.reviews_added} new review(s) ({result.reviews_present} already here) and "
-        f"{result.assessments_added} assessment rating(s) ({result.assessments_present} already here); "
-        f"rebuilt {result.cards_rebuilt} card state(s)"
+        f"{result.assessments_added} assessment rating(s) ({result.assessments_present} already here)"
+        + (f"; rebuilt {result.cards_rebuilt} card state(s)" if result.reviews_added else "")
     )
     if result.plan == "imported":
         out.message("plan: imported (this database had none)")

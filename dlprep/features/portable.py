@@ -243,13 +243,17 @@ def _text(value: Any, name: str, optional: bool = True) -> str | None:
     return value
 
 
-def _check_fields(obj: dict[str, Any], fields: dict[str, bool], kind: str) -> None:
-    unknown = sorted(set(obj) - set(fields) - {"type"})
-    if unknown:
-        raise _Bad(f"{kind}: unknown field {unknown[0]!r} (known: {', '.join(fields)})")
-    missing = [k for k, required in fields.items() if required and k not in obj]
-    if missing:
-        raise _Bad(f"{kind}: missing field {missing[0]!r}")
+_ALLOWED = {kind: frozenset(fields) | {"type"} for kind, fields in FIELDS_BY_TYPE.items()}
+_REQUIRED = {kind: tuple(k for k, required in fields.items() if required) for kind, fields in FIELDS_BY_TYPE.items()}
+
+
+def _check_fields(obj: dict[str, Any], kind: str) -> None:
+    if not obj.keys() <= _ALLOWED[kind]:
+        unknown = sorted(set(obj) - _ALLOWED[kind])
+        raise _Bad(f"{kind}: unknown field {unknown[0]!r} (known: {', '.join(FIELDS_BY_TYPE[kind])})")
+    for k in _REQUIRED[kind]:
+        if k not in obj:
+            raise _Bad(f"{kind}: missing field {k!r}")
 
 
 def _review_row(obj: dict[str, Any]) -> tuple:
@@ -382,7 +386,7 @@ def read_progress(
                 kind = obj.get("type")
                 if kind not in FIELDS_BY_TYPE:
                     raise _Bad(f"type must be one of {', '.join(FIELDS_BY_TYPE)}, got {kind!r}")
-                _check_fields(obj, FIELDS_BY_TYPE[kind], kind)
+                _check_fields(obj, kind)
                 seen[kind] += 1
                 if kind == "review":
                     row = _review_row(obj)
@@ -449,8 +453,9 @@ def _utc_key(text: str) -> str:
 
 
 def merge_progress(store: Store, parsed: Parsed) -> ImportResult:
-    """Add what ``store`` lacks from ``parsed``, in one transaction, then rebuild
-    the derived state. Idempotent: importing the same data again adds nothing."""
+    """Add what ``store`` lacks from ``parsed``, in one transaction, then (if
+    any review was added) rebuild the derived state with ``Store.rebuild()``.
+    Idempotent: importing the same data again adds nothing."""
     result = ImportResult(unknown_cards=sorted(parsed.unknown_cards))
     if store.read_only:
         raise DlprepError(f"{store.path}: the data folder is read-only, so nothing can be imported")
@@ -502,7 +507,8 @@ def merge_progress(store: Store, parsed: Parsed) -> ImportResult:
         if isinstance(exc, sqlite3.DatabaseError):
             raise _error(store.path, exc) from None
         raise
-    result.cards_rebuilt = len(store.rebuild())
+    if result.reviews_added:  # the log changed: recompute every derived table from it
+        result.cards_rebuilt = len(store.rebuild())
     return result
 
 
