@@ -19,14 +19,17 @@ def _quiet(_: int = 1) -> None:
 
 
 @contextmanager
-def progress_bar(description: str, total: int | None, console: Any = None) -> Iterator[Callable[[int], None]]:
+def progress_bar(
+    description: str, total: int | None, console: Any = None, enabled: bool = True
+) -> Iterator[Callable[[int], None]]:
     """Yield ``tick(n)``; a transient bar when ``console`` (default: the
-    app's stderr console) is a terminal, a no-op otherwise."""
+    app's stderr console) is a terminal, a no-op otherwise or when not
+    ``enabled``. While the bar shows, writes to sys.stdout appear above it."""
     if console is None:
         from dlprep.cli.output import Output
 
         console = Output().err
-    if not console.is_terminal or not total:
+    if not enabled or not console.is_terminal or not total:
         yield _quiet
         return
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
