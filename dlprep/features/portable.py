@@ -164,8 +164,11 @@ def _review_line(r: tuple) -> dict[str, Any]:
     }
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False)  # one encoder for every line: building one per line is slow
+
+
 def _line(obj: dict[str, Any]) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(", ", ": ")) + "\n"
+    return _ENCODER.encode(obj) + "\n"
 
 
 # ---------------------------------------------------------------- reading and checking
@@ -287,14 +290,14 @@ def _review_row(obj: dict[str, Any]) -> tuple:
         mode,
         int(obj["counts"]),
         json.dumps(points) if points is not None else None,
-        _number(obj.get("coverage"), "coverage", 0.0, 1.0),
+        _number(coverage, "coverage", 0.0, 1.0) if (coverage := obj.get("coverage")) is not None else None,
         follow_up,
         fu_index,
-        _text(obj.get("answer_text"), "answer_text"),
-        _number(obj.get("seconds"), "seconds", 0.0),
+        _text(text, "answer_text") if (text := obj.get("answer_text")) is not None else None,
+        _number(seconds, "seconds", 0.0) if (seconds := obj.get("seconds")) is not None else None,
         rollover,
         _day(cap, "due_cap") if cap is not None else None,
-        _text(obj.get("card_hash"), "card_hash"),
+        _text(h, "card_hash") if (h := obj.get("card_hash")) is not None else None,
     )
 
 
@@ -358,8 +361,12 @@ def read_progress(
     except OSError as exc:
         raise DlprepError(f"{path}: cannot read ({exc.strerror})") from None
     with f:
+        pending = 0  # bytes read since the last tick (ticking every line would cost more than the bar is worth)
         for number, raw in enumerate(f, start=1):
-            tick(len(raw))
+            pending += len(raw)
+            if pending >= 1 << 16:
+                tick(pending)
+                pending = 0
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError:
@@ -409,6 +416,7 @@ def read_progress(
                 problems.append(f"{path}:{number}: {exc}")
                 if number == 1:
                     break
+    tick(pending)
     if number == 0:
         problems.append(f"{path}: empty file, not a dlprep progress file")
     if announced is not None and not problems:
