@@ -163,7 +163,7 @@ def test_backups_taken_while_another_process_records_reviews_are_consistent_pref
     assert len(log(db)) > sizes[0]  # the writer kept writing while the copies were taken
 
 
-def test_backup_of_an_exclusively_locked_database_is_one_line(cli, dlprep_home):
+def test_backup_of_an_exclusively_locked_database_is_one_line(cli, dlprep_home, monkeypatch):
     db = make_db(dlprep_home / "dlprep.db", 2)
     holder = sqlite3.connect(db, isolation_level=None)
     holder.execute("PRAGMA locking_mode = EXCLUSIVE")
@@ -171,11 +171,8 @@ def test_backup_of_an_exclusively_locked_database_is_one_line(cli, dlprep_home):
     try:
         with pytest.raises(DatabaseBusy):
             backup(db, dlprep_home / "b.db", timeout=0.1)
-        backup_mod.BUSY_TIMEOUT_S, saved = 0.1, backup_mod.BUSY_TIMEOUT_S
-        try:
-            result = cli("backup", "-o", str(dlprep_home / "b.db"))
-        finally:
-            backup_mod.BUSY_TIMEOUT_S = saved
+        monkeypatch.setattr(backup_mod, "BUSY_TIMEOUT_S", 0.1)  # the CLI's wait, shortened
+        result = cli("backup", "-o", str(dlprep_home / "b.db"))
     finally:
         holder.execute("COMMIT")
         holder.close()
@@ -289,7 +286,9 @@ def test_restore_refuses_a_bad_file_in_one_line_and_changes_nothing(cli, dlprep_
     assert [p.name for p in dlprep_home.iterdir() if "restoring" in p.name] == []
 
 
-def test_restore_waits_for_a_writer_then_says_busy_in_one_line_and_changes_nothing(cli, dlprep_home, tmp_path):
+def test_restore_waits_for_a_writer_then_says_busy_in_one_line_and_changes_nothing(
+    cli, dlprep_home, tmp_path, monkeypatch
+):
     live = make_db(dlprep_home / "dlprep.db", 3)
     saved = make_db(tmp_path / "saved.db", 5)
     holder = sqlite3.connect(live, isolation_level=None)
@@ -297,11 +296,8 @@ def test_restore_waits_for_a_writer_then_says_busy_in_one_line_and_changes_nothi
     try:
         with pytest.raises(DatabaseBusy):
             restore(saved, live, NOW, timeout=0.1)
-        backup_mod.BUSY_TIMEOUT_S, saved_timeout = 0.1, backup_mod.BUSY_TIMEOUT_S
-        try:
-            result = cli("restore", str(saved))
-        finally:
-            backup_mod.BUSY_TIMEOUT_S = saved_timeout
+        monkeypatch.setattr(backup_mod, "BUSY_TIMEOUT_S", 0.1)  # the CLI's wait, shortened
+        result = cli("restore", str(saved))
     finally:
         holder.execute("ROLLBACK")
         holder.close()

@@ -64,6 +64,13 @@ class RestoreResult:
         }
 
 
+def _make_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DlprepError(f"{folder}: cannot create folder ({exc.strerror})") from None
+
+
 def _clear(path: Path) -> None:
     for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
         with contextlib.suppress(FileNotFoundError):
@@ -83,10 +90,7 @@ def backup(db: Path, target: Path, overwrite: bool = False, timeout: float | Non
         raise DlprepError(f"{target}: that is the live database; write the backup somewhere else")
     if target.exists() and not overwrite:
         raise DlprepError(f"{target}: already exists; choose another name or pass --force to replace it")
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DlprepError(f"{target.parent}: cannot create folder ({exc.strerror})") from None
+    _make_folder(target.parent)
     partial = target.with_name(target.name + ".partial")
     _clear(partial)
     source = Store.open(db, timeout=timeout)  # migrated like every command; refuses a newer or damaged file
@@ -167,10 +171,7 @@ def restore(source: Path, db: Path, now: datetime, timeout: float | None = None)
         raise DlprepError(f"{source}: is a folder, not a backup file")
     if source.resolve() == db.resolve():
         raise DlprepError(f"{source}: that is the live database already")
-    try:
-        db.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DlprepError(f"{db.parent}: cannot create data folder ({exc.strerror})") from None
+    _make_folder(db.parent)
     staged = db.with_name(db.name + ".restoring")
     _clear(staged)
     try:
