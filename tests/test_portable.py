@@ -441,3 +441,24 @@ def test_a_100000_review_log_imports_in_one_go_and_again_adds_nothing(stores, tm
     buffer = io.StringIO()
     counts = export_progress(b, buffer, NOW)
     assert counts["review"] == 100_000 and buffer.getvalue().count("\n") == 100_001
+
+
+def test_an_import_while_another_process_writes_waits_then_is_one_busy_line(tmp_path):
+    import sqlite3
+
+    from dlprep.errors import DatabaseBusy
+
+    store = Store.open(tmp_path / "b.db", timeout=0.1)
+    holder = sqlite3.connect(tmp_path / "b.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(DatabaseBusy) as info:
+            import_progress(store, write(tmp_path / "p.jsonl", [GOOD]), CARDS, ROLES)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert (
+        str(info.value) == f"{tmp_path / 'b.db'}: database is busy (another dlprep is writing); try again in a moment"
+    )
+    assert store.review_count() == 0
+    store.close()
