@@ -1,12 +1,15 @@
 """The review log summed up by SQLite: every number `dlprep stats` and
 `dlprep report` show comes from one of these queries, never from a Python
-loop over the log.
+loop over the log. Most read the summaries the store keeps with every review
+(``card_summary``, ``day_summary``, ``point_summary``: see
+:mod:`dlprep.core.summaries`); with ``--topic`` the per-day numbers come from
+that topic's reviews, read through the ``card_id`` index.
 
 Definitions (the README states them too):
 
-- A review's *study day* is the day of its own local time (the offset stored
-  with it in ``reviews.at``) minus the rollover hour, exactly as
-  :func:`dlprep.core.scheduler.study_day` computes it.
+- A review's *study day* is its local date (the UTC offset logged with it)
+  rolled over at the rollover hour recorded with it (``summaries.DAY_SQL``),
+  as :func:`dlprep.core.scheduler.study_day` computes it.
 - A *scheduled review* is one that moves the schedule (``counts = 1``):
   same-day repeats, cram and rapid-fire reviews are left out.
 - A *retention review* is a scheduled review of a card that already had one:
@@ -14,13 +17,14 @@ Definitions (the README states them too):
   retention reviews graded 3 or more.
 - A review's *card age* is the card's SM-2 interval just before it, i.e. the
   interval its previous scheduled review set: *young* below 21 days,
-  *mature* from 21 days on. It is recomputed from the grades with window
-  functions (see :func:`_mature_after_sql`), exactly as the scheduler sets it.
+  *mature* from 21 days on. The log does not store it, so
+  :func:`retention_by_age` replays the grades with window functions, exactly
+  as the scheduler sets intervals.
 
 Cards are passed in as JSON (``[[card_id, topic, rubric_points], ...]``) so
-SQLite can join the log with the bank; ``topic_only`` restricts the review
-log to those cards (``--topic``); otherwise the whole log counts, including
-cards no longer in the bank.
+SQLite can join the log with the bank; ``topic_only`` restricts the log to
+those cards (``--topic``); otherwise the whole log counts, including cards no
+longer in the bank.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from dlprep.core.scheduler import EF_FLOOR, EF_START, PASS
+from dlprep.core.summaries import DAY_SQL
 
 if TYPE_CHECKING:
     from dlprep.core.store import Store
@@ -41,46 +46,28 @@ MATURE_DAYS = 21
 # seventh pass sets at least ceil(ceil(ceil(ceil(8 * 1.3) * 1.3) * 1.3) * 1.3) = 26 days: mature for
 # sure. So the exact interval only needs computing up to the sixth pass.
 SURELY_MATURE_PASS = 7
-WEEKS_BACK = 26  # retention over time: weeks 0-25 back; bucket 26 holds everything older
+WEEKS_BACK = 26  # retention over time: weeks 0-25 back
 
 
 @dataclass(frozen=True)
 class Scope:
-    """What the log is read for: the rollover hour, today, and the bank's cards."""
+    """What the log is read for: today, and the bank's cards (all, or one topic's)."""
 
-    rollover_hour: int
     today: date
     cards: list[tuple[str, str, int]]  # (card id, topic, number of rubric points)
     topic_only: bool = False
 
-    @property
-    def cards_json(self) -> str:
-        return json.dumps(self.cards)
-
     def params(self, **extra: Any) -> dict[str, Any]:
-        return {
-            "shift": f"-{self.rollover_hour} hours",
-            "today": self.today.isoformat(),
-            "cards": self.cards_json,
-            **extra,
-        }
+        return {"today": self.today.isoformat(), "cards": json.dumps(self.cards), **extra}
 
-    def review_filter(self, alias: str = "reviews") -> str:
-        if not self.topic_only:
-            return "1"
-        return f"{alias}.card_id IN (SELECT json_extract(value, '$[0]') FROM json_each(:cards))"
-
-
-def study_day_sql(column: str = "at") -> str:
-    """The study day of an ISO time with offset, in its own local time.
-    (SQLite's date() would convert a time with an offset to UTC: the offset is
-    cut off first, leaving the local wall-clock time.)"""
-    return f"date(substr({column}, 1, 19), :shift)"
+    def in_scope(self, column: str = "card_id") -> str:
+        """A condition on a card id column: true for every card, or the topic's only."""
+        return f"{column} IN (SELECT card_id FROM cards)" if self.topic_only else "1"
 
 
 CARDS_CTE = (
-    "cards(card_id, topic, points) AS MATERIALIZED (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'),"
-    " json_extract(value, '$[2]') FROM json_each(:cards))"
+    "cards(card_id, topic, points) AS MATERIALIZED (SELECT json_extract(value, '$[0]'),"
+    " json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each(:cards))"
 )
 
 
@@ -99,29 +86,47 @@ def _rows(store: Store, sql: str, params: dict[str, Any]) -> list[dict[str, Any]
 
 
 def totals(store: Store, scope: Scope) -> dict[str, Any]:
-    """Counts over the whole log (or the topic's cards)."""
-    row = _rows(
-        store,
-        f"""
-        SELECT COUNT(*) AS reviews,
-               COALESCE(SUM(counts), 0) AS scheduling_reviews,
-               AVG(CASE WHEN counts = 1 THEN grade END) AS average_grade,
-               COALESCE(SUM(seconds), 0) AS seconds
-        FROM reviews WHERE {scope.review_filter()}""",
-        scope.params(),
-    )[0]
-    return row
-
-
-def days(store: Store, scope: Scope, since: date) -> list[dict[str, Any]]:
-    """Reviews and seconds per study day from ``since`` to today (days with reviews only)."""
+    """Reviews, scheduled reviews, their grade sum and the time spent (ms)."""
     return _rows(
         store,
         f"""
-        SELECT day, COUNT(*) AS reviews, COALESCE(SUM(seconds), 0) AS seconds
-        FROM (SELECT {study_day_sql()} AS day, seconds FROM reviews WHERE {scope.review_filter()})
-        WHERE day BETWEEN :since AND :today
-        GROUP BY day ORDER BY day""",
+        WITH {CARDS_CTE}
+        SELECT COALESCE(SUM(reviews), 0) AS reviews, COALESCE(SUM(scheduling), 0) AS scheduling_reviews,
+               COALESCE(SUM(grade_sum), 0) AS grade_sum, COALESCE(SUM(seconds_ms), 0) AS seconds_ms
+        FROM card_summary WHERE {scope.in_scope()}""",
+        scope.params(),
+    )[0]
+
+
+def _days_cte(scope: Scope) -> str:
+    """CTEs ending in ``d``: per study day with reviews, ``reviews``, ``seconds_ms``,
+    ``seen_before`` (retention reviews) and ``recalled`` (those graded 3+)."""
+    if not scope.topic_only:
+        return f"{CARDS_CTE}, d AS (SELECT day, reviews, seconds_ms, seen_before, recalled FROM day_summary)"
+    # A topic's days from its reviews; a card's first scheduled review (card_summary.first_day) is no retention review.
+    return f"""{CARDS_CTE},
+        r AS (
+            SELECT {DAY_SQL} AS day, COUNT(*) AS reviews, COALESCE(SUM(CAST(ROUND(seconds * 1000) AS INTEGER)), 0)
+                   AS seconds_ms, SUM(counts) AS scheduling, SUM(counts = 1 AND grade >= {PASS}) AS passes
+            FROM reviews WHERE {scope.in_scope()} GROUP BY day
+        ),
+        f AS (
+            SELECT first_day AS day, COUNT(*) AS firsts, SUM(first_grade >= {PASS}) AS first_passes
+            FROM card_summary WHERE first_day IS NOT NULL AND {scope.in_scope()} GROUP BY first_day
+        ),
+        d AS (
+            SELECT r.day, reviews, seconds_ms, scheduling - COALESCE(firsts, 0) AS seen_before,
+                   passes - COALESCE(first_passes, 0) AS recalled
+            FROM r LEFT JOIN f ON f.day = r.day
+        )"""
+
+
+def days(store: Store, scope: Scope, since: date) -> list[dict[str, Any]]:
+    """Per study day from ``since`` to today that has reviews: reviews and time (ms)."""
+    return _rows(
+        store,
+        f"WITH {_days_cte(scope)} SELECT day, reviews, seconds_ms FROM d"
+        " WHERE day BETWEEN :since AND :today ORDER BY day",
         scope.params(since=since.isoformat()),
     )
 
@@ -129,12 +134,10 @@ def days(store: Store, scope: Scope, since: date) -> list[dict[str, Any]]:
 def streaks(store: Store, scope: Scope) -> dict[str, int]:
     """Study days in all, the longest run of consecutive study days, and the
     current one: the run ending today, or yesterday while today is not done."""
-    row = _rows(
+    return _rows(
         store,
         f"""
-        WITH d AS (
-            SELECT DISTINCT {study_day_sql()} AS day FROM reviews WHERE {scope.review_filter()}
-        ),
+        WITH {_days_cte(scope)},
         islands AS (
             SELECT day, julianday(day) - ROW_NUMBER() OVER (ORDER BY day) AS grp FROM d WHERE day <= :today
         ),
@@ -145,10 +148,39 @@ def streaks(store: Store, scope: Scope) -> dict[str, int]:
                         (SELECT n FROM runs WHERE last = date(:today, '-1 day')), 0) AS current""",
         scope.params(),
     )[0]
-    return row
 
 
-# ---------------------------------------------------------------- retention and card age
+def retention(store: Store, scope: Scope) -> dict[str, Any]:
+    """Retention reviews and recalls in the last 7 and 30 study days (today
+    included: a review 7 days back is outside the last 7) and in all."""
+    return _rows(
+        store,
+        f"""
+        WITH {_days_cte(scope)}
+        SELECT COALESCE(SUM(seen_before), 0) AS n, COALESCE(SUM(recalled), 0) AS passed,
+               COALESCE(SUM(CASE WHEN day > date(:today, '-7 days') THEN seen_before END), 0) AS n7,
+               COALESCE(SUM(CASE WHEN day > date(:today, '-7 days') THEN recalled END), 0) AS passed7,
+               COALESCE(SUM(CASE WHEN day > date(:today, '-30 days') THEN seen_before END), 0) AS n30,
+               COALESCE(SUM(CASE WHEN day > date(:today, '-30 days') THEN recalled END), 0) AS passed30
+        FROM d WHERE day <= :today""",
+        scope.params(),
+    )[0]
+
+
+def weekly_retention(store: Store, scope: Scope) -> list[dict[str, Any]]:
+    """Retention reviews and recalls per week back (0 = the last 7 study days), WEEKS_BACK weeks."""
+    return _rows(
+        store,
+        f"""
+        WITH {_days_cte(scope)}
+        SELECT CAST(julianday(:today) - julianday(day) AS INTEGER) / 7 AS week,
+               SUM(seen_before) AS n, SUM(recalled) AS passed
+        FROM d WHERE day <= :today AND day > date(:today, '-{7 * WEEKS_BACK} days') GROUP BY week""",
+        scope.params(),
+    )
+
+
+# ---------------------------------------------------------------- card age
 
 
 def _ceil_times(x: str, ef: str) -> str:
@@ -156,81 +188,76 @@ def _ceil_times(x: str, ef: str) -> str:
     return f"(({x}) * ({ef}) + 99) / 100"
 
 
-def _mature_after_sql() -> str:
-    """1 when the interval a scheduled review sets is >= MATURE_DAYS, else 0.
+def _mature_before_sql() -> str:
+    """1 when the interval the previous scheduled review set is >= MATURE_DAYS.
 
     A miss sets 1 day. The k-th pass since the last miss sets 1, 6, then
-    ceil(previous * EF before that review); ``e0``..``e3`` are the EFs before
-    this review and the three before it, ``k`` the pass's place in its run.
+    ceil(previous interval * EF before that pass). Columns: ``pk`` and
+    ``pgrade`` are the previous review's pass number and grade, ``e0``..``e3``
+    the EF before it and before the three reviews ahead of it.
     """
-    chain = {}
+    cases = []
     for k in range(3, SURELY_MATURE_PASS):
         x = "6"
-        for j in range(k - 3, -1, -1):  # oldest EF first
+        for j in range(k - 3, -1, -1):  # the oldest EF first
             x = _ceil_times(x, f"e{j}")
-        chain[k] = x
-    cases = " ".join(f"WHEN k = {k} THEN ({expr}) >= {MATURE_DAYS}" for k, expr in chain.items())
-    return f"CASE WHEN grade < {PASS} OR k < 3 THEN 0 WHEN k >= {SURELY_MATURE_PASS} THEN 1 {cases} END"
+        cases.append(f"WHEN pk = {k} THEN ({x}) >= {MATURE_DAYS}")
+    return (
+        f"CASE WHEN pgrade IS NULL OR pgrade < {PASS} OR pk < 3 THEN 0"
+        f" WHEN pk >= {SURELY_MATURE_PASS} THEN 1 {' '.join(cases)} END"
+    )
 
 
-def _scheduled_cte(scope: Scope) -> str:
-    """CTEs ending in ``aged``: every retention review with its study day, how
-    many days back that is, whether the card was mature, and its topic."""
-    delta = "10 - (5 - grade) * (8 + (5 - grade) * 2)"  # scheduler.next_easiness, before the floor
+def _aged_cte(scope: Scope) -> str:
+    """CTEs ending in ``aged``: every scheduled review with its study day,
+    whether it is its card's first, and whether the card was mature before it."""
+    delta = "10 - (5 - grade) * (8 + (5 - grade) * 2)"  # scheduler.next_easiness before the floor
     win = "PARTITION BY card_id ORDER BY at_utc, id"
-    return f"""
-        {CARDS_CTE},
+    lag_ef = ", ".join(f"LAG(ef_after, {j + 2}, {EF_START}) OVER w AS e{j}" for j in range(4))
+    return f"""{CARDS_CTE},
         s AS (
-            SELECT id, card_id, grade, at_utc, {study_day_sql()} AS day,
-                   SUM({delta}) OVER (w) AS cum,
-                   ROW_NUMBER() OVER (w) AS n
-            FROM reviews WHERE counts = 1 AND {scope.review_filter()}
-            WINDOW w AS ({win})
+            SELECT card_id, grade, at_utc, id, {DAY_SQL} AS day,
+                   SUM({delta}) OVER w AS cum, ROW_NUMBER() OVER w AS n
+            FROM reviews WHERE counts = 1 AND {scope.in_scope()} WINDOW w AS ({win})
         ),
         ef AS (
-            -- EF after each review: a running sum of the changes, floored at {EF_FLOOR}
-            -- (x_n = max(floor, x_(n-1) + d_n) is S_n + max(x_0, max over k <= n of floor - S_k)).
-            SELECT *, cum + MAX({EF_START}, MAX({EF_FLOOR} - cum) OVER (w)) AS ef_after,
-                   n - MAX(CASE WHEN grade < {PASS} THEN n ELSE 0 END) OVER (w) AS k
+            -- EF after each review: x_n = max(floor, x_(n-1) + d_n), which is the running sum S_n
+            -- plus max(x_0, max over k <= n of (floor - S_k)). k: passes since the last miss.
+            SELECT card_id, grade, at_utc, id, day, n,
+                   cum + MAX({EF_START}, MAX({EF_FLOOR} - cum) OVER w) AS ef_after,
+                   n - MAX(CASE WHEN grade < {PASS} THEN n ELSE 0 END) OVER w AS k
             FROM s WINDOW w AS ({win})
         ),
         lagged AS (
-            SELECT *, LAG(ef_after, 1, {EF_START}) OVER (w) AS e0, LAG(ef_after, 2, {EF_START}) OVER (w) AS e1,
-                   LAG(ef_after, 3, {EF_START}) OVER (w) AS e2, LAG(ef_after, 4, {EF_START}) OVER (w) AS e3
+            SELECT card_id, grade, day, n, LAG(k) OVER w AS pk, LAG(grade) OVER w AS pgrade,
+                   {lag_ef}
             FROM ef WINDOW w AS ({win})
         ),
-        sets AS (SELECT *, {_mature_after_sql()} AS mature_after FROM lagged),
-        aged AS (
-            SELECT sets.card_id, grade, day, CAST(julianday(:today) - julianday(day) AS INTEGER) AS back,
-                   LAG(mature_after) OVER (PARTITION BY sets.card_id ORDER BY at_utc, id) AS mature,
-                   n, cards.topic AS topic
-            FROM sets LEFT JOIN cards ON cards.card_id = sets.card_id
-        )"""
+        aged AS (SELECT card_id, grade, day, n, {_mature_before_sql()} AS mature FROM lagged)"""
 
 
-def retention(store: Store, scope: Scope) -> list[dict[str, Any]]:
-    """Retention reviews summed per (topic, card age, week back): ``n`` and
-    ``passed`` in all, in the last 7 and the last 30 study days (today
-    included). ``week`` is whole weeks back (0 = the last 7 days), WEEKS_BACK for anything older."""
+def retention_by_age(store: Store, scope: Scope) -> list[dict[str, Any]]:
+    """Retention reviews and recalls by card age (``mature`` 0 or 1): in all,
+    and in the last 7 and 30 study days."""
     return _rows(
         store,
         f"""
-        WITH {_scheduled_cte(scope)}
-        SELECT topic, mature, MIN(back / 7, {WEEKS_BACK}) AS week,
-               COUNT(*) AS n, SUM(grade >= {PASS}) AS passed,
-               SUM(back < 7) AS n7, SUM(back < 7 AND grade >= {PASS}) AS passed7,
-               SUM(back < 30) AS n30, SUM(back < 30 AND grade >= {PASS}) AS passed30
-        FROM aged WHERE n > 1 AND back >= 0
-        GROUP BY topic, mature, week""",
+        WITH {_aged_cte(scope)}
+        SELECT mature, COUNT(*) AS n, SUM(grade >= {PASS}) AS passed,
+               SUM(day > date(:today, '-7 days')) AS n7,
+               SUM(day > date(:today, '-7 days') AND grade >= {PASS}) AS passed7,
+               SUM(day > date(:today, '-30 days')) AS n30,
+               SUM(day > date(:today, '-30 days') AND grade >= {PASS}) AS passed30
+        FROM aged WHERE n > 1 AND day <= :today GROUP BY mature""",
         scope.params(),
     )
 
 
 def review_ages(store: Store, scope: Scope) -> list[dict[str, Any]]:
-    """Each scheduled review's card and whether its card was mature then (for tests)."""
+    """Each scheduled review's card, place and whether its card was mature then (for tests)."""
     return _rows(
         store,
-        f"WITH {_scheduled_cte(scope)} SELECT card_id, grade, day, n, mature FROM aged ORDER BY card_id, n",
+        f"WITH {_aged_cte(scope)} SELECT card_id, grade, day, n, mature FROM aged ORDER BY card_id, n",
         scope.params(),
     )
 
@@ -239,24 +266,25 @@ def review_ages(store: Store, scope: Scope) -> list[dict[str, Any]]:
 
 
 def topics(store: Store, scope: Scope) -> list[dict[str, Any]]:
-    """Per topic of the given cards: cards, seen, due today, mature, mean EF
-    (hundredths, over seen cards) and the summed card mastery (the mean of
-    each card's last three scheduled grades, over 5)."""
+    """Per topic of the given cards: cards, seen, due today, mature now
+    (interval >= 21 days), mean EF (hundredths, seen cards), the summed card
+    mastery (mean of each card's last three scheduled grades, over 5), and
+    retention reviews and recalls."""
     return _rows(
         store,
         f"""
-        WITH {CARDS_CTE},
-        ranked AS (
-            SELECT card_id, grade, ROW_NUMBER() OVER (PARTITION BY card_id ORDER BY at_utc DESC, id DESC) AS rn
-            FROM reviews WHERE counts = 1 AND card_id IN (SELECT card_id FROM cards)
-        ),
-        recent AS (SELECT card_id, AVG(grade) / 5.0 AS mastery FROM ranked WHERE rn <= 3 GROUP BY card_id)
+        WITH {CARDS_CTE}
         SELECT cards.topic AS topic, COUNT(*) AS cards, COUNT(st.card_id) AS seen,
                COALESCE(SUM(st.due <= :today), 0) AS due,
                COALESCE(SUM(st.interval_days >= {MATURE_DAYS}), 0) AS mature,
-               AVG(st.easiness_hundredths) AS mean_ef, COALESCE(SUM(recent.mastery), 0) AS mastery_sum
+               AVG(st.easiness_hundredths) AS mean_ef,
+               COALESCE(SUM((COALESCE(cs.grade_1, 0) + COALESCE(cs.grade_2, 0) + COALESCE(cs.grade_3, 0)) / 5.0
+                            / ((cs.grade_1 IS NOT NULL) + (cs.grade_2 IS NOT NULL) + (cs.grade_3 IS NOT NULL))), 0)
+                   AS mastery_sum,
+               COALESCE(SUM(MAX(cs.scheduling - 1, 0)), 0) AS retention_reviews,
+               COALESCE(SUM(cs.passes - (cs.first_grade >= {PASS})), 0) AS recalled
         FROM cards LEFT JOIN card_state st ON st.card_id = cards.card_id
-                   LEFT JOIN recent ON recent.card_id = cards.card_id
+                   LEFT JOIN card_summary cs ON cs.card_id = cards.card_id AND cs.scheduling > 0
         GROUP BY cards.topic""",
         scope.params(),
     )
@@ -267,10 +295,13 @@ def follow_ups(store: Store, scope: Scope) -> list[dict[str, Any]]:
     return _rows(
         store,
         f"""
-        WITH {CARDS_CTE}
-        SELECT cards.topic AS topic, COUNT(*) AS asked, SUM(follow_up = 'missed') AS missed
-        FROM reviews JOIN cards ON cards.card_id = reviews.card_id
-        WHERE follow_up IS NOT NULL GROUP BY cards.topic""",
+        WITH {CARDS_CTE},
+        per_card AS (
+            SELECT card_id, COUNT(*) AS asked, SUM(follow_up = 'missed') AS missed
+            FROM reviews NOT INDEXED WHERE follow_up IS NOT NULL GROUP BY card_id
+        )
+        SELECT cards.topic AS topic, SUM(asked) AS asked, SUM(missed) AS missed
+        FROM per_card JOIN cards ON cards.card_id = per_card.card_id GROUP BY cards.topic""",
         scope.params(),
     )
 
@@ -283,20 +314,12 @@ def missed_points(store: Store, scope: Scope, limit: int = 10) -> list[dict[str,
         store,
         f"""
         WITH {CARDS_CTE},
-        marked AS (
-            SELECT reviews.id, reviews.card_id, points_hit FROM reviews JOIN cards ON cards.card_id = reviews.card_id
-            WHERE points_hit IS NOT NULL
-        ),
-        asked AS (SELECT card_id, COUNT(*) AS asked FROM marked GROUP BY card_id),
-        hits AS (
-            SELECT card_id, CAST(j.value AS INTEGER) AS i, COUNT(DISTINCT marked.id) AS hit
-            FROM marked, json_each(marked.points_hit) AS j GROUP BY card_id, i
-        ),
         idx(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM idx WHERE i < (SELECT MAX(points) FROM cards) - 1),
         missed AS (
-            SELECT cards.card_id, idx.i AS point, asked.asked - COALESCE(hits.hit, 0) AS missed, asked.asked
-            FROM cards JOIN asked ON asked.card_id = cards.card_id JOIN idx ON idx.i < cards.points
-                 LEFT JOIN hits ON hits.card_id = cards.card_id AND hits.i = idx.i
+            SELECT cards.card_id, idx.i AS point, cs.pointed - COALESCE(ps.hits, 0) AS missed, cs.pointed AS asked
+            FROM cards JOIN card_summary cs ON cs.card_id = cards.card_id AND cs.pointed > 0
+                 JOIN idx ON idx.i < cards.points
+                 LEFT JOIN point_summary ps ON ps.card_id = cards.card_id AND ps.point = idx.i
         )
         SELECT card_id, point, missed, asked FROM missed WHERE missed > 0
         ORDER BY missed DESC, CAST(missed AS REAL) / asked DESC, card_id, point LIMIT :limit""",
@@ -311,21 +334,21 @@ def forecast(store: Store, scope: Scope, days_ahead: int) -> list[dict[str, Any]
         store,
         f"""
         WITH {CARDS_CTE}
-        SELECT MAX(due, :today) AS day, COUNT(*) AS due, SUM(due < :today) AS overdue
-        FROM card_state WHERE due <= :end AND card_id IN (SELECT card_id FROM cards)
-        GROUP BY MAX(due, :today) ORDER BY day""",
+        SELECT MAX(st.due, :today) AS day, COUNT(*) AS due, SUM(st.due < :today) AS overdue
+        FROM cards JOIN card_state st ON st.card_id = cards.card_id WHERE st.due <= :end
+        GROUP BY MAX(st.due, :today) ORDER BY day""",
         scope.params(end=end.isoformat()),
     )
 
 
 def rapid_fire(store: Store, targets: dict[str, int]) -> dict[str, int]:
-    """Rapid-fire reviews of bank cards, and how many were graded 4+ within the card's time target."""
-    row = _rows(
+    """Rapid-fire reviews of these cards, and how many were graded 4+ within the card's time target."""
+    return _rows(
         store,
         """
-        WITH t(card_id, target) AS (SELECT key, value FROM json_each(:targets))
+        WITH t(card_id, target) AS MATERIALIZED (SELECT key, value FROM json_each(:targets)),
+        rapid AS (SELECT card_id, grade, seconds FROM reviews NOT INDEXED WHERE mode = 'rapid')
         SELECT COUNT(*) AS n, COALESCE(SUM(grade >= 4 AND COALESCE(seconds, 0) <= t.target), 0) AS good
-        FROM reviews JOIN t ON t.card_id = reviews.card_id WHERE mode = 'rapid'""",
+        FROM rapid JOIN t ON t.card_id = rapid.card_id""",
         {"targets": json.dumps(targets)},
     )[0]
-    return row

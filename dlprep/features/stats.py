@@ -56,45 +56,37 @@ def _share(part: int, whole: int) -> dict[str, Any]:
     return {"reviews": whole, "passed": part, "rate": _rate(part, whole)}
 
 
-def scope_for(bank: Bank, today: date, rollover_hour: int, topic: str | None = None) -> Q.Scope:
+def scope_for(bank: Bank, today: date, topic: str | None = None) -> Q.Scope:
     topics = [topic] if topic else bank.topic_order()
     cards = [(c.id, c.topic, len(c.rubric)) for t in topics for c in bank.cards_in(t)]
-    return Q.Scope(rollover_hour, today, cards, topic_only=topic is not None)
+    return Q.Scope(today, cards, topic_only=topic is not None)
 
 
-def build_stats(
-    bank: Bank, store: Store, now: datetime, rollover_hour: int, topic: str | None = None
-) -> dict[str, Any]:
-    """Every number `dlprep stats` shows (``topic`` narrows them to one topic's cards)."""
-    today = study_day(now, rollover_hour)
-    scope = scope_for(bank, today, rollover_hour, topic)
-    totals = Q.totals(store, scope)
-    runs = Q.streaks(store, scope)
-    first = today - timedelta(days=today.weekday() + 7 * (HEATMAP_WEEKS - 1))  # a Monday
+def _heatmap(store: Store, scope: Q.Scope) -> tuple[date, list[dict[str, Any]]]:
+    """The last HEATMAP_WEEKS weeks, Monday to Sunday, up to today: reviews, minutes and shade per day."""
+    today = scope.today
+    first = today - timedelta(days=today.weekday() + 7 * (HEATMAP_WEEKS - 1))
     per_day = {r["day"]: r for r in Q.days(store, scope, first)}
-    day_rows = []
+    rows = []
     for i in range((today - first).days + 1):
         d = (first + timedelta(days=i)).isoformat()
-        r = per_day.get(d, {"reviews": 0, "seconds": 0})
-        day_rows.append({"day": d, "reviews": r["reviews"], "minutes": round(r["seconds"] / 60, 1)})
-    most = max((d["reviews"] for d in day_rows), default=0)
-    for d in day_rows:
-        d["level"] = heat_level(d["reviews"], most)
+        r = per_day.get(d, {"reviews": 0, "seconds_ms": 0})
+        rows.append({"day": d, "reviews": r["reviews"], "minutes": round(r["seconds_ms"] / 60_000, 1)})
+    most = max(r["reviews"] for r in rows)
+    for r in rows:
+        r["level"] = heat_level(r["reviews"], most)
+    return first, rows
 
-    ret = Q.retention(store, scope)
-    topic_rows = {r["topic"]: r for r in Q.topics(store, scope)}
+
+def _topics(bank: Bank, store: Store, scope: Q.Scope) -> list[dict[str, Any]]:
+    order = {t: i for i, t in enumerate(bank.topic_order())}
     follow = {r["topic"]: r for r in Q.follow_ups(store, scope)}
     topics = []
-    for tid in [topic] if topic else bank.topic_order():
-        row = topic_rows.get(tid)
-        if row is None:  # a topic without cards
-            continue
-        mine = [r for r in ret if r["topic"] == tid]
-        n, passed = sum(r["n"] for r in mine), sum(r["passed"] for r in mine)
-        f = follow.get(tid, {"asked": 0, "missed": 0})
+    for row in sorted(Q.topics(store, scope), key=lambda r: order.get(r["topic"], len(order))):
+        f = follow.get(row["topic"], {"asked": 0, "missed": 0})
         topics.append(
             {
-                "topic": tid,
+                "topic": row["topic"],
                 "cards": row["cards"],
                 "seen": row["seen"],
                 "due": row["due"],
@@ -102,72 +94,92 @@ def build_stats(
                 "mature": row["mature"],
                 "mature_share": round(row["mature"] / row["cards"], 3),
                 "mean_easiness": round(row["mean_ef"] / 100, 2) if row["mean_ef"] is not None else None,
-                "retention": _rate(passed, n),
-                "retention_reviews": n,
+                "retention": _rate(row["recalled"], row["retention_reviews"]),
+                "retention_reviews": row["retention_reviews"],
                 "follow_ups_asked": f["asked"],
                 "follow_ups_missed": f["missed"],
                 "follow_up_miss_rate": _rate(f["missed"], f["asked"]),
             }
         )
+    return topics
 
-    retention_by = {}
-    for key, suffix in WINDOWS:
-        cut = {
-            age: (
-                sum(r[f"passed{suffix}"] for r in ret if age is None or r["mature"] == age),
-                sum(r[f"n{suffix}"] for r in ret if age is None or r["mature"] == age),
-            )
-            for age in (None, 0, 1)
+
+def _retention(store: Store, scope: Q.Scope) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Retention in the last 7 and 30 days and in all, overall and by card age; and per week."""
+    overall = Q.retention(store, scope)
+    none = {"n": 0, "passed": 0, "n7": 0, "passed7": 0, "n30": 0, "passed30": 0}
+    by_age = {r["mature"]: r for r in Q.retention_by_age(store, scope)}
+    young, mature = by_age.get(0, none), by_age.get(1, none)
+    retention_by = {
+        key: {
+            "all": _share(overall[f"passed{s}"], overall[f"n{s}"]),
+            "young": _share(young[f"passed{s}"], young[f"n{s}"]),
+            "mature": _share(mature[f"passed{s}"], mature[f"n{s}"]),
         }
-        retention_by[key] = {
-            "all": _share(*cut[None]),
-            "young": _share(*cut[0]),
-            "mature": _share(*cut[1]),
-        }
+        for key, s in WINDOWS
+    }
+    weeks = {r["week"]: r for r in Q.weekly_retention(store, scope)}
     weekly = []
     for w in range(Q.WEEKS_BACK - 1, -1, -1):
-        n = sum(r["n"] for r in ret if r["week"] == w)
-        passed = sum(r["passed"] for r in ret if r["week"] == w)
-        end = today - timedelta(days=7 * w)
-        weekly.append({"from": (end - timedelta(days=6)).isoformat(), "to": end.isoformat(), **_share(passed, n)})
+        r = weeks.get(w, {"n": 0, "passed": 0})
+        end = scope.today - timedelta(days=7 * w)
+        weekly.append(
+            {"from": (end - timedelta(days=6)).isoformat(), "to": end.isoformat(), **_share(r["passed"], r["n"])}
+        )
+    return retention_by, weekly
 
+
+def build_stats(
+    bank: Bank, store: Store, now: datetime, rollover_hour: int, topic: str | None = None
+) -> dict[str, Any]:
+    """Every number `dlprep stats` shows (``topic`` narrows them to one topic's cards)."""
+    today = study_day(now, rollover_hour)
+    scope = scope_for(bank, today, topic)
+    totals = Q.totals(store, scope)
+    runs = Q.streaks(store, scope)
+    first, day_rows = _heatmap(store, scope)
+    topics = _topics(bank, store, scope)
+    retention_by, weekly = _retention(store, scope)
     due = {r["day"]: r for r in Q.forecast(store, scope, FORECAST_DAYS)}
     forecast = [
         {"day": d, "due": due[d]["due"] if d in due else 0}
         for d in ((today + timedelta(days=i)).isoformat() for i in range(FORECAST_DAYS))
     ]
-    by_id = bank.by_id
+    cards = bank.by_id
     most_missed = [
         {
             "card": r["card_id"],
-            "topic": by_id[r["card_id"]].topic,
+            "topic": cards[r["card_id"]].topic,
             "index": r["point"],
-            "point": by_id[r["card_id"]].rubric[r["point"]].point,
+            "point": cards[r["card_id"]].rubric[r["point"]].point,
             "missed": r["missed"],
             "asked": r["asked"],
         }
         for r in Q.missed_points(store, scope, MOST_MISSED)
     ]
-    recent = day_rows[-30:]
-    seconds = totals["seconds"] or 0
+    scheduled = totals["scheduling_reviews"]
     return {
         "today": today.isoformat(),
         "topic": topic,
         "reviews": totals["reviews"],
-        "scheduling_reviews": totals["scheduling_reviews"],
+        "scheduling_reviews": scheduled,
         "cards_seen": sum(t["seen"] for t in topics),
         "cards_total": sum(t["cards"] for t in topics),
         "study_days": runs["study_days"],
         "streak_days": runs["current"],
         "longest_streak_days": runs["longest"],
-        "average_grade": round(totals["average_grade"], 2) if totals["average_grade"] is not None else None,
+        "average_grade": round(totals["grade_sum"] / scheduled, 2) if scheduled else None,
         "retention": retention_by["all_time"]["all"]["rate"],
         "retention_by": retention_by,
-        "minutes": round(seconds / 60, 1),
+        "minutes": round(totals["seconds_ms"] / 60_000, 1),
         "minutes_last_7_days": round(sum(d["minutes"] for d in day_rows[-7:]), 1),
-        "minutes_last_30_days": round(sum(d["minutes"] for d in recent), 1),
+        "minutes_last_30_days": round(sum(d["minutes"] for d in day_rows[-30:]), 1),
         "last_days": [{"day": d["day"], "reviews": d["reviews"]} for d in day_rows[-HISTORY_DAYS:]],
-        "heatmap": {"first_day": first.isoformat(), "levels": heat_thresholds(most), "days": day_rows},
+        "heatmap": {
+            "first_day": first.isoformat(),
+            "levels": heat_thresholds(max(d["reviews"] for d in day_rows)),
+            "days": day_rows,
+        },
         "weekly_retention": weekly,
         "forecast": forecast,
         "overdue": sum(r["overdue"] for r in due.values()),
