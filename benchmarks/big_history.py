@@ -35,7 +35,7 @@ def write_history(db: Path, cards: list[tuple[str, int]], reviews: int, end: dat
     rng = random.Random(seed)
     store = Store.open(db)
     days = -(-reviews // PER_DAY)
-    first = (end - timedelta(days=days)).astimezone(UTC).replace(hour=7, minute=0, second=0, microsecond=0)
+    first = (end - timedelta(days=days - 1)).astimezone(UTC).replace(hour=7, minute=0, second=0, microsecond=0)
     zones = (timezone(timedelta(hours=1)), timezone(timedelta(hours=-8)))
     rows = []
     for i in range(reviews):

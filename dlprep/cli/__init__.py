@@ -27,6 +27,7 @@ COMMAND_ORDER = (
     "plan",
     "assess",
     "stats",
+    "report",
     "cheatsheet",
     "show",
     "review",
@@ -154,7 +155,7 @@ def root(
 
 
 # Command modules register themselves on `app`; each keeps heavy imports inside its commands.
-from dlprep.cli import bank_cmds, config_cmds, quiz_cmds, schedule_cmds, show_cmds, study_cmds  # noqa: E402,F401
+from dlprep.cli import bank_cmds, config_cmds, quiz_cmds, report_cmds, schedule_cmds, show_cmds, study_cmds  # noqa: E402,F401
 
 
 def main() -> None:
