@@ -77,7 +77,7 @@ def build_report(
     step(STEPS[1])
     taken, ratings = store.latest_assessment()
     measured = measured_ratings(bank, store, stats)
-    areas = [a for a in AREAS if a in measured] + [a for a in bank.topic_order() if a not in AREAS and a in ratings]
+    areas = [*AREAS, *(a for a in bank.topic_order() if a not in AREAS and a in ratings)]  # as `dlprep assess`
     assessment = {
         "taken_at": taken,
         "areas": [{"area": a, "self": ratings.get(a), "measured": measured.get(a)} for a in areas],

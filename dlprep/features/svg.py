@@ -203,6 +203,6 @@ def timeline(
             f'<line x1="{x:g}" x2="{x:g}" y1="{top - 4}" y2="{bottom + 2}" stroke="{WARN}" stroke-dasharray="3 2"/>'
         )
         body.append(_text(x, bottom + 14, "today", "middle", WARN))
-    body.append(_text(name_w, bottom + 14, start.isoformat()))
-    body.append(_text(width - 10, bottom + 14, end.isoformat(), "end"))
-    return _svg(width, bottom + 20, label, body)
+    body.append(_text(name_w, bottom + 28, start.isoformat()))
+    body.append(_text(width - 10, bottom + 28, end.isoformat(), "end"))
+    return _svg(width, bottom + 34, label, body)
