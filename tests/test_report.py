@@ -112,3 +112,29 @@ def test_report_renders_in_chromium_and_prints_on_a4(clock, tmp_path, cli):
     assert struct.unpack(">II", data[16:24]) == (900, 2600)
     assert result["png"].stat().st_size > 40_000  # charts and text, not a blank page
     assert 1 <= result["pages"] <= 5
+
+
+@pytest.mark.pty
+def test_report_shows_a_progress_bar_on_a_terminal(tmp_path):
+    import os
+
+    pexpect = pytest.importorskip("pexpect")
+    from conftest import FIXTURE_BANK
+
+    env = {
+        **os.environ,
+        "DLPREP_HOME": str(tmp_path / "home"),
+        "DLPREP_BUNDLED_BANK": str(FIXTURE_BANK),
+        "DLPREP_NOW": "2026-11-21T10:00:00+01:00",
+        "TERM": "xterm",
+        "COLUMNS": "80",
+    }
+    target = tmp_path / "r.html"
+    child = pexpect.spawn(
+        sys.executable, ["-m", "dlprep", "report", "-o", str(target)], env=env, encoding="utf-8", timeout=60
+    )
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert re.search(r"report: (drawing the charts|reading your history)", child.before)
+    assert "wrote" in child.before and target.exists()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
@@ -162,7 +162,7 @@ def test_study_days_roll_over_at_the_hour_in_each_reviews_own_local_time(store, 
 def test_the_sql_study_day_is_the_schedulers_for_random_times_offsets_and_rollover_hours(store, bank):
     rng = random.Random(3)
     expected: dict[str, int] = {}
-    at = datetime(2026, 10, 1, tzinfo=timezone.utc)
+    at = datetime(2026, 10, 1, tzinfo=UTC)
     for _ in range(120):
         at += timedelta(minutes=rng.randint(20, 900))
         local = at.astimezone(timezone(timedelta(minutes=15 * rng.randint(-48, 56))))
