@@ -190,7 +190,7 @@ def topics_table(data: dict[str, Any]) -> FitTable:
         Col("mature", justify="right"),
         Col("EF", justify="right"),
         Col("retention", justify="right"),
-        Col("missed follow-ups", wrap=True, justify="right"),
+        Col("missed", justify="right"),
         Col("mastery"),
     ]
     return FitTable(columns, rows, box=None, header_style="bold", pad_edge=False)
@@ -215,6 +215,7 @@ def stats_view(data: dict[str, Any]) -> Group:
         forecast_chart(data),
         _heading("Topics"),
         topics_table(data),
+        Text("mature: share of cards at 21+ days; missed: share of follow-up questions missed", style="dim"),
     ]
     if data["most_missed"]:
         from dlprep.cli.render_study import bullets
