@@ -15,7 +15,7 @@ from dlprep.core import stats_queries as Q
 from dlprep.core.bank import load_bank
 from dlprep.core.scheduler import CardState, review, study_day
 from dlprep.core.store import Review, Store
-from dlprep.features.stats import build_stats, heat_level, heat_thresholds, measured_ratings, scope_for
+from dlprep.features.stats import build_stats, heat_key, heat_level, heat_thresholds, measured_ratings, scope_for
 
 pytestmark = pytest.mark.usefixtures("small_bank")
 
@@ -201,6 +201,9 @@ def test_heat_levels_at_their_edges():
     assert [heat_level(n, 8) for n in (0, 1, 2, 3, 4, 5, 6, 7, 8)] == [0, 1, 1, 2, 2, 3, 3, 4, 4]
     assert heat_level(1, 1) == 4 and heat_level(0, 0) == 0
     assert heat_thresholds(8) == [1, 3, 5, 7] and heat_thresholds(0) == []
+    assert heat_key(heat_thresholds(8)) == [(1, "1-2"), (2, "3-4"), (3, "5-6"), (4, "7+")]
+    assert heat_key(heat_thresholds(2)) == [(2, "1"), (4, "2+")]  # levels 1 and 3 cannot happen
+    assert heat_key([]) == []
 
 
 def test_time_per_day_and_in_windows(store, bank):

@@ -18,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from dlprep.cli.render import Col, FitTable, inline, mastery_bar
+from dlprep.features.stats import heat_key
 
 SHADES = ("·", "░", "▒", "▓", "█")
 SHADE_STYLES = ("dim", "color(22)", "color(28)", "color(34)", "bold color(40)")
@@ -72,15 +73,9 @@ def heatmap(data: dict[str, Any]) -> Text:
         text.append(shade, style=SHADE_STYLES[level])
         text.append(" ")
     text.append("more", style="dim")
-    levels = data["heatmap"]["levels"]
-    if levels:
-        keys = []
-        for level, low in enumerate(levels, 1):
-            high = levels[level] - 1 if level < len(levels) else None
-            if high is not None and high < low:
-                continue
-            keys.append(f"{SHADES[level]} {low}" + (f"-{high}" if high and high > low else "+" if high is None else ""))
-        text.append("\n    " + "  ".join(keys) + " reviews", style="dim")
+    key = heat_key(data["heatmap"]["levels"])
+    if key:
+        text.append("\n    " + "  ".join(f"{SHADES[level]} {span}" for level, span in key) + " reviews", style="dim")
     return text
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from dlprep.core.scheduler import study_day
 from dlprep.features import svg
-from dlprep.features.stats import build_stats, measured_ratings
+from dlprep.features.stats import build_stats, heat_key, measured_ratings
 
 if TYPE_CHECKING:
     from dlprep.core.bank import Bank
@@ -169,14 +169,15 @@ def to_html(report: dict[str, Any], title: str = "dlprep progress report") -> st
     s = report["stats"]
     scope = f"topic {s['topic']}" if s["topic"] else "all topics"
     body = [f"<h1>{escape(title)}</h1>", f'<p class="muted">{escape(s["today"])} · {escape(scope)}</p>', _numbers(s)]
-    levels = s["heatmap"]["levels"]
     legend = "".join(f'<span style="background:{c}"></span>' for c in svg.HEAT_COLOURS)
-    bounds = ", ".join(f"{low}+" for low in levels)
+    bounds = ", ".join(
+        f'<span style="background:{svg.HEAT_COLOURS[lv]}"></span>{r}' for lv, r in heat_key(s["heatmap"]["levels"])
+    )
     body.append(
         _figure(
             "Reviews per study day, last 16 weeks",
             svg.heatmap(s["heatmap"]["days"], s["heatmap"]["first_day"])
-            + f'<p class="legend muted">less {legend} more{(" (" + bounds + " reviews)") if bounds else ""}</p>',
+            + f'<p class="legend muted">less {legend} more{(" · " + bounds + " reviews") if bounds else ""}</p>',
         )
     )
     weeks = s["weekly_retention"]

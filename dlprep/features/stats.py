@@ -48,6 +48,18 @@ def heat_thresholds(most: int) -> list[int]:
     return [(level - 1) * most // HEAT_LEVELS + 1 for level in range(1, HEAT_LEVELS + 1)]
 
 
+def heat_key(levels: list[int]) -> list[tuple[int, str]]:
+    """(level, its range of reviews) for a legend, leaving out levels no day can reach."""
+    key = []
+    for level, low in enumerate(levels, 1):
+        high = levels[level] - 1 if level < len(levels) else None
+        if high is None:
+            key.append((level, f"{low}+"))
+        elif high >= low:
+            key.append((level, f"{low}-{high}" if high > low else f"{low}"))
+    return key
+
+
 def _rate(passed: int, n: int) -> float | None:
     return round(passed / n, 3) if n else None
 
