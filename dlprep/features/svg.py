@@ -166,7 +166,7 @@ def timeline(
 ) -> str:
     """A plan: each topic block as a span of days, filled by the share of its
     cards seen; milestones as numbered diamonds on top; a line for today."""
-    name_w, width, row_h, top = 120, 640, 20, 26
+    name_w, width, row_h, top = 120, 640, 20, 34
     span = max((end - start).days, 1)
     plot_w = width - name_w - 10
 
@@ -174,14 +174,16 @@ def timeline(
         return name_w + plot_w * (d - start).days / span
 
     body: list[str] = []
+    label_x = -100.0
     for n, m in enumerate(milestones, 1):
         x = x_of(date.fromisoformat(m["day"]))
         colour = ACCENT if m["day"] <= today.isoformat() else MUTED
         body.append(
-            f'<path d="M{x:g},6 l5,6 l-5,6 l-5,-6 z" fill="{colour}"><title>{escape(m["day"] + ": " + m["text"])}'
+            f'<path d="M{x:g},14 l5,6 l-5,6 l-5,-6 z" fill="{colour}"><title>{escape(m["day"] + ": " + m["text"])}'
             f"</title></path>"
         )
-        body.append(_text(x, 4 + 0, str(n), "middle", INK, 9))
+        label_x = max(x, label_x + 11)  # numbers of checkpoints a day apart side by side, not on top of each other
+        body.append(_text(label_x, 10, str(n), "middle", INK, 10))
     for i, b in enumerate(blocks):
         y = top + i * row_h
         a, z = date.fromisoformat(b["first_day"]), date.fromisoformat(b["last_day"]) + timedelta(days=1)
