@@ -7,7 +7,7 @@ About 120 reviews a study day, ending on the fixed "now" below, across two
 UTC offsets (a move from +01:00 to -08:00 half way), some before the rollover
 hour; mostly scheduled quiz reviews, with same-day repeats, cram and rapid
 reviews, rubric marks, follow-ups and timings. `Store.rebuild()` then derives
-every card's state from the log. Also used by tests/test_stats.py.
+every card's state from the log. Also used by tests/test_stats_big.py.
 """
 
 from __future__ import annotations
