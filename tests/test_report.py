@@ -67,15 +67,17 @@ def test_report_is_one_self_contained_page_with_every_figure(cli, clock, tmp_pat
 
 def test_report_draws_the_assessment_and_the_plan_checkpoints(cli, clock, tmp_path):
     _history(cli)
-    cli("assess", "--ratings", ALL_FOURS)
+    cli("assess", "--ratings", ALL_FOURS + ",basics=2")
     cli("plan", "--role", "mle", "--interview", "2026-12-01")
     data = cli.json("report", "-o", str(tmp_path / "r.html"))
     assert data["output"] == str(tmp_path / "r.html")
     from dlprep.features.assess import AREAS
 
     areas = data["assessment"]["areas"]
-    assert [a["area"] for a in areas] == list(AREAS)  # the fixture bank has none of them: nothing measured
-    assert {(a["self"], a["measured"]) for a in areas} == {(4, None)}
+    assert [a["area"] for a in areas] == [*AREAS, "basics"]  # the 11 areas, then other topics rated
+    assert {(a["self"], a["measured"]) for a in areas[:-1]} == {(4, None)}  # none of them in the fixture bank
+    # basics measured: 1 + 4 x mastery 0.75 (alpha's grades 5, 2 -> 0.7; beta's 4 -> 0.8)
+    assert areas[-1] == {"area": "basics", "self": 2, "measured": 4.0}
     plan = data["plan"]
     # 10 days, 8 to study. Weights 1 + weakness: advanced unseen 1.5, basics (mastery 0.75) 1.25, so
     # advanced gets days 0 to int(8 x 1.5 / 2.75) - 1 = 3 and basics 4 to 7. Today is day 0 of 4 in advanced.

@@ -15,7 +15,7 @@ from dlprep.core import stats_queries as Q
 from dlprep.core.bank import load_bank
 from dlprep.core.scheduler import CardState, review, study_day
 from dlprep.core.store import Review, Store
-from dlprep.features.stats import build_stats, heat_key, heat_level, heat_thresholds, measured_ratings, scope_for
+from dlprep.features.stats import build_stats, heat_key, heat_level, heat_thresholds, scope_for
 
 pytestmark = pytest.mark.usefixtures("small_bank")
 
@@ -260,18 +260,6 @@ def test_topic_narrows_every_number(history, bank):
         {"day": "2026-11-16", "reviews": 1},
     ]
     assert s["study_days"] == 7  # alpha's six days and beta's two, one shared
-
-
-def test_measured_ratings_agree_with_assess(history, bank):
-    from dlprep.features.assess import AREAS, measured
-
-    record(history, "alpha", 5, day(0, 12), mode="rapid", counts=False, seconds=20)
-    record(history, "beta", 5, day(0, 12), mode="rapid", counts=False, seconds=21)  # over beta's 20 s
-    stats = build_stats(bank, history, NOW, 4)
-    mine = measured_ratings(bank, history, stats)
-    theirs = measured(bank, history, [*AREAS, *bank.topic_order()])
-    assert {a: mine.get(a) for a in theirs} == theirs
-    assert mine["rapid-fire"] == 3.0  # 1 + 4 x 1/2
 
 
 # ---------------------------------------------------------------- the command

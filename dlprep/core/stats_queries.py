@@ -339,16 +339,3 @@ def forecast(store: Store, scope: Scope, days_ahead: int) -> list[dict[str, Any]
         GROUP BY MAX(st.due, :today) ORDER BY day""",
         scope.params(end=end.isoformat()),
     )
-
-
-def rapid_fire(store: Store, targets: dict[str, int]) -> dict[str, int]:
-    """Rapid-fire reviews of these cards, and how many were graded 4+ within the card's time target."""
-    return _rows(
-        store,
-        """
-        WITH t(card_id, target) AS MATERIALIZED (SELECT key, value FROM json_each(:targets)),
-        rapid AS (SELECT card_id, grade, seconds FROM reviews NOT INDEXED WHERE mode = 'rapid')
-        SELECT COUNT(*) AS n, COALESCE(SUM(grade >= 4 AND COALESCE(seconds, 0) <= t.target), 0) AS good
-        FROM rapid JOIN t ON t.card_id = rapid.card_id""",
-        {"targets": json.dumps(targets)},
-    )[0]

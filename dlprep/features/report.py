@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from dlprep.core.scheduler import study_day
 from dlprep.features import svg
-from dlprep.features.stats import build_stats, heat_key, measured_ratings
+from dlprep.features.stats import build_stats, heat_key
 
 if TYPE_CHECKING:
     from dlprep.core.bank import Bank
@@ -70,17 +70,17 @@ def build_report(
     step: Callable[[str], None] = lambda _name: None,
 ) -> dict[str, Any]:
     """The numbers the report draws. ``step`` is told as each part starts (a progress bar)."""
-    from dlprep.features.assess import AREAS
+    from dlprep.features.assess import AREAS, measured
 
     step(STEPS[0])
     stats = build_stats(bank, store, now, rollover_hour, topic)
     step(STEPS[1])
     taken, ratings = store.latest_assessment()
-    measured = measured_ratings(bank, store, stats)
     areas = [*AREAS, *(a for a in bank.topic_order() if a not in AREAS and a in ratings)]  # as `dlprep assess`
+    measured_ = measured(bank, store, areas)
     assessment = {
         "taken_at": taken,
-        "areas": [{"area": a, "self": ratings.get(a), "measured": measured.get(a)} for a in areas],
+        "areas": [{"area": a, "self": ratings.get(a), "measured": measured_[a]} for a in areas],
     }
     step(STEPS[2])
     plan = plan_progress(bank, store, stats, study_day(now, rollover_hour))

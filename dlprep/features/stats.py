@@ -198,17 +198,3 @@ def build_stats(
         "topics": topics,
         "most_missed": most_missed,
     }
-
-
-def measured_ratings(bank: Bank, store: Store, stats: dict[str, Any]) -> dict[str, float | None]:
-    """What `dlprep assess` measures per area (1 + 4 x mastery for a seen
-    topic; rapid-fire from rapid reviews graded 4+ within the card's time
-    target), from the stats' SQL numbers rather than a pass over the log."""
-    from dlprep.features.assess import RAPID_FIRE
-
-    result: dict[str, float | None] = {
-        t["topic"]: (round(1 + 4 * t["mastery"], 1) if t["seen"] else None) for t in stats["topics"]
-    }
-    rapid = Q.rapid_fire(store, {c.id: c.time_target_s for c in bank.cards})
-    result[RAPID_FIRE] = round(1 + 4 * rapid["good"] / rapid["n"], 1) if rapid["n"] else None
-    return result
