@@ -59,11 +59,16 @@ def render(topic: str | None, out: Path, chromium: str) -> dict[str, object]:
         str(html),
     ]
     subprocess.run(args, check=True, capture_output=True)
-    png, pdf = out / "cheatsheet.png", out / "cheatsheet.pdf"
+    return shoot(html, out / "cheatsheet", chromium)
+
+
+def shoot(html: Path, stem: Path, chromium: str, height: int = 1270) -> dict[str, object]:
+    """A 900 x ``height`` screenshot (``stem``.png) and an A4 print (``stem``.pdf) of a page."""
+    png, pdf = stem.with_suffix(".png"), stem.with_suffix(".pdf")
     with tempfile.TemporaryDirectory() as profile:
         common = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}"]
         subprocess.run(
-            [*common, "--window-size=900,1270", f"--screenshot={png}", html.as_uri()],
+            [*common, f"--window-size=900,{height}", f"--screenshot={png}", html.as_uri()],
             check=True,
             capture_output=True,
             timeout=120,

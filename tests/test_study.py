@@ -293,7 +293,7 @@ def test_stats_after_reviews(cli, clock):
     basics = next(t for t in s["topics"] if t["topic"] == "basics")
     # alpha: last grades 5, 2 -> 0.7; beta: 4 -> 0.8; mean 0.75
     assert (basics["seen"], basics["due"], basics["mastery"]) == (2, 1, 0.75)
-    assert "streak 3 day(s)" in cli("stats").stdout
+    assert "streak 3 days" in cli("stats").stdout
 
 
 def test_topics_tree_shows_mastery(cli, clock):
@@ -370,21 +370,86 @@ def test_stats_json_has_every_key_and_value(cli, clock):
         {"day": "2026-11-20", "reviews": 2},
         {"day": "2026-11-21", "reviews": 1},
     ]
+    # 16 weeks from Monday 3 August to Saturday 21 November; the busiest day (2 reviews) is level 4.
+    first = date(2026, 8, 3)
+    heat_days = [
+        {"day": (first + timedelta(days=i)).isoformat(), "reviews": 0, "minutes": 0.0, "level": 0} for i in range(111)
+    ]
+    heat_days[-3:] = [
+        {"day": "2026-11-19", "reviews": 1, "minutes": 0.0, "level": 2},
+        {"day": "2026-11-20", "reviews": 2, "minutes": 0.0, "level": 4},
+        {"day": "2026-11-21", "reviews": 1, "minutes": 0.0, "level": 2},
+    ]
+    weeks = [
+        {
+            "from": (date(2026, 11, 15) - timedelta(days=7 * w)).isoformat(),
+            "to": (date(2026, 11, 21) - timedelta(days=7 * w)).isoformat(),
+            "reviews": 0,
+            "passed": 0,
+            "rate": None,
+        }
+        for w in range(25, -1, -1)
+    ]
+    weeks[-1].update(reviews=1, rate=0.0)  # alpha's lapse on the 20th
+    forecast = [{"day": (date(2026, 11, 21) + timedelta(days=i)).isoformat(), "due": 0} for i in range(30)]
+    forecast[0]["due"] = forecast[1]["due"] = 1  # alpha today (after its lapse), beta tomorrow
+    one_lapse = {
+        "all": {"reviews": 1, "passed": 0, "rate": 0.0},
+        "young": {"reviews": 1, "passed": 0, "rate": 0.0},  # alpha's interval was 1 day
+        "mature": {"reviews": 0, "passed": 0, "rate": None},
+    }
     assert cli.json("stats") == {
         "today": "2026-11-21",
+        "topic": None,
         "reviews": 4,
         "scheduling_reviews": 3,
         "cards_seen": 2,
         "cards_total": 3,
         "study_days": 3,
         "streak_days": 3,
+        "longest_streak_days": 3,
         "average_grade": 3.67,  # (5 + 2 + 4) / 3: the repeat does not count
         "retention": 0.0,
+        "retention_by": {"last_7_days": one_lapse, "last_30_days": one_lapse, "all_time": one_lapse},
         "minutes": 0.0,
+        "minutes_last_7_days": 0.0,
+        "minutes_last_30_days": 0.0,
         "last_days": last_days,
+        "heatmap": {"first_day": "2026-08-03", "levels": [1, 1, 2, 2], "days": heat_days},
+        "weekly_retention": weeks,
+        "forecast": forecast,
+        "overdue": 0,
         "topics": [
-            {"topic": "basics", "cards": 2, "seen": 2, "due": 1, "mastery": 0.75},
-            {"topic": "advanced", "cards": 1, "seen": 0, "due": 0, "mastery": 0.0},
+            {
+                "topic": "basics",
+                "cards": 2,
+                "seen": 2,
+                "due": 1,
+                "mastery": 0.75,
+                "mature": 0,
+                "mature_share": 0.0,
+                "mean_easiness": 2.39,  # alpha 2.50 + 0.10 - 0.32 = 2.28, beta 2.50
+                "retention": 0.0,
+                "retention_reviews": 1,
+                "follow_ups_asked": 0,
+                "follow_ups_missed": 0,
+                "follow_up_miss_rate": None,
+            },
+            {
+                "topic": "advanced",
+                "cards": 1,
+                "seen": 0,
+                "due": 0,
+                "mastery": 0.0,
+                "mature": 0,
+                "mature_share": 0.0,
+                "mean_easiness": None,
+                "retention": None,
+                "retention_reviews": 0,
+                "follow_ups_asked": 0,
+                "follow_ups_missed": 0,
+                "follow_up_miss_rate": None,
+            },
         ],
         "most_missed": [],
     }

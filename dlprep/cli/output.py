@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import cached_property
 from typing import Any
 
@@ -38,6 +40,28 @@ class Output:
         """Print Rich renderables or plain text; plain strings are never markup."""
         kwargs.setdefault("markup", False)
         self.console.print(*objects, **kwargs)
+
+    @contextmanager
+    def steps(self, total: int, label: str) -> Iterator[Callable[[str], None]]:
+        """A progress bar over ``total`` named steps, on stderr when it is a
+        terminal; silent otherwise. Yields ``step(name)``: call it as each step starts."""
+        if not self.err.is_terminal:
+            yield lambda _name: None
+            return
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        with Progress(
+            TextColumn(f"{label}: {{task.description}}"), BarColumn(), TimeElapsedColumn(), console=self.err
+        ) as bar:
+            task = bar.add_task("", total=total)
+            started = [0]
+
+            def step(name: str) -> None:
+                bar.update(task, description=name, completed=started[0])
+                started[0] += 1
+
+            yield step
+            bar.update(task, completed=total)
 
     def message(self, text: str, style: str | None = None) -> None:
         """A message for the person at the terminal, on stderr, wrapped between words."""

@@ -9,7 +9,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from dlprep.cli.render import Col, DayStrip, FitTable, inline, mastery_bar
+from dlprep.cli.render import Col, FitTable, inline
 from dlprep.features.cheatsheet import Sheet
 from dlprep.features.plan import PlanView
 
@@ -119,37 +119,4 @@ def plan_view(view: PlanView, today: date) -> Group:
     weights = ", ".join(f"{b.topic} {b.weight:.1f}" for b in view.blocks)
     parts.append(Text(f"time per topic weighted by weakness (1 = strong, 2 = weak): {weights}", style="dim"))
     parts.append(Text("New cards in `dlprep quiz` and `dlprep today` now follow this order.", style="dim"))
-    return Group(*parts)
-
-
-def stats_view(data: dict[str, Any]) -> Group:
-    parts: list[Any] = [Text(f"Progress on {data['today']}", style="bold")]
-    retention = f"{data['retention']:.0%}" if data["retention"] is not None else "-"
-    avg = f"{data['average_grade']:.2f}" if data["average_grade"] is not None else "-"
-    parts.append(
-        Text(
-            f"{data['reviews']} reviews · {data['cards_seen']}/{data['cards_total']} cards seen · "
-            f"streak {data['streak_days']} day(s) · retention {retention} · average grade {avg} · "
-            f"{data['minutes']:.0f} min"
-        )
-    )
-    parts.append(Text("reviews, last 14 days", style="table.title"))
-    days = data["last_days"]
-    parts.append(DayStrip([[d["day"][8:] for d in days], [str(d["reviews"]) for d in days]], ["bold", None]))
-    table = Table(box=None, header_style="bold")
-    for col, just in (("topic", "left"), ("seen", "right"), ("due", "right"), ("mastery", "left")):
-        table.add_column(col, justify=just)
-    for t in data["topics"]:
-        table.add_row(t["topic"], f"{t['seen']}/{t['cards']}", str(t["due"]), mastery_bar(t["mastery"]))
-    parts.append(table)
-    if data["most_missed"]:
-        parts.append(_heading("Rubric points you miss most"))
-        parts.append(
-            bullets(
-                [
-                    inline(m["point"]) + Text(f" ({m['card']}, {m['missed']} of {m['asked']})")
-                    for m in data["most_missed"]
-                ]
-            )
-        )
     return Group(*parts)

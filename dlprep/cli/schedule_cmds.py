@@ -114,14 +114,24 @@ def undo(
     typer.echo(f"undone {what}; {row['card_id']} is now due {due}")
 
 
+DUE_SHOWN = 50  # rows of `dlprep due` on a terminal without --all
+
+
 @app.command()
 def due(
     ctx: typer.Context,
     on: Annotated[str | None, typer.Option("--on", help="Day to look at, YYYY-MM-DD (default today).")] = None,
     topic: TopicOpt = None,
+    all_: Annotated[
+        bool, typer.Option("--all", help=f"On a terminal, list every card (default: the first {DUE_SHOWN}).")
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Cards due on or before a day, most overdue first."""
+    """Cards due on or before a day, most overdue first.
+
+    On a terminal a long list stops after the first cards, with a count of
+    the rest; piped, --all or --json, it lists them all.
+    """
     from datetime import date
 
     from dlprep.core.scheduler import study_day
@@ -138,7 +148,7 @@ def due(
             raise UsageError(f"bad --on {on!r}: use YYYY-MM-DD") from None
     else:
         day = study_day(obj.now(), obj.config.day_rollover_hour)
-    cards = due_cards(bank, obj.store.states(), day, topic)
+    cards = due_cards(bank, obj.store.due_states(day), day, topic)
     out = Output(json_out)
     if json_out:
         out.json(
@@ -159,7 +169,11 @@ def due(
         return
     from dlprep.cli.render import due_table
 
-    out.print(due_table(cards, day, title=f"{len(cards)} due on or before {day.isoformat()}"))
+    shown = cards if all_ or not out.console.is_terminal else cards[:DUE_SHOWN]
+    title = f"{len(cards)} due on or before {day.isoformat()}"
+    out.print(due_table(shown, day, title=title, more=len(cards) - len(shown)))
+    if len(shown) < len(cards):
+        out.message("(dlprep due --all lists them all)", style="dim")
 
 
 @app.command()

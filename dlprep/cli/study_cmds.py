@@ -266,16 +266,23 @@ def plan(
 
 
 @app.command()
-def stats(ctx: typer.Context, json_out: JsonOpt = False) -> None:
-    """Reviews, streak, retention and mastery per topic."""
+def stats(
+    ctx: typer.Context,
+    topic: Annotated[str | None, typer.Option("--topic", "-t", help="Only this topic's cards.")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Activity heatmap, streaks, retention, time, the due forecast and mastery per topic."""
     from dlprep.features.stats import build_stats
 
     obj = ctx.obj
-    data = build_stats(obj.bank, obj.store, obj.now(), obj.config.day_rollover_hour)
+    bank = obj.bank
+    data = build_stats(
+        bank, obj.store, obj.now(), obj.config.day_rollover_hour, bank.check_topic(topic) if topic else None
+    )
     out = Output(json_out)
     if json_out:
         out.json(data)
         return
-    from dlprep.cli.render_study import stats_view
+    from dlprep.cli.render_stats import stats_view
 
     out.print(stats_view(data))

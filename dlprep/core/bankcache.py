@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from dlprep import __version__, paths
-from dlprep.core.bank import Bank, load_bank
+from dlprep.core.bank.model import Bank
 
 CACHE_FILE = "bank.json"
 
@@ -46,6 +46,8 @@ def load_bank_cached(extra_folders: Iterable[Path] = ()) -> Bank:
         data = json.loads(cache.read_bytes())
         if isinstance(data, dict) and data.get("key") == key:
             return Bank.from_dict(data["bank"])
+    from dlprep.core.bank.load import load_bank
+
     bank = load_bank(extra_folders)  # raises BankError on any problem: nothing is cached then
     tmp = cache.with_suffix(f".{os.getpid()}.tmp")
     try:

@@ -181,8 +181,6 @@ def to_html(sheets: list[Sheet], title: str = "dlprep cheat sheet") -> str:
             part.append("</ul>")
         part.append("</section>")
         body.append("\n".join(part))
-    return (
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f'<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>{e(title)}</title>\n'
-        f"<style>{CSS}</style>\n</head>\n<body>\n" + "\n".join(body) + "\n</body>\n</html>\n"
-    )
+    from dlprep.features.html_page import page
+
+    return page(title, CSS, body)

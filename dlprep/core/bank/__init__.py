@@ -10,7 +10,6 @@ Three modules, one idea each: ``model`` (the typed objects), ``validate``
 that need the whole bank).
 """
 
-from dlprep.core.bank.load import check_bank, load_bank
 from dlprep.core.bank.model import (
     ANSWER_WORDS,
     DIFFICULTIES,
@@ -66,3 +65,11 @@ __all__ = [
     "check_bank",
     "load_bank",
 ]
+
+
+def __getattr__(name: str):  # the loader imports PyYAML; the cached bank needs only the model
+    if name in ("check_bank", "load_bank"):
+        from dlprep.core.bank import load
+
+        return getattr(load, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,341 @@
+"""The review log summed up by SQLite: every number `dlprep stats` and
+`dlprep report` show comes from one of these queries, never from a Python
+loop over the log. Most read the summaries the store keeps with every review
+(``card_summary``, ``day_summary``, ``point_summary``: see
+:mod:`dlprep.core.summaries`); with ``--topic`` the per-day numbers come from
+that topic's reviews, read through the ``card_id`` index.
+
+Definitions (the README states them too):
+
+- A review's *study day* is its local date (the UTC offset logged with it)
+  rolled over at the rollover hour recorded with it (``summaries.DAY_SQL``),
+  as :func:`dlprep.core.scheduler.study_day` computes it.
+- A *scheduled review* is one that moves the schedule (``counts = 1``):
+  same-day repeats, cram and rapid-fire reviews are left out.
+- A *retention review* is a scheduled review of a card that already had one:
+  the first time a card is seen tests nothing. Retention is the share of
+  retention reviews graded 3 or more.
+- A review's *card age* is the card's SM-2 interval just before it, i.e. the
+  interval its previous scheduled review set: *young* below 21 days,
+  *mature* from 21 days on. The log does not store it, so
+  :func:`retention_by_age` replays the grades with window functions, exactly
+  as the scheduler sets intervals.
+
+Cards are passed in as JSON (``[[card_id, topic, rubric_points], ...]``) so
+SQLite can join the log with the bank; ``topic_only`` restricts the log to
+those cards (``--topic``); otherwise the whole log counts, including cards no
+longer in the bank.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+from dlprep.core.scheduler import EF_FLOOR, EF_START, PASS
+from dlprep.core.summaries import DAY_SQL
+
+if TYPE_CHECKING:
+    from dlprep.core.store import Store
+
+MATURE_DAYS = 21
+# Within a run of passes, the k-th pass sets interval 1, 6, then ceil(I * EF). With EF >= 1.30 the
+# seventh pass sets at least ceil(ceil(ceil(ceil(8 * 1.3) * 1.3) * 1.3) * 1.3) = 26 days: mature for
+# sure. So the exact interval only needs computing up to the sixth pass.
+SURELY_MATURE_PASS = 7
+WEEKS_BACK = 26  # retention over time: weeks 0-25 back
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the log is read for: today, and the bank's cards (all, or one topic's)."""
+
+    today: date
+    cards: list[tuple[str, str, int]]  # (card id, topic, number of rubric points)
+    topic_only: bool = False
+
+    def params(self, **extra: Any) -> dict[str, Any]:
+        return {"today": self.today.isoformat(), "cards": json.dumps(self.cards), **extra}
+
+    def in_scope(self, column: str = "card_id") -> str:
+        """A condition on a card id column: true for every card, or the topic's only."""
+        return f"{column} IN (SELECT card_id FROM cards)" if self.topic_only else "1"
+
+
+CARDS_CTE = (
+    "cards(card_id, topic, points) AS MATERIALIZED (SELECT json_extract(value, '$[0]'),"
+    " json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each(:cards))"
+)
+
+
+def _rows(store: Store, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    from dlprep.core.store import _error
+
+    try:
+        cur = store.conn.execute(sql, params)
+    except sqlite3.DatabaseError as exc:
+        raise _error(store.path, exc) from None
+    cols = [c[0] for c in cur.description]
+    return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+
+
+# ---------------------------------------------------------------- totals and days
+
+
+def totals(store: Store, scope: Scope) -> dict[str, Any]:
+    """Reviews, scheduled reviews, their grade sum and the time spent (ms)."""
+    return _rows(
+        store,
+        f"""
+        WITH {CARDS_CTE}
+        SELECT COALESCE(SUM(reviews), 0) AS reviews, COALESCE(SUM(scheduling), 0) AS scheduling_reviews,
+               COALESCE(SUM(grade_sum), 0) AS grade_sum, COALESCE(SUM(seconds_ms), 0) AS seconds_ms
+        FROM card_summary WHERE {scope.in_scope()}""",
+        scope.params(),
+    )[0]
+
+
+def _days_cte(scope: Scope) -> str:
+    """CTEs ending in ``d``: per study day with reviews, ``reviews``, ``seconds_ms``,
+    ``seen_before`` (retention reviews) and ``recalled`` (those graded 3+)."""
+    if not scope.topic_only:
+        return f"{CARDS_CTE}, d AS (SELECT day, reviews, seconds_ms, seen_before, recalled FROM day_summary)"
+    # A topic's days from its reviews; a card's first scheduled review (card_summary.first_day) is no retention review.
+    return f"""{CARDS_CTE},
+        r AS (
+            SELECT {DAY_SQL} AS day, COUNT(*) AS reviews, COALESCE(SUM(CAST(ROUND(seconds * 1000) AS INTEGER)), 0)
+                   AS seconds_ms, SUM(counts) AS scheduling, SUM(counts = 1 AND grade >= {PASS}) AS passes
+            FROM reviews WHERE {scope.in_scope()} GROUP BY day
+        ),
+        f AS (
+            SELECT first_day AS day, COUNT(*) AS firsts, SUM(first_grade >= {PASS}) AS first_passes
+            FROM card_summary WHERE first_day IS NOT NULL AND {scope.in_scope()} GROUP BY first_day
+        ),
+        d AS (
+            SELECT r.day, reviews, seconds_ms, scheduling - COALESCE(firsts, 0) AS seen_before,
+                   passes - COALESCE(first_passes, 0) AS recalled
+            FROM r LEFT JOIN f ON f.day = r.day
+        )"""
+
+
+def days(store: Store, scope: Scope, since: date) -> list[dict[str, Any]]:
+    """Per study day from ``since`` to today that has reviews: reviews and time (ms)."""
+    return _rows(
+        store,
+        f"WITH {_days_cte(scope)} SELECT day, reviews, seconds_ms FROM d"
+        " WHERE day BETWEEN :since AND :today ORDER BY day",
+        scope.params(since=since.isoformat()),
+    )
+
+
+def streaks(store: Store, scope: Scope) -> dict[str, int]:
+    """Study days in all, the longest run of consecutive study days, and the
+    current one: the run ending today, or yesterday while today is not done."""
+    return _rows(
+        store,
+        f"""
+        WITH {_days_cte(scope)},
+        islands AS (
+            SELECT day, julianday(day) - ROW_NUMBER() OVER (ORDER BY day) AS grp FROM d WHERE day <= :today
+        ),
+        runs AS (SELECT MAX(day) AS last, COUNT(*) AS n FROM islands GROUP BY grp)
+        SELECT (SELECT COUNT(*) FROM islands) AS study_days,
+               COALESCE((SELECT MAX(n) FROM runs), 0) AS longest,
+               COALESCE((SELECT n FROM runs WHERE last = :today),
+                        (SELECT n FROM runs WHERE last = date(:today, '-1 day')), 0) AS current""",
+        scope.params(),
+    )[0]
+
+
+def retention(store: Store, scope: Scope) -> dict[str, Any]:
+    """Retention reviews and recalls in the last 7 and 30 study days (today
+    included: a review 7 days back is outside the last 7) and in all."""
+    return _rows(
+        store,
+        f"""
+        WITH {_days_cte(scope)}
+        SELECT COALESCE(SUM(seen_before), 0) AS n, COALESCE(SUM(recalled), 0) AS passed,
+               COALESCE(SUM(CASE WHEN day > date(:today, '-7 days') THEN seen_before END), 0) AS n7,
+               COALESCE(SUM(CASE WHEN day > date(:today, '-7 days') THEN recalled END), 0) AS passed7,
+               COALESCE(SUM(CASE WHEN day > date(:today, '-30 days') THEN seen_before END), 0) AS n30,
+               COALESCE(SUM(CASE WHEN day > date(:today, '-30 days') THEN recalled END), 0) AS passed30
+        FROM d WHERE day <= :today""",
+        scope.params(),
+    )[0]
+
+
+def weekly_retention(store: Store, scope: Scope) -> list[dict[str, Any]]:
+    """Retention reviews and recalls per week back (0 = the last 7 study days), WEEKS_BACK weeks."""
+    return _rows(
+        store,
+        f"""
+        WITH {_days_cte(scope)}
+        SELECT CAST(julianday(:today) - julianday(day) AS INTEGER) / 7 AS week,
+               SUM(seen_before) AS n, SUM(recalled) AS passed
+        FROM d WHERE day <= :today AND day > date(:today, '-{7 * WEEKS_BACK} days') GROUP BY week""",
+        scope.params(),
+    )
+
+
+# ---------------------------------------------------------------- card age
+
+
+def _ceil_times(x: str, ef: str) -> str:
+    """ceil(x * ef / 100) in integers, as the scheduler computes it (both positive)."""
+    return f"(({x}) * ({ef}) + 99) / 100"
+
+
+def _mature_before_sql() -> str:
+    """1 when the interval the previous scheduled review set is >= MATURE_DAYS.
+
+    A miss sets 1 day. The k-th pass since the last miss sets 1, 6, then
+    ceil(previous interval * EF before that pass). Columns: ``pk`` and
+    ``pgrade`` are the previous review's pass number and grade, ``e0``..``e3``
+    the EF before it and before the three reviews ahead of it.
+    """
+    cases = []
+    for k in range(3, SURELY_MATURE_PASS):
+        x = "6"
+        for j in range(k - 3, -1, -1):  # the oldest EF first
+            x = _ceil_times(x, f"e{j}")
+        cases.append(f"WHEN pk = {k} THEN ({x}) >= {MATURE_DAYS}")
+    return (
+        f"CASE WHEN pgrade IS NULL OR pgrade < {PASS} OR pk < 3 THEN 0"
+        f" WHEN pk >= {SURELY_MATURE_PASS} THEN 1 {' '.join(cases)} END"
+    )
+
+
+def _aged_cte(scope: Scope) -> str:
+    """CTEs ending in ``aged``: every scheduled review with its study day,
+    whether it is its card's first, and whether the card was mature before it."""
+    delta = "10 - (5 - grade) * (8 + (5 - grade) * 2)"  # scheduler.next_easiness before the floor
+    win = "PARTITION BY card_id ORDER BY at_utc, id"
+    lag_ef = ", ".join(f"LAG(ef_after, {j + 2}, {EF_START}) OVER w AS e{j}" for j in range(4))
+    return f"""{CARDS_CTE},
+        s AS (
+            SELECT card_id, grade, at_utc, id, {DAY_SQL} AS day,
+                   SUM({delta}) OVER w AS cum, ROW_NUMBER() OVER w AS n
+            FROM reviews WHERE counts = 1 AND {scope.in_scope()} WINDOW w AS ({win})
+        ),
+        ef AS (
+            -- EF after each review: x_n = max(floor, x_(n-1) + d_n), which is the running sum S_n
+            -- plus max(x_0, max over k <= n of (floor - S_k)). k: passes since the last miss.
+            SELECT card_id, grade, at_utc, id, day, n,
+                   cum + MAX({EF_START}, MAX({EF_FLOOR} - cum) OVER w) AS ef_after,
+                   n - MAX(CASE WHEN grade < {PASS} THEN n ELSE 0 END) OVER w AS k
+            FROM s WINDOW w AS ({win})
+        ),
+        lagged AS (
+            SELECT card_id, grade, day, n, LAG(k) OVER w AS pk, LAG(grade) OVER w AS pgrade,
+                   {lag_ef}
+            FROM ef WINDOW w AS ({win})
+        ),
+        aged AS (SELECT card_id, grade, day, n, {_mature_before_sql()} AS mature FROM lagged)"""
+
+
+def retention_by_age(store: Store, scope: Scope) -> list[dict[str, Any]]:
+    """Retention reviews and recalls by card age (``mature`` 0 or 1): in all,
+    and in the last 7 and 30 study days."""
+    return _rows(
+        store,
+        f"""
+        WITH {_aged_cte(scope)}
+        SELECT mature, COUNT(*) AS n, SUM(grade >= {PASS}) AS passed,
+               SUM(day > date(:today, '-7 days')) AS n7,
+               SUM(day > date(:today, '-7 days') AND grade >= {PASS}) AS passed7,
+               SUM(day > date(:today, '-30 days')) AS n30,
+               SUM(day > date(:today, '-30 days') AND grade >= {PASS}) AS passed30
+        FROM aged WHERE n > 1 AND day <= :today GROUP BY mature""",
+        scope.params(),
+    )
+
+
+def review_ages(store: Store, scope: Scope) -> list[dict[str, Any]]:
+    """Each scheduled review's card, place and whether its card was mature then (for tests)."""
+    return _rows(
+        store,
+        f"WITH {_aged_cte(scope)} SELECT card_id, grade, day, n, mature FROM aged ORDER BY card_id, n",
+        scope.params(),
+    )
+
+
+# ---------------------------------------------------------------- cards and topics
+
+
+def topics(store: Store, scope: Scope) -> list[dict[str, Any]]:
+    """Per topic of the given cards: cards, seen, due today, mature now
+    (interval >= 21 days), mean EF (hundredths, seen cards), the summed card
+    mastery (mean of each card's last three scheduled grades, over 5), and
+    retention reviews and recalls."""
+    return _rows(
+        store,
+        f"""
+        WITH {CARDS_CTE}
+        SELECT cards.topic AS topic, COUNT(*) AS cards, COUNT(st.card_id) AS seen,
+               COALESCE(SUM(st.due <= :today), 0) AS due,
+               COALESCE(SUM(st.interval_days >= {MATURE_DAYS}), 0) AS mature,
+               AVG(st.easiness_hundredths) AS mean_ef,
+               COALESCE(SUM((COALESCE(cs.grade_1, 0) + COALESCE(cs.grade_2, 0) + COALESCE(cs.grade_3, 0)) / 5.0
+                            / ((cs.grade_1 IS NOT NULL) + (cs.grade_2 IS NOT NULL) + (cs.grade_3 IS NOT NULL))), 0)
+                   AS mastery_sum,
+               COALESCE(SUM(MAX(cs.scheduling - 1, 0)), 0) AS retention_reviews,
+               COALESCE(SUM(cs.passes - (cs.first_grade >= {PASS})), 0) AS recalled
+        FROM cards LEFT JOIN card_state st ON st.card_id = cards.card_id
+                   LEFT JOIN card_summary cs ON cs.card_id = cards.card_id AND cs.scheduling > 0
+        GROUP BY cards.topic""",
+        scope.params(),
+    )
+
+
+def follow_ups(store: Store, scope: Scope) -> list[dict[str, Any]]:
+    """Per topic: follow-up questions asked and missed."""
+    return _rows(
+        store,
+        f"""
+        WITH {CARDS_CTE},
+        per_card AS (
+            SELECT card_id, COUNT(*) AS asked, SUM(follow_up = 'missed') AS missed
+            FROM reviews NOT INDEXED WHERE follow_up IS NOT NULL GROUP BY card_id
+        )
+        SELECT cards.topic AS topic, SUM(asked) AS asked, SUM(missed) AS missed
+        FROM per_card JOIN cards ON cards.card_id = per_card.card_id GROUP BY cards.topic""",
+        scope.params(),
+    )
+
+
+def missed_points(store: Store, scope: Scope, limit: int = 10) -> list[dict[str, Any]]:
+    """The rubric points missed most often: (card, point index, missed, asked),
+    most missed first, then the highest miss rate, then card id and point.
+    Every review that marked rubric points counts (repeats and cram too)."""
+    return _rows(
+        store,
+        f"""
+        WITH {CARDS_CTE},
+        idx(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM idx WHERE i < (SELECT MAX(points) FROM cards) - 1),
+        missed AS (
+            SELECT cards.card_id, idx.i AS point, cs.pointed - COALESCE(ps.hits, 0) AS missed, cs.pointed AS asked
+            FROM cards JOIN card_summary cs ON cs.card_id = cards.card_id AND cs.pointed > 0
+                 JOIN idx ON idx.i < cards.points
+                 LEFT JOIN point_summary ps ON ps.card_id = cards.card_id AND ps.point = idx.i
+        )
+        SELECT card_id, point, missed, asked FROM missed WHERE missed > 0
+        ORDER BY missed DESC, CAST(missed AS REAL) / asked DESC, card_id, point LIMIT :limit""",
+        scope.params(limit=limit),
+    )
+
+
+def forecast(store: Store, scope: Scope, days_ahead: int) -> list[dict[str, Any]]:
+    """Cards due per day from today on (overdue ones counted today), the given cards only."""
+    end = scope.today + timedelta(days=days_ahead - 1)
+    return _rows(
+        store,
+        f"""
+        WITH {CARDS_CTE}
+        SELECT MAX(st.due, :today) AS day, COUNT(*) AS due, SUM(st.due < :today) AS overdue
+        FROM cards JOIN card_state st ON st.card_id = cards.card_id WHERE st.due <= :end
+        GROUP BY MAX(st.due, :today) ORDER BY day""",
+        scope.params(end=end.isoformat()),
+    )
