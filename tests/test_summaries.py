@@ -364,3 +364,65 @@ def test_the_day_expression_is_the_indexed_one():
     rec = Recorder()
     m004_summaries_and_indexes(rec)
     assert any(summaries.DAY_SQL in sql and "idx_reviews_day" in sql for sql in rec.statements)
+
+
+# ------------------------------------------------------------ db rebuild's progress bar
+
+
+def test_db_rebuild_shows_a_progress_bar_on_a_terminal_only(tmp_path, dlprep_home, small_bank, cli):
+    import os
+    import sys
+
+    pexpect = pytest.importorskip("pexpect")
+    s = Store.open(dlprep_home / "dlprep.db")
+    for i in range(30):
+        s.record(Review("c1", 4, datetime(2026, 3, 1, 10, tzinfo=ZONES[0]) + timedelta(days=7 * i)))
+    s.close()
+    piped = cli("db", "rebuild")
+    assert piped.exit_code == 0 and piped.stderr == ""
+    assert piped.stdout == "rebuilt 1 card states from the log; 0 changed\n"
+    env = {**os.environ, "TERM": "xterm", "NO_COLOR": "1", "DLPREP_HOME": str(dlprep_home)}
+    child = pexpect.spawn(
+        sys.executable, ["-m", "dlprep", "db", "rebuild"], env=env, encoding="utf-8", timeout=20, dimensions=(24, 100)
+    )
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert "rebuilding from the review log" in child.before
+    assert "rebuilt 1 card states from the log; 0 changed" in child.before
+
+
+# ------------------------------------------------------------ dlprep due on a terminal
+
+
+def seed_due(home, n: int) -> list[str]:
+    """n cards of the bundled bank reviewed on 2026-11-01, so all are due by 2026-11-21."""
+    from dlprep.core.bank import load_bank
+
+    ids = [c.id for c in load_bank().cards[:n]]
+    s = Store.open(home / "dlprep.db")
+    s.conn.execute("PRAGMA synchronous = OFF")
+    for cid in ids:
+        s.record(Review(cid, 4, datetime(2026, 11, 1, 10, tzinfo=ZONES[0])))
+    s.close()
+    return ids
+
+
+def due_rows(output: str, ids: list[str]) -> int:
+    return sum(1 for line in output.splitlines() if any(f" {cid} " in f" {line} " for cid in ids))
+
+
+@pytest.mark.parametrize(("due", "shown", "rest"), [(50, 50, 0), (51, 50, 1)])
+def test_due_on_a_terminal_stops_after_50_with_a_count_of_the_rest(cli, clock, dlprep_home, due, shown, rest):
+    ids = seed_due(dlprep_home, due)
+    tty = {"TTY_COMPATIBLE": "1", "COLUMNS": "200"}
+    result = cli("due", env=tty)
+    assert result.exit_code == 0
+    assert f"{due} due on or before 2026-11-21" in result.stdout
+    assert due_rows(result.stdout, ids) == shown
+    assert (f"... and {rest} more" in result.stdout) == bool(rest)
+    assert ("dlprep due --all" in result.stderr) == bool(rest)
+    everything = cli("due", "--all", env=tty)
+    assert due_rows(everything.stdout, ids) == due and "more" not in everything.stdout
+    piped = cli("due", env={"COLUMNS": "200"})
+    assert due_rows(piped.stdout, ids) == due and "more" not in piped.stdout

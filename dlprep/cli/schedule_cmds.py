@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -307,9 +309,11 @@ def db_rebuild(ctx: typer.Context, json_out: JsonOpt = False) -> None:
         damaged = store.integrity_problems()
     except DatabaseDamaged:
         damaged = ["damaged"]
+    out = Output(json_out)
     if not damaged:
         before = store.states()
-        after = store.rebuild()
+        with _rebuild_progress(out) as progress:
+            after = store.rebuild(progress)
         changed = sorted(cid for cid in set(before) | set(after) if before.get(cid) != after.get(cid))
         if json_out:
             Output(True).json({"cards": len(after), "changed": changed})
@@ -317,9 +321,24 @@ def db_rebuild(ctx: typer.Context, json_out: JsonOpt = False) -> None:
             typer.echo(f"rebuilt {len(after)} card states from the log; {len(changed)} changed")
         return
     obj.close()
-    found, aside = salvage.recover(db_path(), obj.now())
+    with _rebuild_progress(out) as progress:
+        found, aside = salvage.recover(db_path(), obj.now(), progress)
     if json_out:
         Output(True).json({"recovered": True, "reviews": found.reviews, "damaged_copy": str(aside), **found.to_dict()})
         return
     partial = "" if found.log_readable else " (the log was partly damaged: these are the rows that could be read)"
     typer.echo(f"recovered {found.reviews} reviews into a fresh database{partial}; the damaged file is kept at {aside}")
+
+
+@contextmanager
+def _rebuild_progress(out: Output) -> Iterator[Callable[[int, int], None] | None]:
+    """A Rich progress bar on stderr for a rebuild, on a terminal; nothing otherwise."""
+    if out.json_mode or not out.err.is_terminal:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("rebuilding from the review log"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=out.err, transient=True) as bar:
+        task = bar.add_task("rebuild", total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
