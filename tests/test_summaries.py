@@ -426,3 +426,22 @@ def test_due_on_a_terminal_stops_after_50_with_a_count_of_the_rest(cli, clock, d
     assert due_rows(everything.stdout, ids) == due and "more" not in everything.stdout
     piped = cli("due", env={"COLUMNS": "200"})
     assert due_rows(piped.stdout, ids) == due and "more" not in piped.stdout
+
+
+@pytest.mark.parametrize(("topic", "rest"), [(None, True), ("fundamentals", False)])
+def test_cards_on_a_terminal_stops_after_50_with_a_count_of_the_rest(cli, topic, rest):
+    from dlprep.core.bank import load_bank
+
+    bank = load_bank()
+    chosen = bank.filter([topic] if topic else [])
+    assert (len(chosen) > 50) == rest
+    args = ["cards", *(["--topic", topic] if topic else [])]
+    tty = {"TTY_COMPATIBLE": "1", "COLUMNS": "200"}
+    ids = [c.id for c in chosen]
+    result = cli(*args, env=tty)
+    assert result.exit_code == 0 and f"{len(chosen)} cards" in result.stdout
+    assert due_rows(result.stdout, ids) == (50 if rest else len(chosen))
+    assert (f"... and {len(chosen) - 50} more" in result.stdout) == rest
+    assert ("dlprep cards --all" in result.stderr) == rest
+    assert due_rows(cli(*args, "--all", env=tty).stdout, ids) == len(chosen)
+    assert due_rows(cli(*args, env={"COLUMNS": "200"}).stdout, ids) == len(chosen)

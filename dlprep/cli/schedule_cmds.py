@@ -11,7 +11,7 @@ import typer
 from dlprep.cli import app
 from dlprep.cli.context import parse_datetime
 from dlprep.cli.options import JsonOpt, TopicOpt
-from dlprep.cli.output import Output
+from dlprep.cli.output import LIST_SHOWN, Output
 from dlprep.errors import UsageError
 
 db_app = typer.Typer(help="Check, rebuild or locate the review database.", no_args_is_help=True)
@@ -116,16 +116,13 @@ def undo(
     typer.echo(f"undone {what}; {row['card_id']} is now due {due}")
 
 
-DUE_SHOWN = 50  # rows of `dlprep due` on a terminal without --all
-
-
 @app.command()
 def due(
     ctx: typer.Context,
     on: Annotated[str | None, typer.Option("--on", help="Day to look at, YYYY-MM-DD (default today).")] = None,
     topic: TopicOpt = None,
     all_: Annotated[
-        bool, typer.Option("--all", help=f"On a terminal, list every card (default: the first {DUE_SHOWN}).")
+        bool, typer.Option("--all", help=f"On a terminal, list every card (default: the first {LIST_SHOWN}).")
     ] = False,
     json_out: JsonOpt = False,
 ) -> None:
@@ -171,11 +168,10 @@ def due(
         return
     from dlprep.cli.render import due_table
 
-    shown = cards if all_ or not out.console.is_terminal else cards[:DUE_SHOWN]
+    shown = out.shown(cards, all_, "dlprep due")
     title = f"{len(cards)} due on or before {day.isoformat()}"
     out.print(due_table(shown, day, title=title, more=len(cards) - len(shown)))
-    if len(shown) < len(cards):
-        out.message("(dlprep due --all lists them all)", style="dim")
+    out.hint()
 
 
 @app.command()
