@@ -11,7 +11,6 @@ import sys
 from functools import cached_property
 from typing import Any
 
-
 LIST_SHOWN = 50  # rows of a long list on a terminal, unless --all
 
 
