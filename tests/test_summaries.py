@@ -445,3 +445,30 @@ def test_cards_on_a_terminal_stops_after_50_with_a_count_of_the_rest(cli, topic,
     assert ("dlprep cards --all" in result.stderr) == rest
     assert due_rows(cli(*args, "--all", env=tty).stdout, ids) == len(chosen)
     assert due_rows(cli(*args, env={"COLUMNS": "200"}).stdout, ids) == len(chosen)
+
+
+# ------------------------------------------------------------ config without PyYAML
+
+
+def test_an_unchanged_config_is_read_without_importing_yaml_and_an_edit_is_seen(dlprep_home):
+    import subprocess
+    import sys
+
+    from dlprep.config import load_config
+
+    dlprep_home.mkdir(parents=True, exist_ok=True)
+    config = dlprep_home / "config.yaml"
+    config.write_text("new_per_day: 7\n", encoding="utf-8")
+    assert load_config().new_per_day == 7  # parses and keeps the result
+    script = (
+        "import sys; from dlprep.config import load_config; c = load_config();"
+        " print(c.new_per_day, 'yaml' in sys.modules)"
+    )
+    run = lambda: subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout  # noqa: E731
+    assert run() == "7 False\n"
+    config.write_text("new_per_day: 8\n", encoding="utf-8")  # same size, maybe the same mtime
+    assert run() == "8 True\n"
+    assert run() == "8 False\n"
+    config.write_text("new_per_day: [\n", encoding="utf-8")
+    with pytest.raises(Exception, match="invalid YAML in config"):
+        load_config()
