@@ -10,7 +10,6 @@ import typer
 from typer.core import TyperGroup
 
 from dlprep import __version__
-from dlprep.cli import coercion
 from dlprep.cli.context import AppContext
 from dlprep.errors import DlprepError
 
@@ -161,7 +160,12 @@ def root(
     ctx.obj = AppContext(bank_dirs=list(bank or []), debug=debug)
 
 
-coercion.install()  # option values are converted without importing Pydantic unless they need it
+try:  # option values are converted without importing Pydantic unless they need it
+    from dlprep.cli import coercion  # Typer's internals: only versions that convert through Pydantic have them
+except ImportError:
+    pass
+else:
+    coercion.install()
 
 # Command modules register themselves on `app`; each keeps heavy imports inside its commands.
 from dlprep.cli import bank_cmds, config_cmds, quiz_cmds, schedule_cmds, show_cmds, study_cmds  # noqa: E402,F401
