@@ -37,6 +37,11 @@ def scorecards_dir() -> Path:
     return user_dir() / "scorecards"
 
 
+def backups_dir() -> Path:
+    """Where `dlprep backup` writes when no file is given."""
+    return user_dir() / "backups"
+
+
 def cache_dir() -> Path:
     """Disposable caches (the parsed bank). Under DLPREP_HOME when it is set."""
     if os.environ.get(HOME_ENV):

@@ -28,7 +28,7 @@ def notes(path, tmp_path):
 
 def test_export_writes_one_note_per_card(cli, tmp_path):
     deck = tmp_path / "deck.apkg"
-    result = cli("export", str(deck))
+    result = cli("export", "anki", str(deck))
     assert result.exit_code == 0 and "wrote 3 card(s)" in result.stderr
     found = notes(deck, tmp_path)
     assert set(found) == {"alpha", "beta", "gamma"}
@@ -38,6 +38,31 @@ def test_export_writes_one_note_per_card(cli, tmp_path):
     assert "Names alpha <i>(weight 3)</i>" in fields[4]
     assert "Why not beta?" in fields[5] and "Alpha is last." in fields[6]
     assert {"dlprep::basics", "junior", "concept", "why-not"} <= set(tags)
+
+
+def test_the_deck_says_it_carries_cards_not_progress_and_every_card_is_new(cli, tmp_path, clock):
+    assert cli("review", "alpha", "--grade", "5").exit_code == 0
+    deck = tmp_path / "deck.apkg"
+    result = cli("export", "anki", str(deck))
+    said = " ".join(result.stderr.split())
+    assert said == (
+        f"wrote 3 card(s) to {deck} (deck 'dlprep'): cards only, not your dlprep progress (they arrive as new); "
+        "import it in Anki with File > Import"
+    )
+    zipfile.ZipFile(deck).extract("collection.anki2", tmp_path)
+    db = sqlite3.connect(tmp_path / "collection.anki2")
+    try:  # genanki writes no scheduling: type 0 (new), no interval, ease or reviews, even for a reviewed card
+        assert set(db.execute("SELECT type, queue, ivl, factor, reps FROM cards")) == {(0, 0, 0, 0, 0)}
+    finally:
+        db.close()
+
+
+def test_export_without_a_subcommand_still_takes_an_apkg_path(cli, tmp_path):
+    deck = tmp_path / "old-style.apkg"
+    result = cli("export", str(deck), "--topic", "advanced")
+    assert result.exit_code == 0 and set(notes(deck, tmp_path)) == {"gamma"}
+    unknown = cli("export", "deck.txt")
+    assert unknown.exit_code == 2 and "No such command 'deck.txt'" in unknown.stderr
 
 
 def test_reexport_keeps_note_identities(cli, tmp_path):
@@ -54,9 +79,9 @@ def test_export_filters_and_refuses_other_suffixes(cli, tmp_path):
     deck = tmp_path / "deck.apkg"
     assert cli("export", str(deck), "--topic", "advanced").exit_code == 0
     assert set(notes(deck, tmp_path)) == {"gamma"}
-    bad = cli("export", str(tmp_path / "deck.txt"))
+    bad = cli("export", "anki", str(tmp_path / "deck.txt"))
     assert bad.exit_code == 2 and "must end in .apkg" in bad.stderr
-    none = cli("export", str(deck), "--role", "cv", "--difficulty", "junior")
+    none = cli("export", "anki", str(deck), "--role", "cv", "--difficulty", "junior")
     assert none.exit_code == 1 and none.stderr == "error: no cards match those filters\n"
 
 

@@ -36,6 +36,9 @@ COMMAND_ORDER = (
     "cards",
     "card",
     "export",
+    "import",
+    "backup",
+    "restore",
     "validate",
     "config",
     "db",
@@ -168,7 +171,15 @@ else:
     coercion.install()
 
 # Command modules register themselves on `app`; each keeps heavy imports inside its commands.
-from dlprep.cli import bank_cmds, config_cmds, quiz_cmds, schedule_cmds, show_cmds, study_cmds  # noqa: E402,F401
+from dlprep.cli import (  # noqa: E402,F401
+    bank_cmds,
+    config_cmds,
+    data_cmds,
+    quiz_cmds,
+    schedule_cmds,
+    show_cmds,
+    study_cmds,
+)
 
 
 def main() -> None:

@@ -10,7 +10,6 @@ import typer
 from dlprep.cli import app
 from dlprep.cli.options import Difficulty, JsonOpt, Role, TopicOpt
 from dlprep.cli.output import LIST_SHOWN, Output
-from dlprep.errors import DlprepError, UsageError
 
 
 @app.command()
@@ -206,29 +205,3 @@ def _cited(bank: Any, citation: Any) -> dict[str, Any]:
     if ref is not None:
         data.update(title=ref.title, authors=ref.authors, year=ref.year, venue=ref.venue, link=ref.link or None)
     return data
-
-
-@app.command()
-def export(
-    ctx: typer.Context,
-    output: Annotated[Path, typer.Argument(help="The Anki deck file to write, e.g. dlprep.apkg.")],
-    topic: TopicOpt = None,
-    difficulty: Difficulty = None,
-    role: Role = None,
-    deck: Annotated[str, typer.Option("--deck", help="Deck name in Anki.")] = "dlprep",
-) -> None:
-    """Export cards as an Anki deck (.apkg) to review on a phone.
-
-    Notes keep the card id as their identity, so importing a newer export
-    updates them in place. Needs the `anki` extra (genanki).
-    """
-    from dlprep.features.anki import write_deck
-
-    if output.suffix.lower() != ".apkg":
-        raise UsageError(f"{output}: the file name must end in .apkg")
-    bank = ctx.obj.bank
-    chosen = bank.filter(topic or (), difficulty.value if difficulty else None, role.value if role else None)
-    if not chosen:
-        raise DlprepError("no cards match those filters")
-    n = write_deck(chosen, output, deck, bank)
-    Output(False).message(f"wrote {n} card(s) to {output} (deck {deck!r}); import it in Anki with File > Import")

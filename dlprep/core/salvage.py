@@ -139,16 +139,38 @@ def recover(path: Path, now: datetime, progress: Callable[[int, int], None] | No
         store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         store.close()
-    aside = path.with_name(f"{path.name}.damaged-{now.strftime('%Y%m%d-%H%M%S')}")
-    os.replace(path, aside)
-    for suffix in ("-wal", "-shm"):
-        with contextlib.suppress(FileNotFoundError):
-            os.replace(f"{path}{suffix}", f"{aside}{suffix}")
+    aside = replace_keeping_aside(path, fresh, "damaged", now)
+    assert aside is not None  # the damaged file was there: inspect() read it
+    return found, aside
+
+
+def aside_path(path: Path, label: str, now: datetime) -> Path:
+    """Where a database set aside is kept: ``dlprep.db.<label>-<YYYYmmdd-HHMMSS>``,
+    with ``-2``, ``-3``... when that name is taken (never overwrite a kept copy)."""
+    stem = f"{path.name}.{label}-{now.strftime('%Y%m%d-%H%M%S')}"
+    aside = path.with_name(stem)
+    n = 1
+    while aside.exists() or Path(f"{aside}-wal").exists():
+        n += 1
+        aside = path.with_name(f"{stem}-{n}")
+    return aside
+
+
+def replace_keeping_aside(path: Path, fresh: Path, label: str, now: datetime) -> Path | None:
+    """Put the closed database ``fresh`` in place of ``path``. The database
+    that was there (with its -wal and -shm) is renamed aside (see
+    :func:`aside_path`); returns that name, or None if there was none."""
+    aside = None
+    if path.exists() or Path(f"{path}-wal").exists():  # a -wal left alone would be replayed into the new file
+        aside = aside_path(path, label, now)
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.replace(f"{path}{suffix}", f"{aside}{suffix}")
     os.replace(fresh, path)
     for suffix in ("-wal", "-shm"):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(f"{fresh}{suffix}")
-    return found, aside
+    return aside
 
 
 def _columns(conn: sqlite3.Connection, table: str) -> set[str]:

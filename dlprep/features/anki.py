@@ -4,6 +4,13 @@ Each card becomes one note whose GUID comes from the card id, so importing a
 newer export updates the notes in place instead of duplicating them (and
 keeps Anki's own review history). The answer's markdown is turned into the
 small subset of HTML Anki shows well.
+
+Cards, not progress: the deck carries no dlprep scheduling. genanki (0.13)
+writes every card as new (type 0, interval 0, no ease, no reviews) and has
+no API for review state, and Anki keeps due dates relative to the
+importing collection's creation day, so a faithful copy of the SM-2 state
+cannot be written. Progress moves between machines with ``dlprep export
+progress`` / ``import progress`` instead.
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ from __future__ import annotations
 import html
 import re
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -122,8 +130,15 @@ def _citation_html(bank: Bank | None, citation: Citation) -> str:
     return f'<a href="{html.escape(ref.link)}">{text}</a>' if ref.link else text
 
 
-def write_deck(cards: list[Card], path: Path, deck_name: str = "dlprep", bank: Bank | None = None) -> int:
-    """Write ``cards`` to an .apkg file; returns the number of notes."""
+def write_deck(
+    cards: list[Card],
+    path: Path,
+    deck_name: str = "dlprep",
+    bank: Bank | None = None,
+    tick: Callable[[int], None] = lambda n: None,
+) -> int:
+    """Write ``cards`` to an .apkg file; returns the number of notes.
+    ``tick(1)`` is called per card (for a progress bar)."""
     try:
         import genanki
     except ImportError:
@@ -145,6 +160,7 @@ def write_deck(cards: list[Card], path: Path, deck_name: str = "dlprep", bank: B
                 model=model, fields=note_fields(card, bank), guid=genanki.guid_for("dlprep", card.id), tags=tags
             )
         )
+        tick(1)
     try:
         genanki.Package(deck).write_to_file(str(path))
     except OSError as exc:

@@ -6,6 +6,9 @@ from __future__ import annotations
 import importlib.util
 import subprocess
 import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from dlprep.demos.registry import DemoInfo, discover
@@ -50,9 +53,7 @@ def run_demo(
     info = find_demo(demo_id, extra_dirs)
     if not torch_available():
         raise DlprepError(INSTALL_HINT)
-    cmd = [sys.executable, "-m", "dlprep.demos.runner", str(info.path), "--device", device]
-    if json_out:
-        cmd.append("--json")
+    cmd = _command(info, device, json_out)
     try:
         if stream:
             proc = subprocess.run(cmd, timeout=timeout_s, check=False)
@@ -63,3 +64,53 @@ def run_demo(
     except subprocess.TimeoutExpired:
         raise DlprepError(f"demo {demo_id} did not finish within {timeout_s:.0f}s and was stopped") from None
     return proc.returncode
+
+
+def _command(info: DemoInfo, device: str, json_out: bool) -> list[str]:
+    cmd = [sys.executable, "-m", "dlprep.demos.runner", str(info.path), "--device", device]
+    return [*cmd, "--json"] if json_out else cmd
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    """One demo run by :func:`run_each`: its exit status (None when stopped
+    by the time limit) and what it printed."""
+
+    id: str
+    status: int | None
+    seconds: float
+    stdout: str
+    stderr: str
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 0
+
+
+def run_each(
+    demos: Iterable[DemoInfo],
+    device: str = "auto",
+    json_out: bool = False,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    on_done: Callable[[DemoRun], None] = lambda run: None,
+) -> list[DemoRun]:
+    """Run demos one after another, each in a child process with its own time
+    limit, capturing its output; ``on_done`` gets each run as it finishes."""
+    if device not in DEVICES:
+        raise DlprepError(f"unknown device {device!r} (choose from {', '.join(DEVICES)})")
+    if not torch_available():
+        raise DlprepError(INSTALL_HINT)
+    runs = []
+    for info in demos:
+        start = time.perf_counter()
+        try:
+            proc = subprocess.run(
+                _command(info, device, json_out), timeout=timeout_s, check=False, capture_output=True, text=True
+            )
+            run = DemoRun(info.id, proc.returncode, time.perf_counter() - start, proc.stdout, proc.stderr)
+        except subprocess.TimeoutExpired:
+            message = f"error: demo {info.id} did not finish within {timeout_s:.0f}s and was stopped\n"
+            run = DemoRun(info.id, None, time.perf_counter() - start, "", message)
+        runs.append(run)
+        on_done(run)
+    return runs
