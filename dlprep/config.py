@@ -9,6 +9,7 @@ review_cap: 100            # most reviews scheduled in one day
 from __future__ import annotations
 
 import contextlib
+import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -50,21 +51,50 @@ def load_config(path: Path | None = None) -> Config:
     path = path or paths.config_path()
     if not path.exists():
         return Config()
-    import yaml
-
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise DlprepError(f"{path}: cannot read config: {exc}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
-        raise DlprepError(f"{path}{where}: invalid YAML in config") from None
+    data = _parsed(path, text)
     if data is None:
         return Config()
     if not isinstance(data, dict):
         raise DlprepError(f"{path}: config must be a mapping of settings")
     return Config.from_dict(data, source=str(path))
+
+
+def _parsed(path: Path, text: str) -> Any:
+    """The YAML of config.yaml, parsed. The result is kept in the cache folder
+    beside the exact text it came from, so an unchanged config (every command
+    reads it) costs no PyYAML import; any edit means a fresh parse."""
+    import json
+
+    cache = paths.cache_dir() / "config.json"
+    with contextlib.suppress(Exception):
+        kept = json.loads(cache.read_text(encoding="utf-8"))
+        if kept["text"] == text:
+            return kept["data"]
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+        raise DlprepError(f"{path}{where}: invalid YAML in config") from None
+    try:
+        body = json.dumps({"text": text, "data": data})
+    except (TypeError, ValueError):  # a value JSON cannot hold (a date): parse it each time
+        return data
+    tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(body, encoding="utf-8")
+        os.replace(tmp, cache)
+    except OSError:  # read-only or full: no cache, and no half-written file left behind
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+    return data
 
 
 def bank_dirs(config: Config, path: Path | None = None) -> list[Path]:

@@ -364,3 +364,29 @@ def test_the_day_expression_is_the_indexed_one():
     rec = Recorder()
     m004_summaries_and_indexes(rec)
     assert any(summaries.DAY_SQL in sql and "idx_reviews_day" in sql for sql in rec.statements)
+
+
+# ------------------------------------------------------------ db rebuild's progress bar
+
+
+def test_db_rebuild_shows_a_progress_bar_on_a_terminal_only(tmp_path, dlprep_home, small_bank, cli):
+    import os
+    import sys
+
+    pexpect = pytest.importorskip("pexpect")
+    s = Store.open(dlprep_home / "dlprep.db")
+    for i in range(30):
+        s.record(Review("c1", 4, datetime(2026, 3, 1, 10, tzinfo=ZONES[0]) + timedelta(days=7 * i)))
+    s.close()
+    piped = cli("db", "rebuild")
+    assert piped.exit_code == 0 and piped.stderr == ""
+    assert piped.stdout == "rebuilt 1 card states from the log; 0 changed\n"
+    env = {**os.environ, "TERM": "xterm", "NO_COLOR": "1", "DLPREP_HOME": str(dlprep_home)}
+    child = pexpect.spawn(
+        sys.executable, ["-m", "dlprep", "db", "rebuild"], env=env, encoding="utf-8", timeout=20, dimensions=(24, 100)
+    )
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert "rebuilding from the review log" in child.before
+    assert "rebuilt 1 card states from the log; 0 changed" in child.before

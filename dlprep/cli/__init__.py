@@ -164,6 +164,13 @@ def root(
     ctx.obj = AppContext(bank_dirs=list(bank or []), debug=debug)
 
 
+try:  # option values are converted without importing Pydantic unless they need it
+    from dlprep.cli import coercion  # Typer's internals: only versions that convert through Pydantic have them
+except ImportError:
+    pass
+else:
+    coercion.install()
+
 # Command modules register themselves on `app`; each keeps heavy imports inside its commands.
 from dlprep.cli import (  # noqa: E402,F401
     bank_cmds,

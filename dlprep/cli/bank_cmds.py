@@ -9,7 +9,7 @@ import typer
 
 from dlprep.cli import app
 from dlprep.cli.options import Difficulty, JsonOpt, Role, TopicOpt
-from dlprep.cli.output import Output
+from dlprep.cli.output import LIST_SHOWN, Output
 
 
 @app.command()
@@ -122,9 +122,16 @@ def cards(
     topic: TopicOpt = None,
     difficulty: Difficulty = None,
     role: Role = None,
+    all_: Annotated[
+        bool, typer.Option("--all", help=f"On a terminal, list every card (default: the first {LIST_SHOWN}).")
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """List cards, filtered by topic, difficulty or role."""
+    """List cards, filtered by topic, difficulty or role.
+
+    On a terminal a long list stops after the first cards, with a count of
+    the rest; piped, --all or --json, it lists them all.
+    """
     bank = ctx.obj.bank
     chosen = bank.filter(topic or (), difficulty.value if difficulty else None, role.value if role else None)
     out = Output(json_out)
@@ -145,7 +152,9 @@ def cards(
         return
     from dlprep.cli.render import cards_table
 
-    out.print(cards_table(chosen))
+    shown = out.shown(chosen, all_, "dlprep cards")
+    out.print(cards_table(shown, total=len(chosen)))
+    out.hint()
 
 
 @app.command()

@@ -13,12 +13,15 @@ from contextlib import contextmanager
 from functools import cached_property
 from typing import Any
 
+LIST_SHOWN = 50  # rows of a long list on a terminal, unless --all
+
 
 class Output:
     """Consoles for one command run. Rich is imported on first use."""
 
     def __init__(self, json_mode: bool = False):
         self.json_mode = json_mode
+        self._hint: str | None = None
 
     @cached_property
     def console(self):
@@ -62,6 +65,20 @@ class Output:
 
             yield step
             bar.update(task, completed=total)
+
+    def shown(self, items: list[Any], everything: bool, command: str) -> list[Any]:
+        """What a long list shows: on a terminal, the first ``LIST_SHOWN`` items
+        (with a hint on stderr to run ``command --all``); piped or with
+        ``everything``, all of them. The caller renders a count of the rest."""
+        if everything or len(items) <= LIST_SHOWN or not self.console.is_terminal:
+            return items
+        self._hint = f"({command} --all lists them all)"
+        return items[:LIST_SHOWN]
+
+    def hint(self) -> None:
+        """The hint :meth:`shown` left, if any, after the list."""
+        if self._hint:
+            self.message(self._hint, style="dim")
 
     def message(self, text: str, style: str | None = None) -> None:
         """A message for the person at the terminal, on stderr, wrapped between words."""

@@ -236,11 +236,14 @@ def inline(text: str, style: str = "") -> Text:
     return out
 
 
-def cards_table(cards: list[Card]) -> FitTable:
+def cards_table(cards: list[Card], total: int | None = None) -> FitTable:
+    """Cards as rows; ``total`` (when more were chosen than shown) adds a count of the rest."""
+    total = len(cards) if total is None else total
     columns = [Col("id"), Col("topic"), Col("level"), Col("question", wrap=True, min_width=30)]
-    return FitTable(
-        columns, [[c.id, c.topic, c.difficulty, inline(c.question)] for c in cards], title=f"{len(cards)} cards"
-    )
+    rows: list[list[str | Text]] = [[c.id, c.topic, c.difficulty, inline(c.question)] for c in cards]
+    if total > len(cards):
+        rows.append([f"... and {total - len(cards)} more", "", "", ""])
+    return FitTable(columns, rows, title=f"{total} cards")
 
 
 def due_table(due: list[Any], day: Any, title: str | None = None, more: int = 0, **table: Any) -> FitTable:

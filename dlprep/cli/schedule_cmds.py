@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -9,7 +11,7 @@ import typer
 from dlprep.cli import app
 from dlprep.cli.context import parse_datetime
 from dlprep.cli.options import JsonOpt, TopicOpt
-from dlprep.cli.output import Output
+from dlprep.cli.output import LIST_SHOWN, Output
 from dlprep.errors import UsageError
 
 db_app = typer.Typer(help="Check, rebuild or locate the review database.", no_args_is_help=True)
@@ -114,16 +116,13 @@ def undo(
     typer.echo(f"undone {what}; {row['card_id']} is now due {due}")
 
 
-DUE_SHOWN = 50  # rows of `dlprep due` on a terminal without --all
-
-
 @app.command()
 def due(
     ctx: typer.Context,
     on: Annotated[str | None, typer.Option("--on", help="Day to look at, YYYY-MM-DD (default today).")] = None,
     topic: TopicOpt = None,
     all_: Annotated[
-        bool, typer.Option("--all", help=f"On a terminal, list every card (default: the first {DUE_SHOWN}).")
+        bool, typer.Option("--all", help=f"On a terminal, list every card (default: the first {LIST_SHOWN}).")
     ] = False,
     json_out: JsonOpt = False,
 ) -> None:
@@ -169,11 +168,10 @@ def due(
         return
     from dlprep.cli.render import due_table
 
-    shown = cards if all_ or not out.console.is_terminal else cards[:DUE_SHOWN]
+    shown = out.shown(cards, all_, "dlprep due")
     title = f"{len(cards)} due on or before {day.isoformat()}"
     out.print(due_table(shown, day, title=title, more=len(cards) - len(shown)))
-    if len(shown) < len(cards):
-        out.message("(dlprep due --all lists them all)", style="dim")
+    out.hint()
 
 
 @app.command()
@@ -307,9 +305,11 @@ def db_rebuild(ctx: typer.Context, json_out: JsonOpt = False) -> None:
         damaged = store.integrity_problems()
     except DatabaseDamaged:
         damaged = ["damaged"]
+    out = Output(json_out)
     if not damaged:
         before = store.states()
-        after = store.rebuild()
+        with _rebuild_progress(out) as progress:
+            after = store.rebuild(progress)
         changed = sorted(cid for cid in set(before) | set(after) if before.get(cid) != after.get(cid))
         if json_out:
             Output(True).json({"cards": len(after), "changed": changed})
@@ -317,9 +317,24 @@ def db_rebuild(ctx: typer.Context, json_out: JsonOpt = False) -> None:
             typer.echo(f"rebuilt {len(after)} card states from the log; {len(changed)} changed")
         return
     obj.close()
-    found, aside = salvage.recover(db_path(), obj.now())
+    with _rebuild_progress(out) as progress:
+        found, aside = salvage.recover(db_path(), obj.now(), progress)
     if json_out:
         Output(True).json({"recovered": True, "reviews": found.reviews, "damaged_copy": str(aside), **found.to_dict()})
         return
     partial = "" if found.log_readable else " (the log was partly damaged: these are the rows that could be read)"
     typer.echo(f"recovered {found.reviews} reviews into a fresh database{partial}; the damaged file is kept at {aside}")
+
+
+@contextmanager
+def _rebuild_progress(out: Output) -> Iterator[Callable[[int, int], None] | None]:
+    """A Rich progress bar on stderr for a rebuild, on a terminal; nothing otherwise."""
+    if out.json_mode or not out.err.is_terminal:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("rebuilding from the review log"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=out.err, transient=True) as bar:
+        task = bar.add_task("rebuild", total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -93,9 +94,10 @@ def inspect(path: Path) -> Salvage:
     return result
 
 
-def recover(path: Path, now: datetime) -> tuple[Salvage, Path]:
+def recover(path: Path, now: datetime, progress: Callable[[int, int], None] | None = None) -> tuple[Salvage, Path]:
     """Write a fresh database from every readable review and put it in place
     of ``path``; the damaged file (and its -wal/-shm) is renamed aside.
+    ``progress`` is passed to ``Store.rebuild``, which recomputes every derived table.
     Returns what was salvaged and where the damaged copy now is."""
     from dlprep.core.store import Store
 
@@ -133,7 +135,7 @@ def recover(path: Path, now: datetime) -> tuple[Salvage, Path]:
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-        store.rebuild()
+        store.rebuild(progress)
         store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         store.close()
