@@ -1,0 +1,245 @@
+"""A memory model over the review log: FSRS-6 (the ``fsrs`` package) behind one small adapter.
+
+Pure: reviews in, memory states and recall probabilities out. No clock, no
+database, no randomness (FSRS's interval fuzz is off).
+
+How dlprep's log is fed to FSRS (the rules the tests pin):
+
+- Grades map to FSRS ratings: 0, 1, 2 -> Again (forgotten); 3 -> Hard;
+  4 -> Good; 5 -> Easy. FSRS counts only Again as a failure, exactly as
+  SM-2 counts grades below 3.
+- Time is counted in study days (the rollover hour decides the day, as
+  everywhere in dlprep): each review is placed at midnight UTC of its study
+  day, so FSRS's "elapsed days" is the number of study days between two
+  reviews, whatever the time zone.
+- Every graded review is evidence, including same-session repeats and cram
+  reviews that do not move the schedule. A second review on the same study
+  day has 0 elapsed days, and FSRS handles it as it expects to: with its
+  short-term stability formula (S' = S * e^(w17 * (G - 3 + w18)) * S^-w19,
+  at least S for Hard or better); difficulty is updated as usual.
+- Retrievability on a day is FSRS-6's forgetting curve,
+  R = (1 + F * t / S) ^ -w20 with F = 0.9 ^ (-1 / w20) - 1, t = study days
+  since the last review (so R = 0.9 when t = S).
+- No learning steps: dlprep works in whole days, so every review leaves the
+  card in FSRS's Review state and the next interval is
+  max(1, round(S / F * (r ^ (-1 / w20) - 1))) days for desired retention r.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from dlprep.core.scheduler import study_day
+
+# FSRS-6 default parameters, as in fsrs 6.3.2 (fsrs.scheduler.DEFAULT_PARAMETERS);
+# a test checks they still match the installed package.
+DEFAULT_PARAMETERS: tuple[float, ...] = (
+    0.212,
+    1.2931,
+    2.3065,
+    8.2956,
+    6.4133,
+    0.8334,
+    3.0194,
+    0.001,
+    1.8722,
+    0.1666,
+    0.796,
+    1.4835,
+    0.0614,
+    0.2629,
+    1.6483,
+    0.6014,
+    1.8729,
+    0.5425,
+    0.0912,
+    0.0658,
+    0.1542,
+)
+DEFAULT_RETENTION = 0.9
+MAX_INTERVAL_DAYS = 36_500
+# The optimizer refuses to move off the defaults below this many reviews that
+# come a day or more after the card's previous review (fsrs.optimizer's mini-batch size).
+MIN_REVIEWS_TO_FIT = 512
+
+AGAIN, HARD, GOOD, EASY = 1, 2, 3, 4  # fsrs.Rating values
+
+
+def rating(grade: int) -> int:
+    """The FSRS rating (1 Again, 2 Hard, 3 Good, 4 Easy) for a dlprep grade 0-5."""
+    if isinstance(grade, bool) or not isinstance(grade, int) or not 0 <= grade <= 5:
+        raise ValueError(f"grade must be an integer from 0 to 5, got {grade!r}")
+    return AGAIN if grade < 3 else grade - 1
+
+
+def fsrs_time(day: date) -> datetime:
+    """Where a study day sits on FSRS's clock: midnight UTC of that date."""
+    return datetime.combine(day, time(0), tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class MemoryState:
+    """One card's FSRS memory after its reviews: stability in days, difficulty 1-10."""
+
+    stability: float
+    difficulty: float
+    last_day: date  # study day of the last review
+    reviews: int
+
+    def elapsed(self, day: date) -> int:
+        return max((day - self.last_day).days, 0)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "stability": self.stability,
+            "difficulty": self.difficulty,
+            "last_day": self.last_day.isoformat(),
+            "reviews": self.reviews,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MemoryState:
+        return cls(
+            stability=float(data["stability"]),
+            difficulty=float(data["difficulty"]),
+            last_day=date.fromisoformat(data["last_day"]),
+            reviews=int(data["reviews"]),
+        )
+
+
+def decay_factor(params: Sequence[float]) -> tuple[float, float]:
+    """(DECAY, FACTOR) of the forgetting curve for these parameters."""
+    decay = -params[20]
+    return decay, 0.9 ** (1 / decay) - 1
+
+
+def recall_probability(stability: float, elapsed_days: float, params: Sequence[float] = DEFAULT_PARAMETERS) -> float:
+    """FSRS-6 retrievability after ``elapsed_days`` at this stability."""
+    decay, factor = decay_factor(params)
+    return (1 + factor * max(elapsed_days, 0) / stability) ** decay
+
+
+def retrievability(state: MemoryState, day: date, params: Sequence[float] = DEFAULT_PARAMETERS) -> float:
+    return recall_probability(state.stability, state.elapsed(day), params)
+
+
+def interval_days(stability: float, desired_retention: float, params: Sequence[float] = DEFAULT_PARAMETERS) -> int:
+    """Days until recall is expected to fall to ``desired_retention``."""
+    decay, factor = decay_factor(params)
+    days = round(stability / factor * (desired_retention ** (1 / decay) - 1))
+    return min(max(days, 1), MAX_INTERVAL_DAYS)
+
+
+class Replayer:
+    """Feeds one card's reviews to ``fsrs.Scheduler`` one at a time."""
+
+    def __init__(self, params: Sequence[float] = DEFAULT_PARAMETERS, desired_retention: float = DEFAULT_RETENTION):
+        import fsrs
+
+        self.params = tuple(params)
+        self._fsrs = fsrs
+        self.scheduler = fsrs.Scheduler(
+            parameters=self.params,
+            desired_retention=desired_retention,
+            learning_steps=(),
+            relearning_steps=(),
+            maximum_interval=MAX_INTERVAL_DAYS,
+            enable_fuzzing=False,
+        )
+
+    def new_card(self) -> Any:
+        return self._fsrs.Card(card_id=1)  # an explicit id: fsrs sleeps 1 ms to mint one otherwise
+
+    def step(self, card: Any, grade: int, day: date) -> Any:
+        card, _ = self.scheduler.review_card(card, self._fsrs.Rating(rating(grade)), fsrs_time(day))
+        return card
+
+    def replay(self, reviews: Iterable[tuple[int, date]]) -> MemoryState | None:
+        """The memory state after (grade, study day) reviews, oldest first; None if there are none."""
+        card = self.new_card()
+        n = 0
+        last = None
+        for grade, day in reviews:
+            card = self.step(card, grade, day)
+            n += 1
+            last = day
+        if last is None:
+            return None
+        return MemoryState(card.stability, card.difficulty, last, n)
+
+
+def study_days(rows: Iterable[tuple[int, datetime, int]]) -> list[tuple[int, date]]:
+    """(grade, time, rollover hour) review rows as (grade, study day)."""
+    return [(g, study_day(at, rh)) for g, at, rh in rows]
+
+
+def memory_states(
+    rows: Iterable[tuple[str, int, datetime, int]], params: Sequence[float] = DEFAULT_PARAMETERS
+) -> dict[str, MemoryState]:
+    """Every card's memory state from (card id, grade, time, rollover hour) rows, oldest first."""
+    by_card: dict[str, list[tuple[int, date]]] = {}
+    for card_id, grade, at, rh in rows:
+        by_card.setdefault(card_id, []).append((grade, study_day(at, rh)))
+    replayer = Replayer(params)
+    out = {}
+    for card_id, reviews in by_card.items():
+        state = replayer.replay(reviews)
+        if state is not None:
+            out[card_id] = state
+    return out
+
+
+def fsrs_due(
+    entries: Iterable[tuple[int, date, bool]],
+    params: Sequence[float] = DEFAULT_PARAMETERS,
+    desired_retention: float = DEFAULT_RETENTION,
+) -> tuple[date, int] | None:
+    """FSRS's (due day, interval) after (grade, study day, counts) reviews, oldest first.
+
+    Every review updates the memory state; only scheduling reviews (``counts``)
+    set the due date, from the state right after them. None if none counted.
+    """
+    replayer = Replayer(params, desired_retention)
+    card = replayer.new_card()
+    result = None
+    for grade, day, counts in entries:
+        card = replayer.step(card, grade, day)
+        if counts:
+            ivl = interval_days(card.stability, desired_retention, params)
+            result = (day + timedelta(days=ivl), ivl)
+    return result
+
+
+def check_parameters(params: Sequence[float]) -> tuple[float, ...]:
+    """Parameters the fsrs package accepts (21 numbers within its bounds), or ValueError."""
+    import fsrs
+
+    fsrs.Scheduler(parameters=tuple(float(p) for p in params))  # validates count and bounds
+    return tuple(float(p) for p in params)
+
+
+def fit_parameters(rows: Iterable[tuple[str, int, datetime, int]]) -> tuple[tuple[float, ...], int]:
+    """FSRS parameters fitted to (card id, grade, time, rollover hour) rows, and the
+    number of reviews the fit could use (those a day or more after the card's previous
+    review). Needs the optimizer's extra packages (torch, pandas, tqdm): ImportError otherwise.
+    Below MIN_REVIEWS_TO_FIT usable reviews the optimizer returns the defaults."""
+    from fsrs import Rating, ReviewLog
+    from fsrs.optimizer import Optimizer
+
+    ids: dict[str, int] = {}
+    logs = []
+    last: dict[str, date] = {}
+    usable = 0
+    for card_id, grade, at, rh in rows:
+        day = study_day(at, rh)
+        if card_id in last and (day - last[card_id]).days >= 1:
+            usable += 1
+        last[card_id] = day
+        logs.append(ReviewLog(ids.setdefault(card_id, len(ids) + 1), Rating(rating(grade)), fsrs_time(day), None))
+    if usable < MIN_REVIEWS_TO_FIT:
+        return DEFAULT_PARAMETERS, usable
+    params = Optimizer(logs).compute_optimal_parameters(verbose=False)
+    return tuple(float(p) for p in params), usable
