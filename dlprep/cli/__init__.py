@@ -25,6 +25,7 @@ COMMAND_ORDER = (
     "today",
     "mock",
     "plan",
+    "forecast",
     "assess",
     "stats",
     "cheatsheet",
@@ -154,7 +155,15 @@ def root(
 
 
 # Command modules register themselves on `app`; each keeps heavy imports inside its commands.
-from dlprep.cli import bank_cmds, config_cmds, quiz_cmds, schedule_cmds, show_cmds, study_cmds  # noqa: E402,F401
+from dlprep.cli import (  # noqa: E402,F401
+    bank_cmds,
+    config_cmds,
+    memory_cmds,
+    quiz_cmds,
+    schedule_cmds,
+    show_cmds,
+    study_cmds,
+)
 
 
 def main() -> None:

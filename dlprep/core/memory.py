@@ -221,25 +221,29 @@ def check_parameters(params: Sequence[float]) -> tuple[float, ...]:
     return tuple(float(p) for p in params)
 
 
-def fit_parameters(rows: Iterable[tuple[str, int, datetime, int]]) -> tuple[tuple[float, ...], int]:
-    """FSRS parameters fitted to (card id, grade, time, rollover hour) rows, and the
-    number of reviews the fit could use (those a day or more after the card's previous
-    review). Needs the optimizer's extra packages (torch, pandas, tqdm): ImportError otherwise.
-    Below MIN_REVIEWS_TO_FIT usable reviews the optimizer returns the defaults."""
+def usable_reviews(rows: Iterable[tuple[str, int, datetime, int]]) -> int:
+    """How many (card id, grade, time, rollover hour) rows the optimizer learns from:
+    reviews made a study day or more after the same card's previous review."""
+    last: dict[str, date] = {}
+    n = 0
+    for card_id, _, at, rh in rows:
+        day = study_day(at, rh)
+        if card_id in last and day > last[card_id]:
+            n += 1
+        last[card_id] = day
+    return n
+
+
+def fit_parameters(rows: Sequence[tuple[str, int, datetime, int]]) -> tuple[float, ...]:
+    """FSRS parameters fitted to (card id, grade, time, rollover hour) rows, oldest first.
+    Needs the optimizer's extra packages (torch, pandas, tqdm): ImportError otherwise.
+    With fewer than MIN_REVIEWS_TO_FIT usable reviews the optimizer returns the defaults."""
     from fsrs import Rating, ReviewLog
     from fsrs.optimizer import Optimizer
 
     ids: dict[str, int] = {}
-    logs = []
-    last: dict[str, date] = {}
-    usable = 0
-    for card_id, grade, at, rh in rows:
-        day = study_day(at, rh)
-        if card_id in last and (day - last[card_id]).days >= 1:
-            usable += 1
-        last[card_id] = day
-        logs.append(ReviewLog(ids.setdefault(card_id, len(ids) + 1), Rating(rating(grade)), fsrs_time(day), None))
-    if usable < MIN_REVIEWS_TO_FIT:
-        return DEFAULT_PARAMETERS, usable
-    params = Optimizer(logs).compute_optimal_parameters(verbose=False)
-    return tuple(float(p) for p in params), usable
+    logs = [
+        ReviewLog(ids.setdefault(cid, len(ids) + 1), Rating(rating(g)), fsrs_time(study_day(at, rh)), None)
+        for cid, g, at, rh in rows
+    ]
+    return tuple(float(p) for p in Optimizer(logs).compute_optimal_parameters(verbose=False))
