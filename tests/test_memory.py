@@ -130,9 +130,9 @@ def test_retrievability_is_0_9_at_stability_and_interval_matches_retention():
 
 def test_fsrs_due_only_moves_on_scheduling_reviews():
     # Good on day 0 (counts), a cram Easy on day 1 (does not count): due stays from day 0's state
-    due = memory.fsrs_due([(4, D0, True), (5, D0 + timedelta(days=1), False)])
+    due = memory.fsrs_due([(4, D0, True, None), (5, D0 + timedelta(days=1), False, None)])
     assert due == (D0 + timedelta(days=round(s0(3))), round(s0(3)))
-    assert memory.fsrs_due([(4, D0, False)]) is None
+    assert memory.fsrs_due([(4, D0, False, None)]) is None
 
 
 def test_memory_state_round_trip():

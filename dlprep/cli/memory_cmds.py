@@ -54,7 +54,7 @@ def forecast(
         day = plan.interview if plan and plan.interview and plan.interview >= today else today
     out = Output(json_out)
     if fit:
-        params, used = fit_params(store, today)
+        _, used = fit_params(store, today)
         out.message(f"fitted FSRS parameters to {used} reviews; forecasts now use them")
     f = build_forecast(bank, store, day, topic)
     if json_out:

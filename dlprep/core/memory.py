@@ -193,24 +193,32 @@ def memory_states(
 
 
 def fsrs_due(
-    entries: Iterable[tuple[int, date, bool]],
+    entries: Iterable[tuple[int, date, bool, date | None]],
     params: Sequence[float] = DEFAULT_PARAMETERS,
     desired_retention: float = DEFAULT_RETENTION,
 ) -> tuple[date, int] | None:
-    """FSRS's (due day, interval) after (grade, study day, counts) reviews, oldest first.
+    """FSRS's (due day, interval) after (grade, study day, counts, due cap) reviews, oldest first.
 
     Every review updates the memory state; only scheduling reviews (``counts``)
-    set the due date, from the state right after them. None if none counted.
+    set the due date, from the state right after them, capped by a study
+    plan's cap exactly as SM-2's is. None if none counted.
     """
     replayer = Replayer(params, desired_retention)
     card = replayer.new_card()
     result = None
-    for grade, day, counts in entries:
+    for grade, day, counts, cap in entries:
         card = replayer.step(card, grade, day)
         if counts:
             ivl = interval_days(card.stability, desired_retention, params)
-            result = (day + timedelta(days=ivl), ivl)
+            result = (capped_due(day, ivl, cap), ivl)
     return result
+
+
+def capped_due(day: date, interval: int, cap: date | None) -> date:
+    """``day + interval``, moved no later than a plan's cap (never earlier than the next day)."""
+    from dlprep.core.scheduler import _capped
+
+    return _capped(day + timedelta(days=interval), day, cap)
 
 
 def check_parameters(params: Sequence[float]) -> tuple[float, ...]:
