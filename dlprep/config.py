@@ -18,7 +18,6 @@ from typing import Any
 from dlprep import paths
 from dlprep.errors import DlprepError
 
-
 SCHEDULERS = ("sm2", "fsrs")
 RETENTION_RANGE = (0.7, 0.97)
 

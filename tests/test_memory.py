@@ -29,6 +29,7 @@ def test_defaults_match_the_package():
 
 # ---- FSRS-6 by hand (w = default parameters), independent of the package
 
+
 def s0(g):  # initial stability: w[G-1]
     return W[g - 1]
 

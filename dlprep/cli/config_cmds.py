@@ -35,8 +35,12 @@ def config_show(ctx: typer.Context, json_out: JsonOpt = False) -> None:
 @config_app.command("set")
 def config_set(
     ctx: typer.Context,
-    key: Annotated[str, typer.Argument(help="banks, day_rollover_hour, new_per_day, review_cap, scheduler or desired_retention.")],
-    value: Annotated[str, typer.Argument(help="A number, sm2|fsrs for scheduler, or comma-separated folders for banks.")],
+    key: Annotated[
+        str, typer.Argument(help="banks, day_rollover_hour, new_per_day, review_cap, scheduler or desired_retention.")
+    ],
+    value: Annotated[
+        str, typer.Argument(help="A number, sm2|fsrs for scheduler, or comma-separated folders for banks.")
+    ],
 ) -> None:
     """Change one setting."""
     from dlprep.config import Config, parse_setting, save_config
