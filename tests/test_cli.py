@@ -338,6 +338,8 @@ def test_config_show_set_unset(cli, dlprep_home):
         "day_rollover_hour": 4,
         "new_per_day": 10,
         "review_cap": 100,
+        "scheduler": "sm2",
+        "desired_retention": 0.9,
     }
     assert cli("config", "set", "new_per_day", "3").exit_code == 0
     assert len(cli.json("today")["new"]) == 3  # the setting takes effect
@@ -568,6 +570,10 @@ def test_today_json_has_every_key_and_value(cli, clock):
         "orphaned_cards": [],
         "plan": {"role": "mle", "start": "2026-11-21", "interview": "2026-12-01"},
         "changed_since_review": [],
+        # FSRS-6 defaults (formulas in test_memory.py): alpha Easy (S = w3 = 8.2956, D = 1) then Again a day
+        # later: S = min(w11 D^-w12 ((S+1)^w13 - 1) e^((1-R) w14), S / e^(w17 w18)) = 1.2162, recall after
+        # 11 days 0.7026; beta Good (S = w2 = 2.3065), after 10 days 0.7744; mean 0.7385
+        "expected_recall": {"day": "2026-12-01", "overall": 0.7385, "studied_cards": 2, "parameters": "default"},
     }
     out = cli("today").stdout
     assert "1 review(s) due (0 overdue) · 1 new card(s) · about 4 min (2 min a card until you have some history)" in out

@@ -183,18 +183,22 @@ def today(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     from dlprep.features.errata import notices
 
     changed = sorted(notices(obj.bank, obj.store, obj.errata))
+    from dlprep.features.forecast import interview_forecast
+
+    recall = interview_forecast(obj.bank, obj.store, plan)
     out = Output(json_out)
     if json_out:
         data = t.to_dict()
         data["plan"] = plan.to_dict() if plan else None
         data["changed_since_review"] = changed
+        data["expected_recall"] = recall.brief() if recall else None
         out.json(data)
         return
     from rich.text import Text
 
     from dlprep.cli.render_today import render_today
 
-    out.print(render_today(t, plan))
+    out.print(render_today(t, plan, recall.headline() if recall else None))
     if changed:
         out.print(
             Text(

@@ -11,8 +11,9 @@ Parameters are the user's own when ``forecast --fit`` has fitted them (see
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from dlprep.core import memory
@@ -20,7 +21,9 @@ from dlprep.errors import DlprepError
 
 if TYPE_CHECKING:
     from dlprep.core.bank import Bank
+    from dlprep.core.scheduler import CardState
     from dlprep.core.store import Store
+    from dlprep.features.schedule import DueCard
 
 PARAMS_KEY = "fsrs_parameters"
 AT_RISK = 10  # how many cards the forecast names as most at risk
@@ -108,12 +111,18 @@ class Forecast:
             f"({self.params.describe()})"
         )
 
-    def to_dict(self) -> dict[str, Any]:
+    def brief(self) -> dict[str, Any]:
+        """The headline as data: the day, the expected share recalled, of how many cards, which parameters."""
         return {
             "day": self.day.isoformat(),
             "overall": round(self.overall, 4) if self.overall is not None else None,
             "studied_cards": len(self.cards),
             "parameters": "fitted" if self.params.fitted else "default",
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.brief(),
             "fitted_reviews": self.params.fitted_reviews,
             "fitted_on": self.params.fitted_on,
             "usable_reviews": self.usable_reviews,
@@ -144,6 +153,13 @@ def build_forecast(bank: Bank, store: Store, day: date, topics: list[str] | None
     return Forecast(day, params, cards, memory.usable_reviews(rows))
 
 
+def interview_forecast(bank: Bank, store: Store, plan: Any) -> Forecast | None:
+    """The forecast for a plan's interview day, or None without an interview date."""
+    if plan is None or plan.interview is None:
+        return None
+    return build_forecast(bank, store, plan.interview)
+
+
 def fit(store: Store, on: date) -> tuple[Parameters, int]:
     """Fit parameters to the log and keep them if the log is large enough.
 
@@ -166,3 +182,53 @@ def fit(store: Store, on: date) -> tuple[Parameters, int]:
     p = Parameters(values, usable, on.isoformat())
     store.set_setting(PARAMS_KEY, p.to_dict())
     return p, usable
+
+
+# ---------------------------------------------------------------- the last days before the interview
+
+
+def final_window_due(
+    bank: Bank,
+    store: Store,
+    states: dict[str, CardState],
+    day: date,
+    rollover_hour: int,
+    review_cap: int,
+    topics: list[str] | None = None,
+) -> tuple[list[DueCard], int] | None:
+    """Today's reviews in a plan's final window, or None outside it (or without an interview date).
+
+    The rule: in the ``FINAL_WINDOW_DAYS`` days before the interview, the cards
+    still to see are those due today or earlier, and those due by the
+    interview's eve that have not been reviewed since the window began.
+    They come lowest predicted recall *on the interview day* first, and each
+    day takes its even share, ceil(cards left / days left), at most
+    ``review_cap``: the weakest first, the work spread over the window, and
+    on the eve everything left. Returns (today's reviews, how many due cards
+    wait for a later day).
+    """
+    from dlprep.core.scheduler import study_day
+    from dlprep.features.plan import FINAL_WINDOW_DAYS, current_plan
+    from dlprep.features.schedule import due_cards
+
+    plan = current_plan(store)
+    if plan is None or plan.interview is None:
+        return None
+    interview = plan.interview
+    start = interview - timedelta(days=FINAL_WINDOW_DAYS)
+    if not start <= day < interview:
+        return None
+    candidates = [
+        d
+        for d in due_cards(bank, states, interview - timedelta(days=1), topics)
+        if (d.state.due and d.state.due <= day)
+        or (d.state.last_review is not None and study_day(d.state.last_review, rollover_hour) < start)
+    ]
+    params = parameters(store)
+    mem = memory.memory_states(log_rows(store), params.values)
+    recall = {cid: memory.retrievability(st, interview, params.values) for cid, st in mem.items()}
+    candidates.sort(key=lambda d: (recall.get(d.card.id, 0.0), d.card.id))
+    share = min(review_cap, math.ceil(len(candidates) / (interview - day).days))
+    chosen = candidates[:share]
+    due_now = sum(1 for d in candidates[share:] if d.state.due and d.state.due <= day)
+    return chosen, due_now
