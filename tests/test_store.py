@@ -33,7 +33,12 @@ def test_new_database_is_migrated_wal_and_versioned(store):
     assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     names = [m.name for m in build_migrations().applied(store.db)]
-    assert names == ["m001_reviews_and_state", "m002_settings_and_assessments", "m003_review_card_hash"]
+    assert names == [
+        "m001_reviews_and_state",
+        "m002_settings_and_assessments",
+        "m003_review_card_hash",
+        "m004_summaries_and_indexes",
+    ]
 
 
 def test_record_writes_log_row_and_state_together(store):

@@ -82,8 +82,70 @@ def m003_review_card_hash(db: Any) -> None:
     db.execute("ALTER TABLE reviews ADD COLUMN card_hash TEXT")
 
 
+def m004_summaries_and_indexes(db: Any) -> None:
+    """Summaries of the log kept for speed (see dlprep/core/summaries.py) and the
+    indexes everyday reads filter on. Created empty: ``migrate`` recomputes every
+    summary from the log after any migration."""
+    db.execute(
+        """
+        CREATE TABLE card_summary (
+            card_id TEXT PRIMARY KEY,
+            reviews INTEGER NOT NULL,      -- every logged review of the card
+            scheduling INTEGER NOT NULL,   -- those that moved the schedule (counts = 1)
+            grade_sum INTEGER NOT NULL,    -- sum of scheduling grades
+            passes INTEGER NOT NULL,       -- scheduling grades >= 3
+            grade_1 INTEGER,               -- the latest scheduling grade
+            grade_2 INTEGER,               -- the one before
+            grade_3 INTEGER,               -- the one before that
+            first_grade INTEGER,           -- the first scheduling grade
+            first_at TEXT NOT NULL,        -- earliest review (local ISO time, as logged)
+            last_at TEXT NOT NULL,         -- latest review
+            last_hash TEXT,                -- the card hash stored with the latest review
+            first_day TEXT,                -- study day of the first scheduling review
+            last_day TEXT NOT NULL,        -- study day of the latest review
+            seconds_ms INTEGER NOT NULL,   -- time spent, all reviews, in milliseconds
+            timed INTEGER NOT NULL,        -- timed reviews that are not same-session repeats
+            timed_ms INTEGER NOT NULL,     -- their time, in milliseconds
+            pointed INTEGER NOT NULL       -- reviews with rubric points marked
+        ) WITHOUT ROWID"""
+    )
+    db.execute(
+        """
+        CREATE TABLE day_summary (
+            day TEXT PRIMARY KEY,          -- study day, by the rollover hour recorded with each review
+            reviews INTEGER NOT NULL,
+            cards INTEGER NOT NULL,        -- distinct cards reviewed
+            scheduling INTEGER NOT NULL,
+            grade_sum INTEGER NOT NULL,
+            passes INTEGER NOT NULL,       -- scheduling grades >= 3
+            seen_before INTEGER NOT NULL,  -- scheduling reviews of cards already reviewed before
+            recalled INTEGER NOT NULL,     -- of those, grades >= 3 (retention)
+            seconds_ms INTEGER NOT NULL
+        ) WITHOUT ROWID"""
+    )
+    db.execute(
+        """
+        CREATE TABLE point_summary (
+            card_id TEXT NOT NULL,
+            point INTEGER NOT NULL,        -- rubric point index
+            hits INTEGER NOT NULL,         -- reviews that marked it covered
+            PRIMARY KEY (card_id, point)
+        ) WITHOUT ROWID"""
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS idx_reviews_at_utc ON reviews (at_utc)")
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS idx_reviews_day"
+        " ON reviews (date(substr(at, 1, 19), '-' || rollover_hour || ' hours'))"
+    )
+
+
 # Append new migrations here; never edit or reorder the ones above.
-MIGRATIONS = (m001_reviews_and_state, m002_settings_and_assessments, m003_review_card_hash)
+MIGRATIONS = (
+    m001_reviews_and_state,
+    m002_settings_and_assessments,
+    m003_review_card_hash,
+    m004_summaries_and_indexes,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -115,4 +177,14 @@ def migrate(conn: sqlite3.Connection, get_db: Callable[[], Any]) -> None:
     if migrations.pending(db):
         migrations.apply(db)
     if conn.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
-        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        from dlprep.core import summaries
+
+        # Derived tables may have gained columns or rules: recompute them from the log.
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            summaries.refresh_all(conn)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")

@@ -1,7 +1,9 @@
 """The review history and scheduling state, in SQLite.
 
 The review log is the source of truth; ``card_state`` is derived from it and
-``rebuild()`` recomputes it. Recording a review is one transaction: the log
+``rebuild()`` recomputes it, together with the summaries
+(``card_summary``, ``day_summary``, ``point_summary``: dlprep/core/summaries.py)
+that let screens read aggregates instead of the whole log. Recording a review is one transaction: the log
 row and the new state together, or neither. Writes take the lock up front
 (``BEGIN IMMEDIATE``) so two dlprep processes never interleave a
 read-then-write; a busy database is waited on for a few seconds, then
@@ -13,16 +15,17 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from dlprep.core import scheduler
+from dlprep.core import scheduler, summaries
 from dlprep.core.migrations import SCHEMA_VERSION, migrate
-from dlprep.core.scheduler import CardState
+from dlprep.core.scheduler import CardState, study_day
+from dlprep.core.summaries import CardSummary, DaySummary
 from dlprep.errors import DatabaseBusy, DatabaseDamaged, DlprepError
 
 BUSY_TIMEOUT_S = 5.0
@@ -225,10 +228,60 @@ class Store:
 
     def timing(self) -> tuple[int, float | None]:
         """(number of timed reviews, their mean seconds), same-session repeats excluded."""
-        row = self.conn.execute(
-            "SELECT COUNT(*), AVG(seconds) FROM reviews WHERE seconds IS NOT NULL AND mode != 'repeat'"
-        ).fetchone()
-        return int(row[0]), (float(row[1]) if row[1] is not None else None)
+        count, ms = self.conn.execute("SELECT TOTAL(timed), TOTAL(timed_ms) FROM card_summary").fetchone()
+        return int(count), (ms / 1000 / count if count else None)
+
+    # ------------------------------------------------------------ summaries (dlprep/core/summaries.py)
+
+    def card_summary(self, card_id: str) -> CardSummary | None:
+        rows = self._rows("SELECT * FROM card_summary WHERE card_id = ?", (card_id,))
+        return CardSummary.from_dict(rows[0]) if rows else None
+
+    def card_summaries(self) -> dict[str, CardSummary]:
+        """Every reviewed card's summary (one row per card, not per review)."""
+        return {r["card_id"]: CardSummary.from_dict(r) for r in self._rows("SELECT * FROM card_summary")}
+
+    def day_summaries(self, start: date | None = None, end: date | None = None) -> list[DaySummary]:
+        """Study days with reviews, oldest first, within ``start``..``end`` (inclusive) if given."""
+        where, params = [], []
+        if start is not None:
+            where.append("day >= ?")
+            params.append(start.isoformat())
+        if end is not None:
+            where.append("day <= ?")
+            params.append(end.isoformat())
+        sql = "SELECT * FROM day_summary" + (" WHERE " + " AND ".join(where) if where else "")
+        return [DaySummary.from_dict(r) for r in self._rows(sql + " ORDER BY day", params)]
+
+    def point_hits(self, card_ids: Iterable[str] | None = None) -> dict[str, dict[int, int]]:
+        """Per card, how many reviews marked each rubric point (by index) covered."""
+        if card_ids is None:
+            rows = self.conn.execute("SELECT card_id, point, hits FROM point_summary").fetchall()
+        else:
+            ids = list(card_ids)
+            rows = []
+            for i in range(0, len(ids), 500):
+                chunk = ids[i : i + 500]
+                rows += self.conn.execute(
+                    f"SELECT card_id, point, hits FROM point_summary WHERE card_id IN ({', '.join('?' * len(chunk))})",
+                    chunk,
+                ).fetchall()
+        result: dict[str, dict[int, int]] = {}
+        for card_id, point, hits in rows:
+            result.setdefault(card_id, {})[point] = hits
+        return result
+
+    def due_states(self, on: date) -> dict[str, CardState]:
+        """The states of cards due on or before ``on`` (read through the ``due`` index)."""
+        rows = self._rows("SELECT * FROM card_state WHERE due <= ?", (on.isoformat(),))
+        return {r["card_id"]: _state_from_row(r) for r in rows}
+
+    def due_days(self, start: date, end: date) -> dict[str, date]:
+        """Cards due between ``start`` and ``end`` (inclusive), with their due day."""
+        rows = self.conn.execute(
+            "SELECT card_id, due FROM card_state WHERE due BETWEEN ? AND ?", (start.isoformat(), end.isoformat())
+        ).fetchall()
+        return {cid: date.fromisoformat(due) for cid, due in rows}
 
     # ------------------------------------------------------------ writes
 
@@ -280,6 +333,7 @@ class Store:
             )
             if review.counts:
                 _put_state(conn, review.card_id, new)
+            summaries.refresh(conn, [review.card_id], [study_day(review.at, rollover_hour).isoformat()])
         return new
 
     def start_session(self, mode: str, at: datetime, meta: dict[str, Any] | None = None) -> int:
@@ -296,21 +350,22 @@ class Store:
 
     def derive_states(self) -> dict[str, CardState]:
         """Every card's state replayed from the log (scheduling reviews only)."""
-        rows = self._rows(
-            "SELECT card_id, grade, at, due_cap, rollover_hour FROM reviews WHERE counts = 1 ORDER BY at_utc, id"
-        )
+        try:
+            rows = self.conn.execute(
+                "SELECT card_id, grade, at, due_cap, rollover_hour FROM reviews WHERE counts = 1 ORDER BY at_utc, id"
+            ).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise _error(self.path, exc) from None
         by_card: dict[str, list[tuple[int, datetime, date | None, int]]] = {}
-        for r in rows:
-            cap = date.fromisoformat(r["due_cap"]) if r["due_cap"] else None
-            by_card.setdefault(r["card_id"], []).append(
-                (r["grade"], datetime.fromisoformat(r["at"]), cap, r["rollover_hour"])
-            )
+        parse, cap_of = datetime.fromisoformat, date.fromisoformat
+        for card_id, grade, at, cap, rollover_hour in rows:
+            by_card.setdefault(card_id, []).append((grade, parse(at), cap_of(cap) if cap else None, rollover_hour))
         return {card_id: scheduler.replay(log) for card_id, log in by_card.items()}
 
     def last_seen(self) -> dict[str, tuple[str, str | None]]:
         """Per card: (time of its latest review, the card hash stored with it)."""
-        rows = self.conn.execute("SELECT card_id, at, card_hash, MAX(at_utc) FROM reviews GROUP BY card_id").fetchall()
-        return {cid: (at, h) for cid, at, h, _ in rows}
+        rows = self.conn.execute("SELECT card_id, last_at, last_hash FROM card_summary").fetchall()
+        return {cid: (at, h) for cid, at, h in rows}
 
     def last_review(self, card_id: str | None = None) -> dict[str, Any] | None:
         """The latest review row (of one card, or of any card), or None."""
@@ -322,16 +377,24 @@ class Store:
         """Remove one review from the log and replay its card's state from the
         rest of the log, in one transaction. Returns the card's new state."""
         with self._write() as conn:
-            row = conn.execute("SELECT card_id FROM reviews WHERE id = ?", (review_id,)).fetchone()
+            row = conn.execute(
+                f"SELECT card_id, {summaries.DAY_SQL} FROM reviews WHERE id = ?", (review_id,)
+            ).fetchone()
             if row is None:
                 raise DlprepError(f"no review with id {review_id}")
-            card_id = row[0]
+            card_id, day = row
             conn.execute("DELETE FROM reviews WHERE id = ?", (review_id,))
             state = self._replay_card(card_id)
             if state.reviews:
                 _put_state(conn, card_id, state)
             else:
                 conn.execute("DELETE FROM card_state WHERE card_id = ?", (card_id,))
+            # The card's first scheduling review may now be another one, on another day.
+            first = conn.execute(
+                f"SELECT {summaries.DAY_SQL} FROM reviews WHERE card_id = ? AND counts = 1 ORDER BY at_utc, id LIMIT 1",
+                (card_id,),
+            ).fetchone()
+            summaries.refresh(conn, [card_id], [day] + ([first[0]] if first else []))
         return state
 
     def _replay_card(self, card_id: str) -> CardState:
@@ -344,13 +407,21 @@ class Store:
             [(g, datetime.fromisoformat(at), date.fromisoformat(cap) if cap else None, rh) for g, at, cap, rh in rows]
         )
 
-    def rebuild(self) -> dict[str, CardState]:
-        """Recompute every card's state from the log; returns the new states."""
-        states = self.derive_states()
+    def rebuild(self, progress: Callable[[int, int], None] | None = None) -> dict[str, CardState]:
+        """Recompute every card's state and every summary from the log; returns
+        the new states. ``progress(done, total)`` is told how far it got."""
+        report = progress or (lambda done, total: None)
         with self._write() as conn:
+            states = self.derive_states()
+            total = len(states) + 1
             conn.execute("DELETE FROM card_state")
-            for card_id, st in states.items():
+            for done, (card_id, st) in enumerate(states.items()):
                 _put_state(conn, card_id, st)
+                if done % 50 == 0:
+                    report(done, total)
+            report(len(states), total)
+            summaries.refresh_all(conn)
+            report(total, total)
         return states
 
     # ------------------------------------------------------------ settings and assessments
@@ -408,7 +479,7 @@ class Store:
         for cid in sorted(set(stored) | set(derived)):
             if stored.get(cid) != derived.get(cid):
                 problems.append(f"{cid}: stored state differs from the review log (run `dlprep db rebuild`)")
-        return problems
+        return problems + summaries.differences(self.conn)
 
 
 def _utc(at: datetime) -> str:
