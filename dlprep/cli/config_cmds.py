@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -57,6 +57,7 @@ def config_set(
         check_banks([Path(b) for b in updated.banks])
     path = save_config(updated)
     Output(False).message(f"{key} = {updated.to_dict()[key]} (saved in {path})")
+    _reschedule(updated)
 
 
 @config_app.command("unset")
@@ -71,5 +72,25 @@ def config_unset(
     if key not in current:
         raise UsageError(f"unknown setting {key!r} (settings: {', '.join(current)})")
     default = Config().to_dict()[key]
-    path = save_config(Config.from_dict({**current, key: default}))
+    updated = Config.from_dict({**current, key: default})
+    path = save_config(updated)
     Output(False).message(f"{key} back to its default, {default} (saved in {path})")
+    _reschedule(updated)
+
+
+def _reschedule(config: Any) -> None:
+    """After a scheduler setting changes, replay the log now (if there is one) and say so."""
+    from dlprep.paths import db_path
+
+    if not db_path().exists():
+        return
+    from dlprep.core.store import Store
+    from dlprep.features.scheduling import attach
+
+    store = Store.open(db_path())
+    try:
+        if attach(store, config):
+            name = "FSRS" if config.scheduler == "fsrs" else "SM-2"
+            Output(False).message(f"replayed {len(store.states())} card(s)' schedules from the review log under {name}")
+    finally:
+        store.close()

@@ -35,9 +35,12 @@ def render_today(t: Today, plan: Plan | None, headline: str | None = None) -> An
     if t.held_back:
         parts.append(
             Text(
-                f"{t.held_back} more due review(s) wait for a later day before the interview (the final days' share)."
-                if t.by_interview_recall
-                else f"{t.held_back} more due review(s) held back by the daily cap; they stay due and come first tomorrow.",
+                f"{t.held_back} more due review(s) "
+                + (
+                    "wait for a later day before the interview (the final days' share)."
+                    if t.by_interview_recall
+                    else "held back by the daily cap; they stay due and come first tomorrow."
+                ),
                 style="yellow",
             )
         )

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from dlprep.core.scheduler import study_day
+from dlprep.core.scheduler import CardState, study_day
 
 # FSRS-6 default parameters, as in fsrs 6.3.2 (fsrs.scheduler.DEFAULT_PARAMETERS);
 # a test checks they still match the installed package.
@@ -212,6 +212,31 @@ def fsrs_due(
             ivl = interval_days(card.stability, desired_retention, params)
             result = (capped_due(day, ivl, cap), ivl)
     return result
+
+
+def fsrs_state(
+    log: Sequence[tuple[int, datetime, date | None, int, bool]],
+    params: Sequence[float] = DEFAULT_PARAMETERS,
+    desired_retention: float = DEFAULT_RETENTION,
+) -> CardState | None:
+    """A card's scheduling state under FSRS, from its whole log: (grade, time, due cap,
+    rollover hour, counts) entries, oldest first. None if no review counts.
+
+    The SM-2 fields (repetitions, easiness, lapses, reviews, last review) are
+    SM-2's over the scheduling reviews, as always; the due date and interval
+    are FSRS's (``fsrs_due``). So switching scheduler changes only when cards
+    come due, and switching back replays SM-2 exactly.
+    """
+    from dataclasses import replace
+
+    from dlprep.core import scheduler
+
+    counted = [(g, at, cap, rh) for g, at, cap, rh, counts in log if counts]
+    if not counted:
+        return None
+    due = fsrs_due([(g, study_day(at, rh), counts, cap) for g, at, cap, rh, counts in log], params, desired_retention)
+    assert due is not None  # some review counts
+    return replace(scheduler.replay(counted), due=due[0], interval_days=due[1])
 
 
 def capped_due(day: date, interval: int, cap: date | None) -> date:
