@@ -153,6 +153,22 @@ def build_forecast(bank: Bank, store: Store, day: date, topics: list[str] | None
     return Forecast(day, params, cards, memory.usable_reviews(rows))
 
 
+def card_memory(store: Store, card_id: str, day: date) -> dict[str, Any] | None:
+    """One card's FSRS memory state and its recall probability on ``day``; None if never reviewed."""
+    rows = [(r["grade"], datetime.fromisoformat(r["at"]), r["rollover_hour"]) for r in store.reviews(card_id)]
+    if not rows:
+        return None
+    params = parameters(store)
+    state = memory.Replayer(params.values).replay(memory.study_days(rows))
+    assert state is not None
+    return {
+        **state.to_dict(),
+        "retrievability": round(memory.retrievability(state, day, params.values), 4),
+        "on": day.isoformat(),
+        "parameters": "fitted" if params.fitted else "default",
+    }
+
+
 def interview_forecast(bank: Bank, store: Store, plan: Any) -> Forecast | None:
     """The forecast for a plan's interview day, or None without an interview date."""
     if plan is None or plan.interview is None:
