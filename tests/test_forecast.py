@@ -103,7 +103,7 @@ def test_fit_needs_512_usable_reviews(store, monkeypatch):
     rows = [("alpha", 4, at(day), 4) for day in range(511)]
     monkeypatch.setattr(forecast, "log_rows", lambda _store: rows)
     assert memory.usable_reviews(rows) == 510
-    with pytest.raises(DlprepError, match="needs 512 reviews .* your log has 510"):
+    with pytest.raises(DlprepError, match=r"needs 512 reviews .* your log has 510"):
         forecast.fit(store, date(2028, 1, 1))
     rows.append(("alpha", 4, at(510, 13), 4))  # a second review the same study day is not usable
     assert memory.usable_reviews(rows) == 510
@@ -319,7 +319,9 @@ def test_drawn_learners_stay_within_fsrs_bounds():
     rng = random.Random(1)
     for _ in range(50):
         lr = simulate.draw_learner(rng)
-        assert all(lo <= p <= hi for p, lo, hi in zip(lr.params, LOWER_BOUNDS_PARAMETERS, UPPER_BOUNDS_PARAMETERS))
+        assert all(
+            lo <= p <= hi for p, lo, hi in zip(lr.params, LOWER_BOUNDS_PARAMETERS, UPPER_BOUNDS_PARAMETERS, strict=True)
+        )
         assert math.isclose(sum(lr.first), 1) and math.isclose(sum(lr.recalled), 1)
 
 
