@@ -54,7 +54,12 @@ def forecast(
         day = plan.interview if plan and plan.interview and plan.interview >= today else today
     out = Output(json_out)
     if fit:
-        _, used = fit_params(store, today)
+        import contextlib
+        import sys
+
+        spinner = out.err.status("fitting FSRS parameters to your log (about a minute per 2,000 reviews)")
+        with spinner if sys.stderr.isatty() else contextlib.nullcontext():
+            _, used = fit_params(store, today)
         out.message(f"fitted FSRS parameters to {used} reviews; forecasts now use them")
     f = build_forecast(bank, store, day, topic)
     if json_out:
