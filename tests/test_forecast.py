@@ -354,3 +354,14 @@ def test_a_zone_other_than_utc_counts_study_days():
     rows = [("c", 4, datetime(2026, 11, 1, 23, 30, tzinfo=tz), 4), ("c", 4, datetime(2026, 11, 2, 5, 0, tzinfo=tz), 4)]
     assert memory.memory_states(rows)["c"].last_day == date(2026, 11, 2)
     assert memory.usable_reviews(rows) == 1
+
+
+def test_recovering_a_damaged_database_under_fsrs_keeps_fsrs_due_dates(cli, clock, dlprep_home):
+    from test_reliability import _damage_table, _history
+
+    cli("config", "set", "scheduler", "fsrs")
+    alpha, beta = _history(cli)
+    _damage_table(dlprep_home / "dlprep.db", "card_state")
+    assert cli("db", "rebuild").exit_code == 0
+    assert (cli.json("card", "alpha")["due"], cli.json("card", "beta")["due"]) == (alpha["due"], beta["due"])
+    assert cli("db", "check").exit_code == 0

@@ -80,17 +80,10 @@ def config_unset(
 
 def _reschedule(config: Any) -> None:
     """After a scheduler setting changes, replay the log now (if there is one) and say so."""
+    from dlprep.features.scheduling import replay_file
     from dlprep.paths import db_path
 
-    if not db_path().exists():
-        return
-    from dlprep.core.store import Store
-    from dlprep.features.scheduling import attach
-
-    store = Store.open(db_path())
-    try:
-        if attach(store, config):
-            name = "FSRS" if config.scheduler == "fsrs" else "SM-2"
-            Output(False).message(f"replayed {len(store.states())} card(s)' schedules from the review log under {name}")
-    finally:
-        store.close()
+    n = replay_file(db_path(), config)
+    if n is not None:
+        name = "FSRS" if config.scheduler == "fsrs" else "SM-2"
+        Output(False).message(f"replayed {n} card(s)' schedules from the review log under {name}")

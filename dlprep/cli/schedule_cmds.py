@@ -308,6 +308,9 @@ def db_rebuild(ctx: typer.Context, json_out: JsonOpt = False) -> None:
         return
     obj.close()
     found, aside = salvage.recover(db_path(), obj.now())
+    from dlprep.features.scheduling import replay_file
+
+    replay_file(db_path(), obj.config, force=True)  # the recovered states are SM-2's; FSRS users get FSRS's
     if json_out:
         Output(True).json({"recovered": True, "reviews": found.reviews, "damaged_copy": str(aside), **found.to_dict()})
         return

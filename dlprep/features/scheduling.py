@@ -11,6 +11,7 @@ gives exactly the states SM-2 had.
 from __future__ import annotations
 
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -34,9 +35,9 @@ def signature(store: Store, config: Config) -> dict[str, Any] | None:
     }
 
 
-def attach(store: Store, config: Config) -> bool:
+def attach(store: Store, config: Config, force: bool = False) -> bool:
     """Point ``store`` at the configured scheduler; replay the log if the stored
-    states came from another one. Returns whether it replayed."""
+    states came from another one (or ``force``). Returns whether it replayed."""
     want = signature(store, config)
     if want is not None:
         from dlprep.core.memory import fsrs_state
@@ -46,8 +47,22 @@ def attach(store: Store, config: Config) -> bool:
         )
     else:
         store.replay_log = None
-    if store.get_setting(STATE_KEY) == want or store.read_only:
+    if store.read_only or (not force and store.get_setting(STATE_KEY) == want):
         return False
     store.rebuild()
     store.set_setting(STATE_KEY, want)
     return True
+
+
+def replay_file(path: Path, config: Config, force: bool = False) -> int | None:
+    """Open the database at ``path`` (if it exists) and attach the configured
+    scheduler. Returns how many cards were replayed, or None if nothing was."""
+    if not path.exists():
+        return None
+    from dlprep.core.store import Store
+
+    store = Store.open(path)
+    try:
+        return len(store.states()) if attach(store, config, force) else None
+    finally:
+        store.close()
