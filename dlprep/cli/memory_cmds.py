@@ -57,7 +57,7 @@ def forecast(
         import contextlib
         import sys
 
-        spinner = out.err.status("fitting FSRS parameters to your log (about a minute per 2,000 reviews)")
+        spinner = out.err.status("fitting FSRS parameters to your log (this can take minutes)")
         with spinner if sys.stderr.isatty() else contextlib.nullcontext():
             _, used = fit_params(store, today)
         out.message(f"fitted FSRS parameters to {used} reviews; forecasts now use them")
