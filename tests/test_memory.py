@@ -147,3 +147,29 @@ def test_check_parameters():
         memory.check_parameters(W[:20])
     with pytest.raises(ValueError):
         memory.check_parameters((500.0, *W[1:]))
+
+
+def test_the_plain_step_matches_the_package_on_random_logs():
+    import random
+
+    from dlprep.features.simulate import draw_learner
+
+    rng = random.Random(5)
+    for trial in range(60):
+        params = W if trial % 2 else draw_learner(rng).params
+        sched = fsrs.Scheduler(params, learning_steps=(), relearning_steps=(), enable_fuzzing=False)
+        card = fsrs.Card(card_id=1)
+        mine = None
+        replayer = memory.Replayer(params)
+        day = D0
+        for _ in range(rng.randint(1, 12)):
+            day += timedelta(days=rng.choice((0, 0, 1, 2, 5, 13, 40)))
+            grade = rng.randint(0, 5)
+            card, _ = sched.review_card(card, fsrs.Rating(memory.rating(grade)), memory.fsrs_time(day))
+            mine = replayer.step(mine, grade, day)
+            assert mine.stability == pytest.approx(card.stability, rel=1e-9)
+            assert mine.difficulty == pytest.approx(card.difficulty, rel=1e-9)
+            later = day + timedelta(days=rng.randint(0, 60))
+            assert memory.retrievability(mine, later, params) == pytest.approx(
+                sched.get_card_retrievability(card, memory.fsrs_time(later)), rel=1e-9
+            )

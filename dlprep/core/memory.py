@@ -1,4 +1,4 @@
-"""A memory model over the review log: FSRS-6 (the ``fsrs`` package) behind one small adapter.
+"""A memory model over the review log: FSRS-6, as the `fsrs` package defines it, behind one small adapter.
 
 Pure: reviews in, memory states and recall probabilities out. No clock, no
 database, no randomness (FSRS's interval fuzz is off).
@@ -27,6 +27,7 @@ How dlprep's log is fed to FSRS (the rules the tests pin):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -133,42 +134,68 @@ def interval_days(stability: float, desired_retention: float, params: Sequence[f
     return min(max(days, 1), MAX_INTERVAL_DAYS)
 
 
+STABILITY_MIN = 0.001
+DIFFICULTY_RANGE = (1.0, 10.0)
+
+
 class Replayer:
-    """Feeds one card's reviews to ``fsrs.Scheduler`` one at a time."""
+    """FSRS-6's review step, in plain arithmetic: what ``fsrs.Scheduler.review_card``
+    computes with no learning steps and no fuzz (a test checks they agree on
+    random review sequences), without its per-review copies and datetimes, so
+    that replaying a whole log for ``today`` stays cheap. The ``fsrs`` package
+    remains the reference, the parameter validator and the optimizer.
+    """
 
     def __init__(self, params: Sequence[float] = DEFAULT_PARAMETERS, desired_retention: float = DEFAULT_RETENTION):
-        import fsrs
-
         self.params = tuple(params)
-        self._fsrs = fsrs
-        self.scheduler = fsrs.Scheduler(
-            parameters=self.params,
-            desired_retention=desired_retention,
-            learning_steps=(),
-            relearning_steps=(),
-            maximum_interval=MAX_INTERVAL_DAYS,
-            enable_fuzzing=False,
-        )
+        self.desired_retention = desired_retention
+        self.decay, self.factor = decay_factor(self.params)
 
-    def new_card(self) -> Any:
-        return self._fsrs.Card(card_id=1)  # an explicit id: fsrs sleeps 1 ms to mint one otherwise
+    def new_card(self) -> MemoryState | None:
+        return None
 
-    def step(self, card: Any, grade: int, day: date) -> Any:
-        card, _ = self.scheduler.review_card(card, self._fsrs.Rating(rating(grade)), fsrs_time(day))
-        return card
+    def _initial_difficulty(self, r: int) -> float:
+        w = self.params
+        return w[4] - math.exp(w[5] * (r - 1)) + 1
+
+    def _clamp_difficulty(self, d: float) -> float:
+        return min(max(d, DIFFICULTY_RANGE[0]), DIFFICULTY_RANGE[1])
+
+    def _next_difficulty(self, d: float, r: int) -> float:
+        w = self.params
+        damped = d + (10.0 - d) * -(w[6] * (r - 3)) / 9.0  # linear damping
+        return self._clamp_difficulty(w[7] * self._initial_difficulty(EASY) + (1 - w[7]) * damped)  # mean reversion
+
+    def _next_stability(self, d: float, s: float, elapsed: int, r: int) -> float:
+        w = self.params
+        if elapsed < 1:  # same study day: short-term stability
+            increase = math.exp(w[17] * (r - 3 + w[18])) * s ** -w[19]
+            if r >= HARD:
+                increase = max(increase, 1.0)
+            return max(s * increase, STABILITY_MIN)
+        retr = (1 + self.factor * elapsed / s) ** self.decay
+        if r == AGAIN:
+            long_term = w[11] * d ** -w[12] * ((s + 1) ** w[13] - 1) * math.exp((1 - retr) * w[14])
+            return max(min(long_term, s / math.exp(w[17] * w[18])), STABILITY_MIN)
+        hard = w[15] if r == HARD else 1
+        easy = w[16] if r == EASY else 1
+        grow = math.exp(w[8]) * (11 - d) * s ** -w[9] * (math.exp((1 - retr) * w[10]) - 1) * hard * easy
+        return max(s * (1 + grow), STABILITY_MIN)
+
+    def step(self, card: MemoryState | None, grade: int, day: date) -> MemoryState:
+        r = rating(grade)
+        if card is None:
+            s = max(self.params[r - 1], STABILITY_MIN)
+            return MemoryState(s, self._clamp_difficulty(self._initial_difficulty(r)), day, 1)
+        s = self._next_stability(card.difficulty, card.stability, card.elapsed(day), r)
+        return MemoryState(s, self._next_difficulty(card.difficulty, r), day, card.reviews + 1)
 
     def replay(self, reviews: Iterable[tuple[int, date]]) -> MemoryState | None:
         """The memory state after (grade, study day) reviews, oldest first; None if there are none."""
-        card = self.new_card()
-        n = 0
-        last = None
+        card = None
         for grade, day in reviews:
             card = self.step(card, grade, day)
-            n += 1
-            last = day
-        if last is None:
-            return None
-        return MemoryState(card.stability, card.difficulty, last, n)
+        return card
 
 
 def study_days(rows: Iterable[tuple[int, datetime, int]]) -> list[tuple[int, date]]:
