@@ -314,7 +314,7 @@ class Store:
                 if self.replay_log is None:
                     new = scheduler.review(old, review.grade, review.at, rollover_hour, due_cap)
                 else:
-                    log = self._logs(review.card_id).get(review.card_id, [])
+                    log = self.review_log(review.card_id).get(review.card_id, [])
                     new = self.replay_log([*log, (review.grade, review.at, due_cap, rollover_hour, True)]) or old
             else:
                 new = old
@@ -361,7 +361,7 @@ class Store:
     def derive_states(self) -> dict[str, CardState]:
         """Every card's state replayed from the log (scheduling reviews only)."""
         if self.replay_log is not None:
-            derived = {cid: self.replay_log(log) for cid, log in self._logs().items()}
+            derived = {cid: self.replay_log(log) for cid, log in self.review_log().items()}
             return {cid: st for cid, st in derived.items() if st is not None}
         try:
             rows = self.conn.execute(
@@ -412,7 +412,7 @@ class Store:
 
     def _replay_card(self, card_id: str) -> CardState:
         if self.replay_log is not None:
-            return self.replay_log(self._logs(card_id).get(card_id, [])) or CardState()
+            return self.replay_log(self.review_log(card_id).get(card_id, [])) or CardState()
         rows = self.conn.execute(
             "SELECT grade, at, due_cap, rollover_hour FROM reviews WHERE card_id = ? AND counts = 1"
             " ORDER BY at_utc, id",
@@ -422,7 +422,7 @@ class Store:
             [(g, datetime.fromisoformat(at), date.fromisoformat(cap) if cap else None, rh) for g, at, cap, rh in rows]
         )
 
-    def _logs(self, card_id: str | None = None) -> dict[str, list[LogEntry]]:
+    def review_log(self, card_id: str | None = None) -> dict[str, list[LogEntry]]:
         """Every review, scheduling or not, by card, oldest first (for the scheduler hook)."""
         sql = "SELECT card_id, grade, at, due_cap, rollover_hour, counts FROM reviews"
         rows = self.conn.execute(

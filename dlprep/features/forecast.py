@@ -66,8 +66,8 @@ def parameters(store: Store) -> Parameters:
 
 
 def log_rows(store: Store) -> list[tuple[str, int, datetime, int]]:
-    """Every graded review, oldest first, as (card id, grade, time, rollover hour)."""
-    return [(r["card_id"], r["grade"], datetime.fromisoformat(r["at"]), r["rollover_hour"]) for r in store.reviews()]
+    """Every graded review, by card and oldest first, as (card id, grade, time, rollover hour)."""
+    return [(cid, g, at, rh) for cid, log in store.review_log().items() for g, at, _, rh, _ in log]
 
 
 @dataclass(frozen=True)
