@@ -9,9 +9,10 @@ How dlprep's log is fed to FSRS (the rules the tests pin):
   4 -> Good; 5 -> Easy. FSRS counts only Again as a failure, exactly as
   SM-2 counts grades below 3.
 - Time is counted in study days (the rollover hour decides the day, as
-  everywhere in dlprep): each review is placed at midnight UTC of its study
-  day, so FSRS's "elapsed days" is the number of study days between two
-  reviews, whatever the time zone.
+  everywhere in dlprep): FSRS's "elapsed days" is the number of study days
+  between two reviews, whatever the time zone. (Handing reviews to the fsrs
+  package, as the fit and the tests do, places each at midnight UTC of its
+  study day, which gives the same count.)
 - Every graded review is evidence, including same-session repeats and cram
   reviews that do not move the schedule. A second review on the same study
   day has 0 elapsed days, and FSRS handles it as it expects to: with its
