@@ -25,6 +25,7 @@ MODES = ("quiz", "rapid", "review", "mock")
 @pytest.fixture
 def store(tmp_path):
     s = Store.open(tmp_path / "dlprep.db")
+    s.conn.execute("PRAGMA synchronous = OFF")  # these tests write hundreds of reviews; durability is not under test
     yield s
     s.close()
 

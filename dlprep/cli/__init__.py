@@ -105,6 +105,13 @@ class DlprepGroup(TyperGroup):
                 raise
             if _is_click_exception(exc):
                 raise
+            if type(exc).__module__ == "sqlite3":  # damage found by a read, not at open (no full check there)
+                from dlprep.core.store import _error
+                from dlprep.paths import db_path
+
+                err = _error(db_path(), exc)
+                _one_line(f"error: {err}")
+                raise typer.Exit(err.exit_code) from None
             _one_line(f"internal error: {type(exc).__name__}: {exc} (run with --debug for a traceback)")
             raise typer.Exit(70) from None
         finally:

@@ -31,6 +31,7 @@ from typing import Any
 DAY_SQL = "date(substr(at, 1, 19), '-' || rollover_hour || ' hours')"
 # The same rule on the ``reviews r`` alias (SQLite still matches it to the index).
 _R_DAY_SQL = "date(substr(r.at, 1, 19), '-' || r.rollover_hour || ' hours')"
+_X_DAY_SQL = "date(substr(x.at, 1, 19), '-' || x.rollover_hour || ' hours')"
 
 # Milliseconds, so that sums are exact and do not depend on the order rows are added in.
 _MS = "CAST(ROUND(seconds * 1000) AS INTEGER)"
@@ -39,58 +40,58 @@ CARD_COLUMNS = (
     "card_id, reviews, scheduling, grade_sum, passes, grade_1, grade_2, grade_3, first_grade, first_at, last_at,"
     " last_hash, first_day, last_day, seconds_ms, timed, timed_ms, pointed"
 )
+_LATEST = "ORDER BY x.at_utc DESC, x.id DESC LIMIT 1"
+_LATEST_SCHEDULING = "AND x.counts = 1 ORDER BY x.at_utc DESC, x.id DESC LIMIT 1"
+_FIRST_SCHEDULING = "AND x.counts = 1 ORDER BY x.at_utc, x.id LIMIT 1"
+# Plain aggregates in one pass over the log, then a few index look-ups per card
+# for the rows at either end of its history (faster than window functions here).
 _CARD_SELECT = f"""
-SELECT card_id,
-    COUNT(*),
-    SUM(counts),
-    SUM(CASE WHEN counts = 1 THEN grade ELSE 0 END),
-    SUM(counts = 1 AND grade >= 3),
-    MAX(CASE WHEN newest_scheduling = 1 THEN grade END),
-    MAX(CASE WHEN newest_scheduling = 2 THEN grade END),
-    MAX(CASE WHEN newest_scheduling = 3 THEN grade END),
-    MAX(CASE WHEN oldest_scheduling = 1 THEN grade END),
-    MAX(CASE WHEN oldest = 1 THEN at END),
-    MAX(CASE WHEN newest = 1 THEN at END),
-    MAX(CASE WHEN newest = 1 THEN card_hash END),
-    MAX(CASE WHEN oldest_scheduling = 1 THEN day END),
-    MAX(CASE WHEN newest = 1 THEN day END),
-    COALESCE(SUM({_MS}), 0),
-    SUM(seconds IS NOT NULL AND mode != 'repeat'),
-    COALESCE(SUM(CASE WHEN mode != 'repeat' THEN {_MS} END), 0),
-    SUM(points_hit IS NOT NULL)
+SELECT g.card_id, g.reviews, g.scheduling, g.grade_sum, g.passes,
+    (SELECT x.grade FROM reviews x WHERE x.card_id = g.card_id {_LATEST_SCHEDULING} OFFSET 0),
+    (SELECT x.grade FROM reviews x WHERE x.card_id = g.card_id {_LATEST_SCHEDULING} OFFSET 1),
+    (SELECT x.grade FROM reviews x WHERE x.card_id = g.card_id {_LATEST_SCHEDULING} OFFSET 2),
+    (SELECT x.grade FROM reviews x WHERE x.card_id = g.card_id {_FIRST_SCHEDULING}),
+    (SELECT x.at FROM reviews x WHERE x.card_id = g.card_id ORDER BY x.at_utc, x.id LIMIT 1),
+    (SELECT x.at FROM reviews x WHERE x.card_id = g.card_id {_LATEST}),
+    (SELECT x.card_hash FROM reviews x WHERE x.card_id = g.card_id {_LATEST}),
+    (SELECT {_X_DAY_SQL} FROM reviews x WHERE x.card_id = g.card_id {_FIRST_SCHEDULING}),
+    (SELECT {_X_DAY_SQL} FROM reviews x WHERE x.card_id = g.card_id {_LATEST}),
+    g.seconds_ms, g.timed, g.timed_ms, g.pointed
 FROM (
-    SELECT card_id, grade, counts, at, card_hash, seconds, mode, points_hit, {DAY_SQL} AS day,
-        ROW_NUMBER() OVER (PARTITION BY card_id ORDER BY at_utc DESC, id DESC) AS newest,
-        ROW_NUMBER() OVER (PARTITION BY card_id ORDER BY at_utc, id) AS oldest,
-        CASE WHEN counts = 1 THEN ROW_NUMBER() OVER (PARTITION BY card_id, counts ORDER BY at_utc DESC, id DESC) END
-            AS newest_scheduling,
-        CASE WHEN counts = 1 THEN ROW_NUMBER() OVER (PARTITION BY card_id, counts ORDER BY at_utc, id) END
-            AS oldest_scheduling
+    SELECT card_id,
+        COUNT(*) AS reviews,
+        SUM(counts) AS scheduling,
+        SUM(CASE WHEN counts = 1 THEN grade ELSE 0 END) AS grade_sum,
+        SUM(counts = 1 AND grade >= 3) AS passes,
+        COALESCE(SUM({_MS}), 0) AS seconds_ms,
+        SUM(seconds IS NOT NULL AND mode != 'repeat') AS timed,
+        COALESCE(SUM(CASE WHEN mode != 'repeat' THEN {_MS} END), 0) AS timed_ms,
+        SUM(points_hit IS NOT NULL) AS pointed
     FROM reviews {{where}}
-)
-GROUP BY card_id"""
+    GROUP BY card_id
+) g"""
 
 DAY_COLUMNS = "day, reviews, cards, scheduling, grade_sum, passes, seen_before, recalled, seconds_ms"
-# A scheduling review is "seen before" unless it is its card's first scheduling review.
-_FIRST_SCHEDULING = (
-    "(SELECT p.id FROM reviews p WHERE p.card_id = r.card_id AND p.counts = 1 ORDER BY p.at_utc, p.id LIMIT 1)"
-)
+# A scheduling review is "seen before" unless it is its card's first scheduling review;
+# card_summary knows each card's first (so cards are refreshed before days).
 _DAY_SELECT = f"""
-SELECT day,
-    COUNT(*),
-    COUNT(DISTINCT card_id),
-    SUM(counts),
-    SUM(CASE WHEN counts = 1 THEN grade ELSE 0 END),
-    SUM(counts = 1 AND grade >= 3),
-    SUM(counts = 1 AND id != first_id),
-    SUM(counts = 1 AND id != first_id AND grade >= 3),
-    COALESCE(SUM({_MS}), 0)
+SELECT d.day, d.reviews, d.cards, d.scheduling, d.grade_sum, d.passes,
+    d.scheduling - COALESCE(f.firsts, 0), d.passes - COALESCE(f.first_passes, 0), d.seconds_ms
 FROM (
-    SELECT r.id, r.card_id, r.grade, r.counts, r.seconds, {_R_DAY_SQL} AS day,
-        CASE WHEN r.counts = 1 THEN {_FIRST_SCHEDULING} END AS first_id
+    SELECT {_R_DAY_SQL} AS day,
+        COUNT(*) AS reviews,
+        COUNT(DISTINCT r.card_id) AS cards,
+        SUM(r.counts) AS scheduling,
+        SUM(CASE WHEN r.counts = 1 THEN r.grade ELSE 0 END) AS grade_sum,
+        SUM(r.counts = 1 AND r.grade >= 3) AS passes,
+        COALESCE(SUM({_MS.replace("seconds", "r.seconds")}), 0) AS seconds_ms
     FROM reviews r {{where}}
-)
-GROUP BY day"""
+    GROUP BY day
+) d
+LEFT JOIN (
+    SELECT first_day, COUNT(*) AS firsts, SUM(first_grade >= 3) AS first_passes
+    FROM card_summary WHERE first_day IS NOT NULL GROUP BY first_day
+) f ON f.first_day = d.day"""
 
 POINT_COLUMNS = "card_id, point, hits"
 _POINT_SELECT = """

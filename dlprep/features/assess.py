@@ -82,16 +82,8 @@ def measured(bank: Bank, store: Store, areas: tuple[str, ...] | list[str] = AREA
     result: dict[str, float | None] = {}
     for area in areas:
         if area == RAPID_FIRE:
-            rapid = [r for r in store.reviews() if r["mode"] == "rapid" and r["card_id"] in bank.by_id]
-            if rapid:
-                good = sum(
-                    1
-                    for r in rapid
-                    if r["grade"] >= 4 and (r["seconds"] or 0) <= bank.by_id[r["card_id"]].time_target_s
-                )
-                result[area] = round(1 + 4 * good / len(rapid), 1)
-            else:
-                result[area] = None
+            rapid, good = store.rapid_scores({c.id: c.time_target_s for c in bank.cards})
+            result[area] = round(1 + 4 * good / rapid, 1) if rapid else None
             continue
         seen = any(grades.get(c.id) for c in bank.cards_in(area)) if area in bank.topics else False
         result[area] = round(1 + 4 * mastery[area], 1) if seen else None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 from typing import TYPE_CHECKING, Any
 
 from dlprep.core.scheduler import CardState
@@ -11,7 +10,7 @@ if TYPE_CHECKING:
     from dlprep.core.bank import Bank
     from dlprep.core.store import Store
 
-RECENT = 3  # a card's mastery looks at its last few scheduling grades
+RECENT = 3  # a card's mastery looks at its last few scheduling grades (card_summary keeps these three)
 
 
 def card_progress(store: Store | None, card_id: str, rollover_hour: int) -> dict[str, Any]:
@@ -48,11 +47,10 @@ def card_mastery(grades: list[int]) -> float:
 
 
 def grades_by_card(store: Store) -> dict[str, list[int]]:
-    grades: dict[str, list[int]] = defaultdict(list)
-    for r in store.reviews():
-        if r["counts"]:
-            grades[r["card_id"]].append(r["grade"])
-    return grades
+    """Per card with scheduling reviews, its last ``RECENT`` scheduling grades,
+    oldest first: all that :func:`card_mastery` looks at. Read from the card
+    summaries, not the log."""
+    return {cid: s.recent for cid, s in store.card_summaries().items() if s.scheduling}
 
 
 def topic_mastery(bank: Bank, store: Store) -> dict[str, float]:
@@ -67,21 +65,22 @@ def topic_mastery(bank: Bank, store: Store) -> dict[str, float]:
 
 
 def missed_points(bank: Bank, store: Store, topic: str | None = None) -> list[tuple[str, str, int, int]]:
-    """Rubric points missed most often: (card id, point, times missed, times asked)."""
-    missed: Counter[tuple[str, int]] = Counter()
-    asked: Counter[tuple[str, int]] = Counter()
-    for r in store.reviews():
-        card = bank.by_id.get(r["card_id"])
-        if card is None or r["points_hit"] is None or (topic and card.topic != topic):
-            continue
-        hit = set(r["points_hit"])
-        for i in range(len(card.rubric)):
-            asked[(card.id, i)] += 1
-            if i not in hit:
-                missed[(card.id, i)] += 1
-    rows = [
-        (cid, bank.by_id[cid].rubric[i].point, n, asked[(cid, i)])
-        for (cid, i), n in missed.items()
-        if i < len(bank.by_id[cid].rubric)
+    """Rubric points missed most often: (card id, point, times missed, times asked).
+
+    A point is asked whenever its card's review marked rubric points, and
+    missed when that review did not mark it covered."""
+    summaries = store.card_summaries()
+    cards = [
+        bank.by_id[cid]
+        for cid, s in summaries.items()
+        if s.pointed and cid in bank.by_id and (not topic or bank.by_id[cid].topic == topic)
     ]
+    hits = store.point_hits([c.id for c in cards]) if topic else store.point_hits()
+    rows = []
+    for card in cards:
+        asked = summaries[card.id].pointed
+        for i, point in enumerate(card.rubric):
+            missed = asked - hits.get(card.id, {}).get(i, 0)
+            if missed:
+                rows.append((card.id, point.point, missed, asked))
     return sorted(rows, key=lambda r: (-r[2], -r[2] / r[3], r[0]))
