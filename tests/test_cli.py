@@ -534,10 +534,20 @@ def test_card_shows_a_dated_review_history_and_json_keeps_its_keys(cli, clock):
     data = cli.json("card", "alpha")
     assert sorted(data) == [
         "answer", "changed_since_review", "difficulty", "due", "easiness", "errata", "follow_ups", "id",
-        "interval_days", "kind", "lapses", "last_review", "line", "pattern", "question", "red_flags", "references",
-        "repetitions", "reviews", "roles", "rubric", "see_also", "show_me", "source", "time_target_s", "topic",
+        "interval_days", "kind", "lapses", "last_review", "line", "memory", "pattern", "question", "red_flags",
+        "references", "repetitions", "reviews", "roles", "rubric", "see_also", "show_me", "source", "time_target_s",
+        "topic",
     ]  # fmt: skip
     assert [sorted(r) for r in data["reviews"]] == [["at", "counts", "coverage", "follow_up", "grade", "mode"]] * 3
+    # the memory model counts every graded review, the same-day repeat too
+    assert sorted(data["memory"]) == [
+        "difficulty", "last_day", "on", "parameters", "retrievability", "reviews", "stability",
+    ]  # fmt: skip
+    assert (data["memory"]["reviews"], data["memory"]["last_day"], data["memory"]["on"]) == (
+        3,
+        "2026-11-22",
+        "2026-11-22",
+    )
 
 
 def test_card_history_shows_the_last_ten_of_more(cli, clock):
