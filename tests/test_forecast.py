@@ -99,23 +99,29 @@ def test_fitted_parameters_are_used_and_named(store):
 
 
 def test_fit_needs_512_usable_reviews(store, monkeypatch):
-    # one card reviewed on 511 different study days: 510 reviews come a day or more after the previous one
-    rows = [("alpha", 4, at(day), 4) for day in range(511)]
+    # ten cards, each reviewed on 52 study days: 51 x 10 = 510 reviews come a day or more after the previous one
+    rows = [(f"c{i}", 4, at(day), 4) for day in range(52) for i in range(10)]
     monkeypatch.setattr(forecast, "log_rows", lambda _store: rows)
     assert memory.usable_reviews(rows) == 510
     with pytest.raises(DlprepError, match=r"needs 512 reviews .* your log has 510"):
         forecast.fit(store, date(2028, 1, 1))
-    rows.append(("alpha", 4, at(510, 13), 4))  # a second review the same study day is not usable
+    rows.append(("c0", 4, at(51, 13), 4))  # a second review the same study day is not usable
     assert memory.usable_reviews(rows) == 510
-    rows += [("alpha", 4, at(511), 4), ("alpha", 4, at(512), 4)]  # 512: the optimizer runs
+    rows += [("c1", 4, at(52), 4), ("c2", 4, at(52), 4)]  # 512: the optimizer runs
     assert memory.usable_reviews(rows) == 512
     monkeypatch.setattr(memory, "fit_parameters", lambda _rows: (1.0, *W[1:]))
     params, used = forecast.fit(store, date(2028, 1, 1))
     assert used == 512 and forecast.parameters(store) == params and params.values[0] == 1.0
 
 
+def test_the_optimizer_learns_from_each_cards_first_64_reviews_only():
+    rows = [("c", 4, at(day), 4) for day in range(64)]
+    assert memory.usable_reviews(rows) == 63
+    assert memory.usable_reviews([*rows, ("c", 4, at(64), 4)]) == 63  # the 65th is not used
+
+
 def test_fit_without_the_optimizer_packages_says_what_to_install(store, monkeypatch):
-    rows = [("alpha", 4, at(day), 4) for day in range(513)]
+    rows = [(f"c{i}", 4, at(day), 4) for day in range(60) for i in range(10)]
     monkeypatch.setattr(forecast, "log_rows", lambda _store: rows)
 
     def missing(_rows):

@@ -66,6 +66,7 @@ MAX_INTERVAL_DAYS = 36_500
 # The optimizer refuses to move off the defaults below this many reviews that
 # come a day or more after the card's previous review (fsrs.optimizer's mini-batch size).
 MIN_REVIEWS_TO_FIT = 512
+OPTIMIZER_SEQ_LEN = 64  # the optimizer learns from each card's first 64 reviews only
 
 AGAIN, HARD, GOOD, EASY = 1, 2, 3, 4  # fsrs.Rating values
 
@@ -284,10 +285,15 @@ def check_parameters(params: Sequence[float]) -> tuple[float, ...]:
 
 def usable_reviews(rows: Iterable[tuple[str, int, datetime, int]]) -> int:
     """How many (card id, grade, time, rollover hour) rows the optimizer learns from:
-    reviews made a study day or more after the same card's previous review."""
+    among each card's first OPTIMIZER_SEQ_LEN reviews, those made a study day or
+    more after the card's previous review (as fsrs.optimizer counts them)."""
     last: dict[str, date] = {}
+    seen: dict[str, int] = {}
     n = 0
     for card_id, _, at, rh in rows:
+        seen[card_id] = seen.get(card_id, 0) + 1
+        if seen[card_id] > OPTIMIZER_SEQ_LEN:
+            continue
         day = study_day(at, rh)
         if card_id in last and day > last[card_id]:
             n += 1
