@@ -1,6 +1,6 @@
 """Compare schedulers on simulated learners: reviews, minutes, recall on interview day.
 
-    python benchmarks/simulate.py [--learners 200] [--seed 18] [--json]
+    python -m benchmarks.simulate [--learners 200] [--seed 18] [--json]   (from the repository root)
 
 A 4-week plan to an interview with dlprep's defaults (10 new cards a day, at
 most 100 reviews a day, the plan's due-date cap), the mle path's cards in
