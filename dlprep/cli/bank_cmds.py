@@ -172,10 +172,16 @@ def card(
         card_progress(obj.store, c.id, obj.config.day_rollover_hour) if _has_db() else card_progress(None, c.id, 4)
     )
     notice = None
+    mem = None
     if _has_db():
         from dlprep.features.errata import notice_for
 
         notice = notice_for(c, obj.store.last_seen().get(c.id), obj.errata)
+        if progress["reviews"]:
+            from dlprep.core.scheduler import study_day
+            from dlprep.features.forecast import card_memory
+
+            mem = card_memory(obj.store, c.id, study_day(obj.now(), obj.config.day_rollover_hour))
     out = Output(json_out)
     if json_out:
         data = c.to_dict()
@@ -183,6 +189,7 @@ def card(
         data.update(progress)
         data["changed_since_review"] = notice.to_dict() if notice else None
         data["errata"] = [e.to_dict() for e in obj.errata.get(c.id, [])]
+        data["memory"] = mem
         out.json(data)
         return
     from rich.text import Text
@@ -194,6 +201,14 @@ def card(
     if history is not None:
         out.print(history)
     out.print(schedule_line(progress))
+    if mem:
+        out.print(
+            Text(
+                f"memory (FSRS, {mem['parameters']} parameters): stability {mem['stability']:.1f} days"
+                f" · difficulty {mem['difficulty']:.1f} of 10 · recall today {mem['retrievability']:.0%}",
+                style="dim",
+            )
+        )
     for line in notice.lines() if notice else []:
         out.print(Text(line, style="yellow"))
 

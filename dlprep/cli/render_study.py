@@ -96,12 +96,14 @@ def assessment_view(result: dict[str, Any]) -> Group:
     return Group(*parts)
 
 
-def plan_view(view: PlanView, today: date) -> Group:
+def plan_view(view: PlanView, today: date, headline: str | None = None) -> Group:
     head = Text(
         f"{view.title} plan: {view.start.isoformat()} to {view.end.isoformat()} ({view.days} days)", style="bold"
     )
     if view.interview:
         head.append(f" · interview {view.interview.isoformat()}", style="cyan")
+    if headline:
+        head.append("\n" + headline[0].upper() + headline[1:], style="cyan")
     table = Table(box=None, header_style="bold")
     table.add_column("when")
     table.add_column("dates")

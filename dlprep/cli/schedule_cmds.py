@@ -195,18 +195,22 @@ def today(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     from dlprep.features.errata import notices
 
     changed = sorted(notices(obj.bank, obj.store, obj.errata))
+    from dlprep.features.forecast import interview_forecast
+
+    recall = interview_forecast(obj.bank, obj.store, plan)
     out = Output(json_out)
     if json_out:
         data = t.to_dict()
         data["plan"] = plan.to_dict() if plan else None
         data["changed_since_review"] = changed
+        data["expected_recall"] = recall.brief() if recall else None
         out.json(data)
         return
     from rich.text import Text
 
     from dlprep.cli.render_today import render_today
 
-    out.print(render_today(t, plan))
+    out.print(render_today(t, plan, recall.headline() if recall else None))
     if changed:
         out.print(
             Text(
@@ -319,6 +323,9 @@ def db_rebuild(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     obj.close()
     with _rebuild_progress(out) as progress:
         found, aside = salvage.recover(db_path(), obj.now(), progress)
+    from dlprep.features.scheduling import replay_file
+
+    replay_file(db_path(), obj.config, force=True)  # the recovered states are SM-2's; FSRS users get FSRS's
     if json_out:
         Output(True).json({"recovered": True, "reviews": found.reviews, "damaged_copy": str(aside), **found.to_dict()})
         return

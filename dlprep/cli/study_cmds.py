@@ -257,12 +257,15 @@ def plan(
     view = lay_out(bank, chosen.role, chosen.start, chosen.interview, ratings, topic_mastery(bank, store), seen)
     if chosen is not current:
         save_plan(store, chosen)
+    from dlprep.features.forecast import interview_forecast
+
+    recall = interview_forecast(bank, store, chosen)
     if json_out:
-        out.json(view.to_dict())
+        out.json({**view.to_dict(), "expected_recall": recall.brief() if recall else None})
         return
     from dlprep.cli.render_study import plan_view
 
-    out.print(plan_view(view, today))
+    out.print(plan_view(view, today, recall.headline() if recall else None))
 
 
 @app.command()
