@@ -29,6 +29,7 @@ COMMAND_ORDER = (
     "stats",
     "cheatsheet",
     "show",
+    "practice",
     "review",
     "undo",
     "due",
@@ -154,7 +155,15 @@ def root(
 
 
 # Command modules register themselves on `app`; each keeps heavy imports inside its commands.
-from dlprep.cli import bank_cmds, config_cmds, quiz_cmds, schedule_cmds, show_cmds, study_cmds  # noqa: E402,F401
+from dlprep.cli import (  # noqa: E402,F401
+    bank_cmds,
+    config_cmds,
+    practice_cmds,
+    quiz_cmds,
+    schedule_cmds,
+    show_cmds,
+    study_cmds,
+)
 
 
 def main() -> None:

@@ -26,7 +26,7 @@ from dlprep.core.scheduler import CardState
 from dlprep.errors import DatabaseBusy, DatabaseDamaged, DlprepError
 
 BUSY_TIMEOUT_S = 5.0
-MODES = ("quiz", "rapid", "cram", "mock", "review", "repeat", "diagnostic")
+MODES = ("quiz", "rapid", "cram", "mock", "review", "repeat", "diagnostic", "drill")
 
 
 @dataclass(frozen=True)

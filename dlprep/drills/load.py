@@ -117,7 +117,9 @@ def check_drill(checker: Checker, data: Any, path: Path, bundled: bool = True) -
     minutes = checker.integer(data, "minutes", MINUTES_MIN, MINUTES_MAX, where) if "minutes" in data else None
     hints = checker.str_list(data, "hints", where) if "hints" in data else None
     if hints is not None and not HINTS_MIN <= len(hints) <= HINTS_MAX:
-        checker.add(p, data.line_of("hints"), f"'hints' must have {HINTS_MIN} to {HINTS_MAX} entries, not {len(hints)}", did)
+        checker.add(
+            p, data.line_of("hints"), f"'hints' must have {HINTS_MIN} to {HINTS_MAX} entries, not {len(hints)}", did
+        )
     needs = data.get("needs", "torch")
     if needs not in NEEDS:
         checker.add(p, data.line_of("needs"), f"'needs' must be one of {', '.join(NEEDS)}, got {needs!r}", did)
@@ -203,13 +205,23 @@ def _mistakes(
             continue
         name, fails, message, code = values
         if checks_ok and fails not in known:
-            checker.add(p, m.line_of("fails"), f"mistake {name!r} fails {fails!r}, which is not a check{suggest(fails, known)}", did)
+            checker.add(
+                p,
+                m.line_of("fails"),
+                f"mistake {name!r} fails {fails!r}, which is not a check{suggest(fails, known)}",
+                did,
+            )
             continue
         if fails != LOADS:
             try:
                 ast.parse(code)
             except SyntaxError as exc:
-                checker.add(p, m.line_of("code") + (exc.lineno or 1), f"mistake {name!r}: code is not valid Python: {exc.msg}", did)
+                checker.add(
+                    p,
+                    m.line_of("code") + (exc.lineno or 1),
+                    f"mistake {name!r}: code is not valid Python: {exc.msg}",
+                    did,
+                )
                 continue
         out.append(Mistake(name, fails, message, code))
     return tuple(out) if len(out) == len(raw) else None
@@ -249,7 +261,9 @@ def check_drills(
         raw_id = data.get("id") if isinstance(data, dict) else None
         if isinstance(raw_id, str):
             if raw_id in first_site:
-                checker.add(str(f), data.line_of("id"), f"duplicate drill id (first defined in {first_site[raw_id]})", raw_id)
+                checker.add(
+                    str(f), data.line_of("id"), f"duplicate drill id (first defined in {first_site[raw_id]})", raw_id
+                )
                 continue
             first_site[raw_id] = str(f)
         if drill is None:
@@ -271,7 +285,10 @@ def _resolves(checker: Checker, drill: Drill, data: Located, bank: Bank) -> bool
     for key in drill.references:
         if key not in bank.references:
             checker.add(
-                p, data.line_of("references"), f"reference {key!r} is not in the registry{suggest(key, bank.references)}", did
+                p,
+                data.line_of("references"),
+                f"reference {key!r} is not in the registry{suggest(key, bank.references)}",
+                did,
             )
     return len(checker.problems) == before
 

@@ -10,7 +10,19 @@ from typing import Any
 
 DRILL_PREFIX = "drill:"  # a drill's reviews are logged under card id "drill:<id>"
 DRILLS_FOLDER = "drills"  # inside a bank folder
-REQUIRED = ("id", "title", "topic", "difficulty", "minutes", "task", "hints", "starter", "solution", "checks", "mistakes")
+REQUIRED = (
+    "id",
+    "title",
+    "topic",
+    "difficulty",
+    "minutes",
+    "task",
+    "hints",
+    "starter",
+    "solution",
+    "checks",
+    "mistakes",
+)
 OPTIONAL = ("forbidden", "cards", "references", "needs")
 MISTAKE_KEYS = ("name", "fails", "message", "code")
 NEEDS = ("torch", "numpy")  # what the checks import; "torch" unless a drill says otherwise
