@@ -180,12 +180,16 @@ def today(ctx: typer.Context, json_out: JsonOpt = False) -> None:
         cfg.review_cap,
         role=plan.role if plan else None,
     )
+    from dlprep.drills.load import load_drills
     from dlprep.features.errata import notices
+    from dlprep.features.practice import due_list
 
     changed = sorted(notices(obj.bank, obj.store, obj.errata))
+    drills_due = due_list(obj.store.states(), load_drills(obj.bank, obj.extra_bank_dirs), t.day)
     out = Output(json_out)
     if json_out:
         data = t.to_dict()
+        data["drills_due"] = drills_due
         data["plan"] = plan.to_dict() if plan else None
         data["changed_since_review"] = changed
         out.json(data)
@@ -194,7 +198,7 @@ def today(ctx: typer.Context, json_out: JsonOpt = False) -> None:
 
     from dlprep.cli.render_today import render_today
 
-    out.print(render_today(t, plan))
+    out.print(render_today(t, plan, drills_due))
     if changed:
         out.print(
             Text(
@@ -238,7 +242,10 @@ def db_check(ctx: typer.Context, json_out: JsonOpt = False) -> None:
         obj.close()
         _report_damage("; ".join(problems), json_out)
         raise typer.Exit(1)
-    orphans = sorted(cid for cid in store.states() if cid not in obj.bank.by_id)
+    from dlprep.drills.load import load_drills
+
+    drill_ids = {d.review_id for d in load_drills(obj.bank, obj.extra_bank_dirs).values()}
+    orphans = sorted(cid for cid in store.states() if cid not in obj.bank.by_id and cid not in drill_ids)
     reviews = store.review_count()
     if json_out:
         Output(True).json({"ok": not problems, "problems": problems, "orphaned_cards": orphans, "reviews": reviews})

@@ -53,7 +53,7 @@ from dlprep.errors import DlprepError
 if TYPE_CHECKING:
     from dlprep.core.bank import Bank
 
-DOTTED_RE = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$")
+DOTTED_RE = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 
 
 def drill_files(folder: Path) -> list[Path]:
@@ -128,7 +128,12 @@ def check_drill(checker: Checker, data: Any, path: Path, bundled: bool = True) -
         optional[key] = (checker.str_list(data, key, where) or ()) if key in data else ()
     for name in optional["forbidden"]:
         if not DOTTED_RE.match(name):
-            checker.add(p, data.line_of("forbidden"), f"forbidden name {name!r} must be dotted (torch.softmax)", did)
+            checker.add(
+                p,
+                data.line_of("forbidden"),
+                f"forbidden name {name!r} must be a module or a dotted name (torch, torch.softmax)",
+                did,
+            )
 
     starter = _code(checker, data, "starter", where) if "starter" in data else None
     solution = _code(checker, data, "solution", where) if "solution" in data else None
@@ -314,3 +319,24 @@ def find_drill(drills: dict[str, Drill], drill_id: str) -> Drill:
     if drill_id not in drills:
         raise DlprepError(f"unknown drill {drill_id!r}{suggest(drill_id, drills)}; `dlprep practice --list` lists them")
     return drills[drill_id]
+
+
+def split_paths(
+    folders: list[Path], files: list[Path]
+) -> tuple[list[Path], list[Path], list[tuple[Path, bool]], list[Path]]:
+    """For ``dlprep validate PATH...``: (bank folders, card files, drill folders,
+    drill files). A bank folder's ``drills/`` is checked with it; a folder
+    named ``drills`` or a file in one is a drill folder or file."""
+    drill_dirs = [(f, True) for f in folders if f.name == DRILLS_FOLDER]
+    bank_dirs = [f for f in folders if f.name != DRILLS_FOLDER]
+    drill_dirs += [(f / DRILLS_FOLDER, True) for f in bank_dirs if (f / DRILLS_FOLDER).is_dir()]
+    drill_only = [f for f in files if f.parent.name == DRILLS_FOLDER]
+    return bank_dirs, [f for f in files if f not in drill_only], drill_dirs, drill_only
+
+
+def drills_by_topic(drills: dict[str, Drill]) -> dict[str, list[str]]:
+    """Drill ids per topic, easiest first (for the study plan)."""
+    out: dict[str, list[str]] = {}
+    for d in sorted(drills.values(), key=lambda d: (d.difficulty, d.id)):
+        out.setdefault(d.topic, []).append(d.id)
+    return out

@@ -378,3 +378,20 @@ def due_drills(states: dict[str, CardState], drills: dict[str, Drill], day: Any)
         if d.review_id in states and states[d.review_id].due is not None and states[d.review_id].due <= day
     ]
     return sorted(due, key=lambda pair: (pair[1].due, pair[0].id))
+
+
+def due_list(states: dict[str, CardState], drills: dict[str, Drill], day: Any) -> list[dict[str, Any]]:
+    """Due drills for `today` and its --json: never part of the quiz's flow, each with its command."""
+    return [
+        {
+            "id": d.id,
+            "review_id": d.review_id,
+            "title": d.title,
+            "topic": d.topic,
+            "minutes": d.minutes,
+            "due": st.due.isoformat() if st.due else None,
+            "overdue_days": (day - st.due).days if st.due else 0,
+            "action": f"dlprep practice {d.id} --check",
+        }
+        for d, st in due_drills(states, drills, day)
+    ]
