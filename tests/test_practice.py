@@ -241,19 +241,26 @@ def test_every_bundled_starter_file_parses(cli):
 # ---------------------------------------------------------------- the command, without running checks
 
 
-@pytest.fixture
-def user_bank(tmp_path):
+def write_user_bank(folder: Path, topic: str) -> Path:
     """An extra bank folder holding one numpy-only drill (its checks need no torch)."""
-    folder = tmp_path / "mybank"
-    (folder / "drills").mkdir(parents=True)
-    d = drill()
-    text = {
-        **{k: v for k, v in d.to_dict().items() if k not in ("path", "bundled", "forbidden", "cards", "references")},
-    }
     import yaml
 
+    (folder / "drills").mkdir(parents=True)
+    keep = ("path", "bundled", "forbidden", "cards", "references")
+    text = {k: v for k, v in drill().to_dict().items() if k not in keep} | {"topic": topic}
     (folder / "drills" / "tiny.yaml").write_text(yaml.safe_dump(text, sort_keys=False), encoding="utf-8")
     return folder
+
+
+@pytest.fixture
+def user_bank(tmp_path):
+    return write_user_bank(tmp_path / "mybank", "fundamentals")
+
+
+@pytest.fixture
+def small_user_bank(tmp_path, small_bank):
+    """The tiny drill over the three-card fixture bank: quick to load, no torch in the child."""
+    return write_user_bank(tmp_path / "mybank", "basics")
 
 
 def test_list_shows_drills_by_topic_with_the_last_result(cli, clock):
@@ -382,10 +389,10 @@ def test_card_undo_db_check_and_plan_with_drill_reviews(cli, clock, user_bank):
     assert any("stable-softmax" in p["drills"] for p in plan["periods"])
 
 
-def test_list_marks_drills_from_the_users_bank(cli, user_bank):
-    data = cli.json("--bank", str(user_bank), "practice", "--list")
-    assert next(d for d in data if d["id"] == "tiny")["bundled"] is False
-    assert "(your bank)" in cli("--bank", str(user_bank), "practice", "--list").stdout
+def test_list_marks_drills_from_the_users_bank(cli, small_user_bank):
+    data = cli.json("--bank", str(small_user_bank), "practice", "--list")
+    assert [(d["id"], d["bundled"]) for d in data] == [("tiny", False)]
+    assert "(your bank)" in cli("--bank", str(small_user_bank), "practice", "--list").stdout
 
 
 # ---------------------------------------------------------------- check runs in the child process
@@ -397,31 +404,31 @@ def attempt(tmp_path: Path, code: str, name: str = "attempt.py") -> Path:
     return path
 
 
-def test_bank_drill_checks_need_trust(cli, user_bank, tmp_path):
+def test_bank_drill_checks_need_trust(cli, small_user_bank, tmp_path):
     path = attempt(tmp_path, "def double(x):\n    return 2 * x\n")
-    refused = cli("--bank", str(user_bank), "practice", "tiny", "--check", str(path), input="n\n")
+    refused = cli("--bank", str(small_user_bank), "practice", "tiny", "--check", str(path), input="n\n")
     assert refused.exit_code == 1
     assert "is code from your bank, not from dlprep" in refused.stderr
     assert "not run (use --trust to run checks of bank drills without asking)" in refused.stderr
-    assert cli.json("--bank", str(user_bank), "practice", "--list")[-1]["last"] is None  # nothing recorded
-    asked = cli("--bank", str(user_bank), "practice", "tiny", "--check", str(path), input="y\n")
+    assert cli.json("--bank", str(small_user_bank), "practice", "--list")[-1]["last"] is None  # nothing recorded
+    asked = cli("--bank", str(small_user_bank), "practice", "tiny", "--check", str(path), input="y\n")
     assert asked.exit_code == 0, asked.output
-    trusted = cli.json("--bank", str(user_bank), "practice", "tiny", "--check", str(path), "--trust")
+    trusted = cli.json("--bank", str(small_user_bank), "practice", "tiny", "--check", str(path), "--trust")
     assert (trusted["passed"], trusted["total"]) == (3, 3)
 
 
-def test_a_failing_check_shows_its_message_and_exits_1(cli, user_bank, tmp_path):
+def test_a_failing_check_shows_its_message_and_exits_1(cli, small_user_bank, tmp_path):
     path = attempt(tmp_path, "def double(x):\n    return x + 2\n")
-    result = cli("--bank", str(user_bank), "practice", "tiny", "--check", str(path), "--trust")
+    result = cli("--bank", str(small_user_bank), "practice", "tiny", "--check", str(path), "--trust")
     assert result.exit_code == 1
     assert "double(3) is not 6" in result.stdout
     assert "run 1 logged" in result.stdout.replace("\n", " ")
 
 
-def test_an_exception_is_the_users_traceback_only(cli, user_bank, tmp_path):
+def test_an_exception_is_the_users_traceback_only(cli, small_user_bank, tmp_path):
     path = attempt(tmp_path, "def helper(x):\n    return x / 0\n\n\ndef double(x):\n    return helper(x)\n")
     data = json.loads(
-        cli("--bank", str(user_bank), "practice", "tiny", "--check", str(path), "--trust", "--json").stdout
+        cli("--bank", str(small_user_bank), "practice", "tiny", "--check", str(path), "--trust", "--json").stdout
     )
     message = next(c["message"] for c in data["checks"] if c["id"] == "check_value")
     assert message.startswith("Traceback (your file only):")
@@ -430,53 +437,71 @@ def test_an_exception_is_the_users_traceback_only(cli, user_bank, tmp_path):
     assert "dlprep" not in message.replace(str(tmp_path), "")
 
 
-def test_a_syntax_error_is_one_row_with_its_line(cli, user_bank, tmp_path):
+def test_a_syntax_error_is_one_row_with_its_line(cli, small_user_bank, tmp_path):
     path = attempt(tmp_path, "def double(x):\n    return 2 *\n")
-    result = cli("--bank", str(user_bank), "practice", "tiny", "--check", str(path), "--trust", "--json")
+    result = cli("--bank", str(small_user_bank), "practice", "tiny", "--check", str(path), "--trust", "--json")
     data = json.loads(result.stdout)
     assert [c["id"] for c in data["checks"]] == ["loads"]
     assert data["checks"][0]["message"].startswith("SyntaxError at line 2")
     assert data["grade"] == 0
 
 
-def test_an_endless_loop_becomes_a_timeout_row_naming_the_check(cli, user_bank, tmp_path):
+def test_an_endless_loop_becomes_a_timeout_row_naming_the_check(cli, small_user_bank, tmp_path):
     path = attempt(tmp_path, "def double(x):\n    while True:\n        pass\n")
-    result = cli("--bank", str(user_bank), "practice", "tiny", "--check", str(path), "--trust", "--timeout", "1")
+    result = cli("--bank", str(small_user_bank), "practice", "tiny", "--check", str(path), "--trust", "--timeout", "1")
     assert result.exit_code == 1
     assert "doubles 3" in result.stdout and "timed out: still running after 1 s" in result.stdout.replace("\n", " ")
 
 
-def test_a_loop_at_import_time_is_named_as_loading(cli, user_bank, tmp_path):
+def test_a_loop_at_import_time_is_named_as_loading(cli, small_user_bank, tmp_path):
     path = attempt(tmp_path, "while True:\n    pass\n")
     data = json.loads(
         cli(
-            "--bank", str(user_bank), "practice", "tiny", "--check", str(path), "--trust", "--timeout", "1", "--json"
+            "--bank",
+            str(small_user_bank),
+            "practice",
+            "tiny",
+            "--check",
+            str(path),
+            "--trust",
+            "--timeout",
+            "1",
+            "--json",
         ).stdout
     )
     assert [(c["id"], c["passed"]) for c in data["checks"]] == [("loads", False)]
     assert data["checks"][0]["message"].startswith("timed out")
 
 
-def test_a_memory_hog_becomes_a_limit_row(cli, user_bank, tmp_path):
+def test_a_memory_hog_becomes_a_limit_row(cli, small_user_bank, tmp_path):
     path = attempt(tmp_path, "def double(x):\n    return len(bytearray(8 * 1024**3))\n")
     data = json.loads(
         cli(
-            "--bank", str(user_bank), "practice", "tiny", "--check", str(path), "--trust", "--memory", "512", "--json"
+            "--bank",
+            str(small_user_bank),
+            "practice",
+            "tiny",
+            "--check",
+            str(path),
+            "--trust",
+            "--memory",
+            "512",
+            "--json",
         ).stdout
     )
     row = next(c for c in data["checks"] if c["id"] == "check_value")
     assert row["message"] == "ran out of memory (it asked for more than the check's memory limit)"
 
 
-def test_user_prints_do_not_break_the_protocol(cli, user_bank, tmp_path):
+def test_user_prints_do_not_break_the_protocol(cli, small_user_bank, tmp_path):
     path = attempt(tmp_path, 'print("{not json")\n\n\ndef double(x):\n    print(x)\n    return 2 * x\n')
     data = json.loads(
-        cli("--bank", str(user_bank), "practice", "tiny", "--check", str(path), "--trust", "--json").stdout
+        cli("--bank", str(small_user_bank), "practice", "tiny", "--check", str(path), "--trust", "--json").stdout
     )
     assert data["passed"] == data["total"] == 3
 
 
-def test_ctrl_c_stops_the_child(user_bank, tmp_path, monkeypatch):
+def test_ctrl_c_stops_the_child(tmp_path, monkeypatch):
     import subprocess
 
     from dlprep.drills import process
@@ -554,8 +579,8 @@ def test_end_to_end_with_torch_pass_wrong_and_forbidden(cli, tmp_path, clock):
 
 
 @pytest.mark.slow
-def test_verify_runs_the_drill_authors_check_in_the_child(cli, user_bank):
-    result = cli("--bank", str(user_bank), "practice", "tiny", "--verify", "--trust")
+def test_verify_runs_the_drill_authors_check_in_the_child(cli, small_user_bank):
+    result = cli("--bank", str(small_user_bank), "practice", "tiny", "--verify", "--trust")
     assert result.exit_code == 0, result.output
     assert "tiny: ok: the solution passes and every mistake fails as stated" in result.stdout
 
