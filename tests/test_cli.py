@@ -566,6 +566,7 @@ def test_today_json_has_every_key_and_value(cli, clock):
         "seconds_per_card": 120,
         "forecast": forecast,
         "orphaned_cards": [],
+        "drills_due": [],
         "plan": {"role": "mle", "start": "2026-11-21", "interview": "2026-12-01"},
         "changed_since_review": [],
     }
