@@ -601,3 +601,17 @@ def test_drill_id_helpers():
         from dlprep.drills.load import find_drill
 
         find_drill({}, "nope")
+
+
+def test_plan_puts_drills_in_their_topic_blocks(small_bank):
+    from datetime import date
+
+    from dlprep.core.bank import load_bank
+    from dlprep.features.plan import lay_out
+
+    view = lay_out(load_bank(), "mle", date(2026, 11, 21), date(2026, 12, 1), drills={"basics": ["a", "b"], "x": ["c"]})
+    data = view.to_dict()
+    assert {b["topic"]: b["drills"] for b in data["blocks"]} == {"advanced": [], "basics": ["a", "b"]}
+    assert view.drills == {"basics": ["a", "b"]}  # a topic outside the path is left out
+    for period in data["periods"]:
+        assert period["drills"] == (["a", "b"] if "basics" in period["topics"] else [])
