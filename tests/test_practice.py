@@ -398,6 +398,12 @@ def test_list_marks_drills_from_the_users_bank(cli, small_user_bank):
 # ---------------------------------------------------------------- check runs in the child process
 
 
+def check_tiny(cli, bank: Path, path: Path, *extra: str, input: str | None = None):
+    """`dlprep --bank BANK practice tiny --check PATH ...`; parsed JSON when --json is among ``extra``."""
+    result = cli("--bank", str(bank), "practice", "tiny", "--check", str(path), *extra, input=input)
+    return json.loads(result.stdout) if "--json" in extra else result
+
+
 def attempt(tmp_path: Path, code: str, name: str = "attempt.py") -> Path:
     path = tmp_path / name
     path.write_text(textwrap.dedent(code), encoding="utf-8")
@@ -406,12 +412,12 @@ def attempt(tmp_path: Path, code: str, name: str = "attempt.py") -> Path:
 
 def test_bank_drill_checks_need_trust(cli, small_user_bank, tmp_path):
     path = attempt(tmp_path, "def double(x):\n    return 2 * x\n")
-    refused = cli("--bank", str(small_user_bank), "practice", "tiny", "--check", str(path), input="n\n")
+    refused = check_tiny(cli, small_user_bank, path, input="n\n")
     assert refused.exit_code == 1
     assert "is code from your bank, not from dlprep" in refused.stderr
     assert "not run (use --trust to run checks of bank drills without asking)" in refused.stderr
     assert cli.json("--bank", str(small_user_bank), "practice", "--list")[-1]["last"] is None  # nothing recorded
-    asked = cli("--bank", str(small_user_bank), "practice", "tiny", "--check", str(path), input="y\n")
+    asked = check_tiny(cli, small_user_bank, path, input="y\n")
     assert asked.exit_code == 0, asked.output
     trusted = cli.json("--bank", str(small_user_bank), "practice", "tiny", "--check", str(path), "--trust")
     assert (trusted["passed"], trusted["total"]) == (3, 3)
@@ -419,7 +425,7 @@ def test_bank_drill_checks_need_trust(cli, small_user_bank, tmp_path):
 
 def test_a_failing_check_shows_its_message_and_exits_1(cli, small_user_bank, tmp_path):
     path = attempt(tmp_path, "def double(x):\n    return x + 2\n")
-    result = cli("--bank", str(small_user_bank), "practice", "tiny", "--check", str(path), "--trust")
+    result = check_tiny(cli, small_user_bank, path, "--trust")
     assert result.exit_code == 1
     assert "double(3) is not 6" in result.stdout
     assert "run 1 logged" in result.stdout.replace("\n", " ")
@@ -427,9 +433,7 @@ def test_a_failing_check_shows_its_message_and_exits_1(cli, small_user_bank, tmp
 
 def test_an_exception_is_the_users_traceback_only(cli, small_user_bank, tmp_path):
     path = attempt(tmp_path, "def helper(x):\n    return x / 0\n\n\ndef double(x):\n    return helper(x)\n")
-    data = json.loads(
-        cli("--bank", str(small_user_bank), "practice", "tiny", "--check", str(path), "--trust", "--json").stdout
-    )
+    data = check_tiny(cli, small_user_bank, path, "--trust", "--json")
     message = next(c["message"] for c in data["checks"] if c["id"] == "check_value")
     assert message.startswith("Traceback (your file only):")
     assert f'File "{path}", line 6, in double' in message and f'File "{path}", line 2, in helper' in message
@@ -439,8 +443,7 @@ def test_an_exception_is_the_users_traceback_only(cli, small_user_bank, tmp_path
 
 def test_a_syntax_error_is_one_row_with_its_line(cli, small_user_bank, tmp_path):
     path = attempt(tmp_path, "def double(x):\n    return 2 *\n")
-    result = cli("--bank", str(small_user_bank), "practice", "tiny", "--check", str(path), "--trust", "--json")
-    data = json.loads(result.stdout)
+    data = check_tiny(cli, small_user_bank, path, "--trust", "--json")
     assert [c["id"] for c in data["checks"]] == ["loads"]
     assert data["checks"][0]["message"].startswith("SyntaxError at line 2")
     assert data["grade"] == 0
@@ -448,56 +451,28 @@ def test_a_syntax_error_is_one_row_with_its_line(cli, small_user_bank, tmp_path)
 
 def test_an_endless_loop_becomes_a_timeout_row_naming_the_check(cli, small_user_bank, tmp_path):
     path = attempt(tmp_path, "def double(x):\n    while True:\n        pass\n")
-    result = cli("--bank", str(small_user_bank), "practice", "tiny", "--check", str(path), "--trust", "--timeout", "1")
+    result = check_tiny(cli, small_user_bank, path, "--trust", "--timeout", "1")
     assert result.exit_code == 1
     assert "doubles 3" in result.stdout and "timed out: still running after 1 s" in result.stdout.replace("\n", " ")
 
 
 def test_a_loop_at_import_time_is_named_as_loading(cli, small_user_bank, tmp_path):
     path = attempt(tmp_path, "while True:\n    pass\n")
-    data = json.loads(
-        cli(
-            "--bank",
-            str(small_user_bank),
-            "practice",
-            "tiny",
-            "--check",
-            str(path),
-            "--trust",
-            "--timeout",
-            "1",
-            "--json",
-        ).stdout
-    )
+    data = check_tiny(cli, small_user_bank, path, "--trust", "--timeout", "1", "--json")
     assert [(c["id"], c["passed"]) for c in data["checks"]] == [("loads", False)]
     assert data["checks"][0]["message"].startswith("timed out")
 
 
 def test_a_memory_hog_becomes_a_limit_row(cli, small_user_bank, tmp_path):
     path = attempt(tmp_path, "def double(x):\n    return len(bytearray(8 * 1024**3))\n")
-    data = json.loads(
-        cli(
-            "--bank",
-            str(small_user_bank),
-            "practice",
-            "tiny",
-            "--check",
-            str(path),
-            "--trust",
-            "--memory",
-            "512",
-            "--json",
-        ).stdout
-    )
+    data = check_tiny(cli, small_user_bank, path, "--trust", "--memory", "512", "--json")
     row = next(c for c in data["checks"] if c["id"] == "check_value")
     assert row["message"] == "ran out of memory (it asked for more than the check's memory limit)"
 
 
 def test_user_prints_do_not_break_the_protocol(cli, small_user_bank, tmp_path):
     path = attempt(tmp_path, 'print("{not json")\n\n\ndef double(x):\n    print(x)\n    return 2 * x\n')
-    data = json.loads(
-        cli("--bank", str(small_user_bank), "practice", "tiny", "--check", str(path), "--trust", "--json").stdout
-    )
+    data = check_tiny(cli, small_user_bank, path, "--trust", "--json")
     assert data["passed"] == data["total"] == 3
 
 
