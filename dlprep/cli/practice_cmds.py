@@ -65,7 +65,7 @@ def practice(
     then `dlprep practice ID --check` runs the checks in a child process and
     records the run as a review of drill:ID (see docs/drills.md for grading).
     """
-    from dlprep.drills.load import find_drill, load_drills
+    from dlprep.drills.load import checked, find_drill, load_drills
 
     obj = ctx.obj
     out = Output(json_out)
@@ -89,6 +89,8 @@ def practice(
         _list(out, obj, drills)
         return
     drill = find_drill(drills, drill_id)
+    if check or verify:
+        drill = checked(drill, obj.bank)
     if file is not None and not check:
         raise UsageError("a FILE is only read with --check")
     if force and not solution:

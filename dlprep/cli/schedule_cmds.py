@@ -181,11 +181,15 @@ def today(ctx: typer.Context, json_out: JsonOpt = False) -> None:
         role=plan.role if plan else None,
     )
     from dlprep.drills.load import load_drills
+    from dlprep.drills.model import is_drill_review
     from dlprep.features.errata import notices
     from dlprep.features.practice import due_list
 
     changed = sorted(notices(obj.bank, obj.store, obj.errata))
-    drills_due = due_list(obj.store.states(), load_drills(obj.bank, obj.extra_bank_dirs), t.day)
+    states = obj.store.states()
+    due_ids = [cid for cid, st in states.items() if is_drill_review(cid) and st.due is not None and st.due <= t.day]
+    drills = load_drills(obj.bank, obj.extra_bank_dirs) if due_ids else {}  # read drill files only when one is due
+    drills_due = due_list(states, drills, t.day)
     out = Output(json_out)
     if json_out:
         data = t.to_dict()
@@ -243,9 +247,11 @@ def db_check(ctx: typer.Context, json_out: JsonOpt = False) -> None:
         _report_damage("; ".join(problems), json_out)
         raise typer.Exit(1)
     from dlprep.drills.load import load_drills
+    from dlprep.drills.model import is_drill_review
 
-    drill_ids = {d.review_id for d in load_drills(obj.bank, obj.extra_bank_dirs).values()}
-    orphans = sorted(cid for cid in store.states() if cid not in obj.bank.by_id and cid not in drill_ids)
+    unknown = [cid for cid in store.states() if cid not in obj.bank.by_id]
+    drills = load_drills(obj.bank, obj.extra_bank_dirs) if any(map(is_drill_review, unknown)) else {}
+    orphans = sorted(cid for cid in unknown if cid.removeprefix("drill:") not in drills or not is_drill_review(cid))
     reviews = store.review_count()
     if json_out:
         Output(True).json({"ok": not problems, "problems": problems, "orphaned_cards": orphans, "reviews": reviews})

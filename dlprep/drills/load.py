@@ -26,6 +26,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -88,8 +89,9 @@ def _top_names(tree: ast.Module) -> set[str]:
     return names
 
 
-def check_drill(checker: Checker, data: Any, path: Path, bundled: bool = True) -> Drill | None:
-    """One drill file's parsed YAML -> a Drill, or None with its problems recorded."""
+def check_drill(checker: Checker, data: Any, path: Path, bundled: bool = True, parse: bool = True) -> Drill | None:
+    """One drill file's parsed YAML -> a Drill, or None with its problems recorded.
+    Without ``parse`` the Python in it is not parsed (listing drills stays fast)."""
     p = str(path)
     if not isinstance(data, Located):
         checker.add(p, 1, "a drill file must be a mapping with id, title, topic, task, starter, solution, checks...")
@@ -135,6 +137,10 @@ def check_drill(checker: Checker, data: Any, path: Path, bundled: bool = True) -
                 did,
             )
 
+    if not parse:
+        return _unparsed(
+            checker, data, path, bundled, before, (title, topic, task, difficulty, minutes, hints), optional
+        )
     starter = _code(checker, data, "starter", where) if "starter" in data else None
     solution = _code(checker, data, "solution", where) if "solution" in data else None
     checks = _code(checker, data, "checks", where) if "checks" in data else None
@@ -188,6 +194,49 @@ def check_drill(checker: Checker, data: Any, path: Path, bundled: bool = True) -
     )  # type: ignore[arg-type]
 
 
+def _unparsed(
+    checker: Checker,
+    data: Located,
+    path: Path,
+    bundled: bool,
+    before: int,
+    fields: tuple[Any, ...],
+    optional: dict[str, tuple[str, ...]],
+) -> Drill | None:
+    """A drill read without parsing its Python: the code fields only need to be text."""
+    did = data.get("id")
+    where = (str(path), did if isinstance(did, str) else None)
+    code = [checker.text(data, k, where, required=False) for k in ("starter", "solution", "checks") if k in data]
+    raw = data.get("mistakes")
+    mistakes = tuple(
+        Mistake(*(str(m.get(k, "")) for k in MISTAKE_KEYS))
+        for m in (raw if isinstance(raw, list) else ())
+        if isinstance(m, dict)
+    )
+    if len(checker.problems) > before or None in fields or len(code) < 3 or not mistakes or not isinstance(did, str):
+        return None
+    title, topic, task, difficulty, minutes, hints = fields
+    return Drill(
+        id=did,
+        title=title,
+        topic=topic,
+        difficulty=difficulty,
+        minutes=minutes,
+        task=task,
+        hints=hints,
+        starter=data["starter"],
+        solution=data["solution"],
+        checks=data["checks"],
+        mistakes=mistakes,
+        forbidden=optional["forbidden"],
+        cards=optional["cards"],
+        references=optional["references"],
+        needs=data.get("needs", "torch"),
+        path=str(path),
+        bundled=bundled,
+    )
+
+
 def _mistakes(
     checker: Checker, data: Located, where: tuple[str, str | None], known: set[str], checks_ok: bool
 ) -> tuple[Mistake, ...] | None:
@@ -233,11 +282,15 @@ def _mistakes(
 
 
 def check_drills(
-    folders: Iterable[tuple[Path, bool]] = (), files: Iterable[Path] = (), bank: Bank | None = None
+    folders: Iterable[tuple[Path, bool]] = (),
+    files: Iterable[Path] = (),
+    bank: Bank | None = None,
+    parse: bool = True,
 ) -> tuple[list[Drill], list[Problem]]:
     """Validate drill folders (each with whether it is bundled) and single
     drill files; with ``bank``, also that topics, cards and references resolve.
-    Returns the valid drills (first of each id) and every problem."""
+    Returns the valid drills (first of each id) and every problem. Without
+    ``parse``, the Python in them is taken as text (for listing drills)."""
     checker = Checker(strict=False)
     wanted: list[tuple[Path, bool]] = []
     seen: set[Path] = set()
@@ -262,7 +315,7 @@ def check_drills(
             continue
         for line, key in dups:
             checker.add(str(f), line, f"duplicate key {key!r}")
-        drill = check_drill(checker, data, f, bundled)
+        drill = check_drill(checker, data, f, bundled, parse)
         raw_id = data.get("id") if isinstance(data, dict) else None
         if isinstance(raw_id, str):
             if raw_id in first_site:
@@ -304,15 +357,27 @@ def drill_folders(bundled_dir: Path, extra_dirs: Iterable[Path] = ()) -> list[tu
 
 
 def load_drills(bank: Bank, extra_dirs: Iterable[Path] = ()) -> dict[str, Drill]:
-    """Every drill (bundled, then the extra banks'), by id; raises
-    :class:`DlprepError` naming the first problem if any file is invalid."""
+    """Every drill (bundled, then the extra banks'), by id, read without
+    parsing its Python (``dlprep validate`` does that; :func:`checked` does it
+    for the one drill about to run). Raises :class:`BankError` naming the
+    first problem if any file is invalid."""
     from dlprep.core.bank import BankError
     from dlprep.paths import bundled_bank_dir
 
-    drills, problems = check_drills(drill_folders(bundled_bank_dir(), extra_dirs), bank=bank)
+    drills, problems = check_drills(drill_folders(bundled_bank_dir(), extra_dirs), bank=bank, parse=False)
     if problems:
         raise BankError(problems)
     return {d.id: d for d in drills}
+
+
+def checked(drill: Drill, bank: Bank) -> Drill:
+    """``drill`` after every rule, its Python parsed too; raises :class:`BankError` if it breaks one."""
+    from dlprep.core.bank import BankError
+
+    drills, problems = check_drills(files=[Path(drill.path)], bank=bank)
+    if problems:
+        raise BankError(problems)
+    return replace(drills[0], bundled=drill.bundled)
 
 
 def find_drill(drills: dict[str, Drill], drill_id: str) -> Drill:
