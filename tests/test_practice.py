@@ -590,3 +590,12 @@ def test_plan_puts_drills_in_their_topic_blocks(small_bank):
     assert view.drills == {"basics": ["a", "b"]}  # a topic outside the path is left out
     for period in data["periods"]:
         assert period["drills"] == (["a", "b"] if "basics" in period["topics"] else [])
+
+
+def test_torch_that_does_not_fit_the_memory_limit_is_one_line(cli, tmp_path):
+    pytest.importorskip("torch")
+    path = attempt(tmp_path, "import torch\n")
+    result = cli("practice", "stable-softmax", "--check", str(path), "--memory", "300")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: torch could not be imported within the 300 MB memory limit (raise it")
+    assert result.stderr.count("\n") == 1

@@ -10,7 +10,9 @@ anything heavy, then writes one JSON line per event on its original stdout:
 - ``{"event": "start", "id", "name"}`` before each check runs (so a parent
   that stops a check which never ends can name it);
 - ``{"event": "result", ...CheckResult}`` after it;
-- ``{"event": "no_torch"}`` if the drill needs torch and it cannot be imported;
+- ``{"event": "no_torch"}`` if the drill needs torch and it is not installed;
+- ``{"event": "no_start", "message"}`` if torch is there but fails to import
+  (most often: its libraries do not fit the memory limit);
 - ``{"event": "problems", "problems": [...]}`` in verify mode;
 - ``{"event": "done"}`` at the end.
 
@@ -52,9 +54,14 @@ def main() -> int:
     if job.get("needs", "torch") == "torch":
         try:
             import torch  # noqa: F401  (imported once here, so the first check is not charged for it)
-        except ImportError:
+        except ModuleNotFoundError as exc:
+            if exc.name not in (None, "torch") and not str(exc.name).startswith("torch."):
+                raise
             emit("no_torch")
             return 3
+        except (ImportError, OSError, MemoryError) as exc:  # e.g. torch's libraries do not fit the memory limit
+            emit("no_start", message=f"{type(exc).__name__}: {exc}"[:300])
+            return 4
     from dlprep.drills.runner import iter_checks, verify_drill
 
     emit("ready")

@@ -167,6 +167,11 @@ def results_of(run: _Run, limits: Limits) -> list[CheckResult]:
         kind = ev.get("event")
         if kind == "no_torch":
             raise DlprepError(NO_TORCH)
+        if kind == "no_start":
+            raise DlprepError(
+                f"torch could not be imported within the {limits.memory_mb} MB memory limit "
+                f"(raise it with --memory): {ev.get('message', '')}"
+            )
         if kind == "start":
             running = (ev["id"], ev["name"])
         elif kind == "result":
