@@ -578,6 +578,7 @@ def test_today_json_has_every_key_and_value(cli, clock):
         "seconds_per_card": 120,
         "forecast": forecast,
         "orphaned_cards": [],
+        "drills_due": [],
         "plan": {"role": "mle", "start": "2026-11-21", "interview": "2026-12-01"},
         "changed_since_review": [],
         # FSRS-6 defaults (formulas in test_memory.py): alpha Easy (S = w3 = 8.2956, D = 1) then Again a day

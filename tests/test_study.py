@@ -334,8 +334,8 @@ def test_plan_json_has_every_key_and_value(cli, clock):
         "interview": "2026-12-01",
         "days": 10,
         "blocks": [
-            {"topic": "advanced", "first_day": "2026-11-21", "last_day": "2026-11-23", "weight": 1.5},
-            {"topic": "basics", "first_day": "2026-11-24", "last_day": "2026-11-28", "weight": 1.6},
+            {"topic": "advanced", "first_day": "2026-11-21", "last_day": "2026-11-23", "weight": 1.5, "drills": []},
+            {"topic": "basics", "first_day": "2026-11-24", "last_day": "2026-11-28", "weight": 1.6, "drills": []},
         ],
         "periods": [
             {
@@ -343,6 +343,7 @@ def test_plan_json_has_every_key_and_value(cli, clock):
                 "from": d,
                 "to": d,
                 "topics": ["advanced"] if i < 3 else ["basics"] if i < 8 else [],
+                "drills": [],
             }
             for i, d in enumerate(days)
         ],

@@ -29,20 +29,25 @@ def validate(
     Each problem is one line: path:line: card-id: message.
     """
     from dlprep.core.bank import check_bank
+    from dlprep.drills.load import check_drills, drill_folders, split_paths
     from dlprep.paths import bundled_bank_dir
 
     obj = ctx.obj
     bundled = bundled_bank_dir()
     if paths:
-        folders = [p for p in paths if p.is_dir()]
-        files = [p for p in paths if not p.is_dir()]
+        folders, files, drill_dirs, drill_files = split_paths(
+            [p for p in paths if p.is_dir()], [p for p in paths if not p.is_dir()]
+        )
         refs = [bundled, *sorted({f.parent for f in files if f.parent.is_dir()})]
         bank, problems = check_bank(folders=folders, files=files, strict=strict, reference_folders=refs)
         checked = [str(p) for p in paths]
     else:
         folders = [bundled, *obj.extra_bank_dirs]
         bank, problems = check_bank(folders=folders, strict=strict)
+        drill_dirs, drill_files = drill_folders(bundled, obj.extra_bank_dirs), []
         checked = [str(p) for p in folders]
+    drills, drill_problems = check_drills(drill_dirs, drill_files, bank)
+    problems += drill_problems
     out = Output(json_out)
     if json_out:
         out.json(
@@ -51,6 +56,7 @@ def validate(
                 "checked": checked,
                 "cards": len(bank.cards),
                 "topics": len(bank.topics),
+                "drills": len(drills),
                 "problems": [p.to_dict() for p in problems],
             }
         )
@@ -60,7 +66,10 @@ def validate(
         if problems:
             out.message(f"{len(problems)} problem(s) found")
         else:
-            typer.echo(f"ok: {len(bank.cards)} cards, {len(bank.topics)} topics, {len(bank.files)} files")
+            typer.echo(
+                f"ok: {len(bank.cards)} cards, {len(bank.topics)} topics, {len(bank.files)} files, "
+                f"{len(drills)} drill(s)"
+            )
     if problems:
         raise typer.Exit(1)
 

@@ -12,7 +12,9 @@ from dlprep.features.plan import Plan
 from dlprep.features.schedule import DEFAULT_SECONDS_PER_CARD, Today
 
 
-def render_today(t: Today, plan: Plan | None, headline: str | None = None) -> Any:
+def render_today(
+    t: Today, plan: Plan | None, headline: str | None = None, drills_due: list[dict[str, Any]] | None = None
+) -> Any:
     parts: list[Any] = []
     head = Text(f"Today, {t.day.isoformat()}", style="bold")
     if plan and plan.interview:
@@ -51,7 +53,17 @@ def render_today(t: Today, plan: Plan | None, headline: str | None = None) -> An
     if t.new:
         parts.append(Text("\nNew cards to introduce", style="bold"))
         parts.append(FitTable([Col("id"), Col("topic")], [[c.id, c.topic] for c in t.new], box=None))
-    if not t.due and not t.new:
+    if drills_due:
+        minutes = sum(d["minutes"] for d in drills_due)
+        parts.append(Text(f"\nDrills due (about {minutes} min; not part of the quiz)", style="bold"))
+        parts.append(
+            FitTable(
+                [Col("drill"), Col("topic"), Col("due"), Col("run", wrap=True)],
+                [[f"drill:{d['id']}", d["topic"], d["due"], d["action"]] for d in drills_due],
+                box=None,
+            )
+        )
+    if not t.due and not t.new and not drills_due:
         parts.append(Text("Nothing due and no new cards today. `dlprep quiz --cram` to practise anyway."))
     parts.append(Text("\nDue in the next 14 days", style="bold"))
     parts.append(

@@ -254,7 +254,12 @@ def plan(
     _, ratings = store.latest_assessment()
     grades = grades_by_card(store)
     seen = {bank.by_id[c].topic for c in grades if c in bank.by_id}
-    view = lay_out(bank, chosen.role, chosen.start, chosen.interview, ratings, topic_mastery(bank, store), seen)
+    from dlprep.drills.load import drills_by_topic, load_drills
+
+    by_topic = drills_by_topic(load_drills(bank, obj.extra_bank_dirs))
+    view = lay_out(
+        bank, chosen.role, chosen.start, chosen.interview, ratings, topic_mastery(bank, store), seen, by_topic
+    )
     if chosen is not current:
         save_plan(store, chosen)
     from dlprep.features.forecast import interview_forecast

@@ -30,7 +30,7 @@ from dlprep.errors import DatabaseBusy, DatabaseDamaged, DlprepError
 
 BUSY_TIMEOUT_S = 5.0
 LogEntry = tuple[int, datetime, date | None, int, bool]  # grade, time, due cap, rollover hour, counts
-MODES = ("quiz", "rapid", "cram", "mock", "review", "repeat", "diagnostic")
+MODES = ("quiz", "rapid", "cram", "mock", "review", "repeat", "diagnostic", "drill")
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from typing import Any
 from dlprep.core.bank import Bank, Card
 from dlprep.core.scheduler import CardState, study_day
 from dlprep.core.store import Store
+from dlprep.drills.model import is_drill_review
 
 DEFAULT_SECONDS_PER_CARD = 120
 MIN_SECONDS_PER_CARD = 20  # reading, revealing and marking a card takes at least this
@@ -138,7 +139,7 @@ def build_today(
     for offset in range(1, FORECAST_DAYS + 1):
         d = day + timedelta(days=offset)
         forecast.append((d, sum(1 for cid, st in states.items() if st.due == d and cid in bank.by_id)))
-    orphans = sorted(cid for cid in states if cid not in bank.by_id)
+    orphans = sorted(cid for cid in states if cid not in bank.by_id and not is_drill_review(cid))
     return Today(day, due, held_back, new, introduced, minutes, seconds, forecast, orphans, window is not None)
 
 
