@@ -173,25 +173,8 @@ def check_drill(checker: Checker, data: Any, path: Path, bundled: bool = True, p
         return None
     if starter is None or solution is None or checks is None or did is None:
         return None
-    return Drill(
-        id=did,
-        title=title,
-        topic=topic,
-        difficulty=difficulty,
-        minutes=minutes,
-        task=task,
-        hints=hints,
-        starter=data["starter"],
-        solution=data["solution"],
-        checks=data["checks"],
-        mistakes=mistakes,
-        forbidden=optional["forbidden"],
-        cards=optional["cards"],
-        references=optional["references"],
-        needs=needs,
-        path=p,
-        bundled=bundled,
-    )  # type: ignore[arg-type]
+    fields = (title, topic, task, difficulty, minutes, hints)
+    return _drill(data, did, fields, mistakes, optional, needs, p, bundled)
 
 
 def _unparsed(
@@ -215,6 +198,20 @@ def _unparsed(
     )
     if len(checker.problems) > before or None in fields or len(code) < 3 or not mistakes or not isinstance(did, str):
         return None
+    return _drill(data, did, fields, mistakes, optional, data.get("needs", "torch"), str(path), bundled)
+
+
+def _drill(
+    data: Located,
+    did: str,
+    fields: tuple[Any, ...],
+    mistakes: tuple[Mistake, ...],
+    optional: dict[str, tuple[str, ...]],
+    needs: str,
+    path: str,
+    bundled: bool,
+) -> Drill:
+    """The Drill read from ``data``, once its fields have been checked."""
     title, topic, task, difficulty, minutes, hints = fields
     return Drill(
         id=did,
@@ -231,8 +228,8 @@ def _unparsed(
         forbidden=optional["forbidden"],
         cards=optional["cards"],
         references=optional["references"],
-        needs=data.get("needs", "torch"),
-        path=str(path),
+        needs=needs,
+        path=path,
         bundled=bundled,
     )
 
