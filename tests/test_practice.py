@@ -6,6 +6,7 @@ to the user's file, an endless loop, a memory hog, a forbidden call, no torch)."
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from dlprep.core.store import Store
+from dlprep.core.store import Review, Store
 from dlprep.drills.model import Drill, Mistake
 from dlprep.drills.runner import CheckResult
 from dlprep.errors import DlprepError, UsageError
@@ -599,3 +600,21 @@ def test_torch_that_does_not_fit_the_memory_limit_is_one_line(cli, tmp_path):
     assert result.exit_code == 1
     assert result.stderr.startswith("error: torch could not be imported within the 300 MB memory limit (raise it")
     assert result.stderr.count("\n") == 1
+
+
+def test_stats_counts_drills_apart_from_cards(store):
+    d = drill()
+    empty = P.drill_totals(store, T0.date())
+    assert empty == {"tried": 0, "settled": 0, "average_grade": None, "due": 0, "runs": 0}
+    P.record_run(store, d, results(2, 5), T0, ROLL)  # an attempt: tried, not settled
+    assert P.drill_totals(store, T0.date())["tried"] == 1
+    assert P.drill_totals(store, T0.date())["settled"] == 0
+    P.record_run(store, d, results(5, 5), T0 + timedelta(minutes=1), ROLL)  # settles with grade 4
+    other = dataclasses.replace(d, id="other")
+    P.record_run(store, other, results(5, 5), T0 + timedelta(minutes=2), ROLL)  # first run, grade 5
+    store.record(Review("some-card", 4, T0 + timedelta(minutes=3)))  # a card review is not a drill
+    totals = P.drill_totals(store, T0.date())
+    assert totals == {"tried": 2, "settled": 2, "average_grade": 4.5, "due": 0, "runs": 3}
+    due_day = min(store.state(f"drill:{x}").due for x in ("tiny", "other"))
+    assert P.drill_totals(store, due_day)["due"] >= 1
+    assert P.drill_totals(store, due_day - timedelta(days=1))["due"] == 0

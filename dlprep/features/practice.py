@@ -395,3 +395,28 @@ def due_list(states: dict[str, CardState], drills: dict[str, Drill], day: Any) -
         }
         for d, st in due_drills(states, drills, day)
     ]
+
+
+# Drill ids sort between these two keys ("drill:" then any suffix; ";" follows ":"),
+# so the primary-key indexes answer these counts without reading card rows.
+_DRILL_RANGE = "card_id >= 'drill:' AND card_id < 'drill;'"
+
+
+def drill_totals(store: Store, day: Any) -> dict[str, Any]:
+    """What `stats` says about drills: how many were tried, how many settled
+    (a counted result: passed, or given up), the mean settled grade, how many
+    are due on ``day`` and how many check runs there were in all."""
+    tried, settled, grade_sum, graded, runs = store.conn.execute(
+        "SELECT COUNT(*), COALESCE(SUM(scheduling > 0), 0), COALESCE(SUM(grade_sum), 0),"
+        f" COALESCE(SUM(scheduling), 0), COALESCE(SUM(reviews), 0) FROM card_summary WHERE {_DRILL_RANGE}"
+    ).fetchone()
+    due = store.conn.execute(
+        f"SELECT COUNT(*) FROM card_state WHERE {_DRILL_RANGE} AND due IS NOT NULL AND due <= ?", (day.isoformat(),)
+    ).fetchone()[0]
+    return {
+        "tried": tried,
+        "settled": settled,
+        "average_grade": round(grade_sum / graded, 2) if graded else None,
+        "due": due,
+        "runs": runs,
+    }
