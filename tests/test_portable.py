@@ -205,7 +205,10 @@ GOOD = {
         ({"at": "2026-11-01T09:30:00"}, "has no UTC offset"),
         ({"at": "yesterday"}, "at 'yesterday' is not an ISO 8601 date-time"),
         ({"at": 1700000000}, "at must be an ISO 8601 date-time string"),
-        ({"mode": "sleep"}, "mode must be one of quiz, rapid, cram, mock, review, repeat, diagnostic, got 'sleep'"),
+        (
+            {"mode": "sleep"},
+            "mode must be one of quiz, rapid, cram, mock, review, repeat, diagnostic, drill, got 'sleep'",
+        ),
         ({"counts": 1}, "counts must be true or false, got 1"),
         ({"rollover_hour": 24}, "rollover_hour must be a whole number from 0 to 23, got 24"),
         ({"rollover_hour": -1}, "rollover_hour must be a whole number from 0 to 23, got -1"),
@@ -462,3 +465,13 @@ def test_an_import_while_another_process_writes_waits_then_is_one_busy_line(tmp_
     )
     assert store.review_count() == 0
     store.close()
+
+
+def test_drill_reviews_are_known_when_the_drill_is(cli, dlprep_home, tmp_path):
+    drill_review = GOOD | {"card_id": "drill:stable-softmax", "mode": "drill", "counts": False, "grade": 1}
+    path = write(tmp_path / "p.jsonl", [drill_review])
+    known = cli("import", "progress", str(path))
+    assert known.exit_code == 0, known.stderr
+    gone = write(tmp_path / "q.jsonl", [drill_review | {"card_id": "drill:no-such-drill"}])
+    unknown = cli("import", "progress", str(gone))
+    assert unknown.exit_code == 1 and "unknown card id 'drill:no-such-drill'" in unknown.stderr

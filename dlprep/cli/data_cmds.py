@@ -208,9 +208,12 @@ def import_progress_cmd(
     obj = ctx.obj
     if not file.is_file():
         raise DlprepError(f"{file}: no such file" if not file.exists() else f"{file}: is a folder, not a progress file")
+    from dlprep.drills.load import load_drills
+
     bank = obj.bank
+    known = set(bank.by_id) | {d.review_id for d in load_drills(bank, obj.extra_bank_dirs).values()}
     with progress_bar("checking progress file", file.stat().st_size) as tick:
-        parsed = read_progress(file, bank.by_id, ROLES, keep_unknown, tick)
+        parsed = read_progress(file, known, ROLES, keep_unknown, tick)
     result = merge_progress(obj.store, parsed)
     if json_out:
         Output(True).json(result.to_dict())
