@@ -390,3 +390,30 @@ def test_db_rebuild_shows_a_progress_bar_on_a_terminal_only(tmp_path, dlprep_hom
     assert child.exitstatus == 0
     assert "rebuilding from the review log" in child.before
     assert "rebuilt 1 card states from the log; 0 changed" in child.before
+
+
+def test_stats_queries_never_scan_the_log(big_store):
+    """`dlprep stats` reads the summaries (card age and follow-ups included, m005), and with
+    --topic the topic's reviews through the (card_id, at_utc) index: never the whole log."""
+    from dlprep.core import stats_queries as Q
+
+    today = date(2026, 4, 1)
+    cards = [(f"c{i}", "one" if i < 2 else "two", 4) for i in range(6)]
+    for scope in (Q.Scope(today, cards), Q.Scope(today, cards[:2], topic_only=True)):
+        reads = [
+            lambda s=scope: Q.retention_by_age(big_store, s),
+            lambda s=scope: Q.follow_ups(big_store, s),
+            lambda s=scope: Q.totals(big_store, s),
+            lambda s=scope: Q.days(big_store, s, today - timedelta(days=100)),
+            lambda s=scope: Q.streaks(big_store, s),
+            lambda s=scope: Q.retention(big_store, s),
+            lambda s=scope: Q.weekly_retention(big_store, s),
+            lambda s=scope: Q.topics(big_store, s),
+            lambda s=scope: Q.missed_points(big_store, s),
+            lambda s=scope: Q.forecast(big_store, s, 30),
+        ]
+        for read in reads:
+            lines = plans_during(big_store, read)
+            assert lines and log_scans(lines) == [], lines
+    topic_age = plans_during(big_store, lambda: Q.retention_by_age(big_store, Q.Scope(today, cards[:2], True)))
+    assert any("idx_reviews_card_id_at_utc (card_id=? AND at_utc>?)" in ln for ln in topic_age), topic_age

@@ -67,6 +67,11 @@ CARDS_CTE = (
 )
 
 
+# The --topic cards' reviews, read card by card through the (card_id, at_utc) index: CROSS JOIN keeps
+# ``cards`` the outer loop (without it SQLite may walk the whole day index to save sorting by day).
+TOPIC_REVIEWS = "cards CROSS JOIN reviews WHERE reviews.card_id = cards.card_id"
+
+
 def _rows(store: Store, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
     from dlprep.core.store import _error
 
@@ -101,19 +106,20 @@ def _days_cte(scope: Scope) -> str:
         return f"{CARDS_CTE}, d AS (SELECT day, reviews, seconds_ms, seen_before, recalled FROM day_summary)"
     # A topic's days from its reviews; a card's first scheduled review (card_summary.first_day) is no retention review.
     return f"""{CARDS_CTE},
-        r AS (
-            SELECT {DAY_SQL} AS day, COUNT(*) AS reviews, COALESCE(SUM(CAST(ROUND(seconds * 1000) AS INTEGER)), 0)
+        topic_reviews AS (SELECT {DAY_SQL} AS day, seconds, counts, grade FROM {TOPIC_REVIEWS}),
+        by_day AS (
+            SELECT day, COUNT(*) AS reviews, COALESCE(SUM(CAST(ROUND(seconds * 1000) AS INTEGER)), 0)
                    AS seconds_ms, SUM(counts) AS scheduling, SUM(counts = 1 AND grade >= {PASS}) AS passes
-            FROM reviews WHERE {scope.in_scope()} GROUP BY day
+            FROM topic_reviews GROUP BY day
         ),
         f AS (
             SELECT first_day AS day, COUNT(*) AS firsts, SUM(first_grade >= {PASS}) AS first_passes
             FROM card_summary WHERE first_day IS NOT NULL AND {scope.in_scope()} GROUP BY first_day
         ),
         d AS (
-            SELECT r.day, reviews, seconds_ms, scheduling - COALESCE(firsts, 0) AS seen_before,
+            SELECT by_day.day, reviews, seconds_ms, scheduling - COALESCE(firsts, 0) AS seen_before,
                    passes - COALESCE(first_passes, 0) AS recalled
-            FROM r LEFT JOIN f ON f.day = r.day
+            FROM by_day LEFT JOIN f ON f.day = by_day.day
         )"""
 
 
@@ -196,12 +202,13 @@ def retention_by_age(store: Store, scope: Scope) -> list[dict[str, Any]]:
         # The topic's all-time counts from card_summary, its recent days from its recent reviews.
         total = f"SELECT {', '.join(f'SUM({c}) AS {c}' for c in AGE)} FROM card_summary WHERE {scope.in_scope()}"
         recent = (
-            f"SELECT {DAY_SQL} AS day, {AGE_SUMS} FROM reviews"
-            f" WHERE {scope.in_scope()} AND at_utc >= :since GROUP BY day"
+            f"topic_reviews AS (SELECT {DAY_SQL} AS day, counts, interval_before, grade FROM {TOPIC_REVIEWS}"
+            " AND at_utc >= :since),"
+            f" recent AS (SELECT day, {AGE_SUMS} FROM topic_reviews GROUP BY day)"
         )
     else:
         total = f"SELECT {', '.join(f'SUM({c}) AS {c}' for c in AGE)} FROM day_summary"
-        recent = f"SELECT day, {AGE_COLUMNS} FROM day_summary WHERE day > date(:today, '-30 days')"
+        recent = f"recent AS (SELECT day, {AGE_COLUMNS} FROM day_summary WHERE day > date(:today, '-30 days'))"
     # Reviews after today (a clock set back) count nowhere, as in every other stats number.
     ages = []
     for mature, (seen, recalled) in enumerate((("young_seen", "young_recalled"), ("mature_seen", "mature_recalled"))):
@@ -218,7 +225,7 @@ def retention_by_age(store: Store, scope: Scope) -> list[dict[str, Any]]:
     return _rows(
         store,
         f"""
-        WITH {CARDS_CTE}, total AS ({total}), recent AS MATERIALIZED ({recent})
+        WITH {CARDS_CTE}, total AS ({total}), {recent}
         SELECT * FROM ({" UNION ALL ".join(ages)}) WHERE n > 0 ORDER BY mature""",
         scope.params(since=_recent_since(scope)),
     )

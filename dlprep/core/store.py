@@ -504,7 +504,8 @@ class Store:
         stale = summaries.stale_intervals(self.conn)
         if stale:
             problems.append(
-                f"reviews: {len(stale)} card ages (interval_before) differ from the review log (run `dlprep db rebuild`)"
+                f"reviews: {len(stale)} card ages (interval_before) differ from the review log"
+                " (run `dlprep db rebuild`)"
             )
         return problems + summaries.differences(self.conn)
 

@@ -44,6 +44,8 @@ AGE_SUMS = (
     f"SUM({_YOUNG}) AS young_seen, SUM({_YOUNG} AND grade >= 3) AS young_recalled,"
     f" SUM({_MATURE}) AS mature_seen, SUM({_MATURE} AND grade >= 3) AS mature_recalled"
 )
+_R_AGE_SUMS = AGE_SUMS.replace("counts", "r.counts").replace("interval_before", "r.interval_before")
+_R_AGE_SUMS = _R_AGE_SUMS.replace("grade", "r.grade")
 AGE_COLUMNS = "young_seen, young_recalled, mature_seen, mature_recalled"
 
 # Milliseconds, so that sums are exact and do not depend on the order rows are added in.
@@ -104,7 +106,7 @@ FROM (
         SUM(CASE WHEN r.counts = 1 THEN r.grade ELSE 0 END) AS grade_sum,
         SUM(r.counts = 1 AND r.grade >= 3) AS passes,
         COALESCE(SUM({_MS.replace("seconds", "r.seconds")}), 0) AS seconds_ms,
-        {AGE_SUMS.replace("counts", "r.counts").replace("interval_before", "r.interval_before").replace("grade", "r.grade")}
+        {_R_AGE_SUMS}
     FROM reviews r {{where}}
     GROUP BY day
 ) d
