@@ -8,6 +8,14 @@ Three derived tables (schema in migration m004):
   counts, time spent;
 - ``point_summary``: per card and rubric point, how often it was marked covered.
 
+Migration m005 adds each review's card age (``reviews.interval_before``: the
+SM-2 interval the card's previous scheduled review set, NULL for its first
+scheduled review and for reviews that do not move the schedule) and counts
+retention reviews by it (young below ``MATURE_DAYS``, mature from it on) in
+``card_summary`` and ``day_summary``, with the follow-ups got and missed per card.
+The log row carries it, so after an undo :func:`fix_intervals` recomputes the
+card's later ones.
+
 Each is defined once, below, as a SELECT over ``reviews``. Recording or
 deleting a review refreshes the rows it touches in the same transaction
 (:func:`refresh`); :func:`refresh_all` (``Store.rebuild`` and every migration)
