@@ -4,6 +4,8 @@ banks: [~/my-cards]        # extra card folders, merged with the bundled bank
 day_rollover_hour: 4       # a review before 04:00 counts for the previous day
 new_per_day: 10            # new cards introduced a day
 review_cap: 100            # most reviews scheduled in one day
+scheduler: sm2             # sm2 (default) or fsrs; switching replays the review log
+desired_retention: 0.9     # fsrs only: recall probability at which a card comes due (0.70-0.97)
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ from typing import Any
 from dlprep import paths
 from dlprep.errors import DlprepError
 
+SCHEDULERS = ("sm2", "fsrs")
+RETENTION_RANGE = (0.7, 0.97)
+
 
 @dataclass(frozen=True)
 class Config:
@@ -24,6 +29,8 @@ class Config:
     day_rollover_hour: int = 4
     new_per_day: int = 10
     review_cap: int = 100
+    scheduler: str = "sm2"
+    desired_retention: float = 0.9
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -44,7 +51,14 @@ class Config:
             if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
                 raise DlprepError(f"{source}: {name!r} must be a whole number from {lo} to {hi}, got {value!r}")
             values[name] = value
-        return cls(**values)
+        scheduler = data.get("scheduler", cls.scheduler)
+        if scheduler not in SCHEDULERS:
+            raise DlprepError(f"{source}: 'scheduler' must be one of {', '.join(SCHEDULERS)}, got {scheduler!r}")
+        retention = data.get("desired_retention", cls.desired_retention)
+        lo, hi = RETENTION_RANGE
+        if isinstance(retention, bool) or not isinstance(retention, int | float) or not lo <= retention <= hi:
+            raise DlprepError(f"{source}: 'desired_retention' must be a number from {lo} to {hi}, got {retention!r}")
+        return cls(**values, scheduler=scheduler, desired_retention=float(retention))
 
 
 def load_config(path: Path | None = None) -> Config:
@@ -143,11 +157,14 @@ def save_config(config: Config, path: Path | None = None) -> Path:
 
 
 def parse_setting(key: str, value: str) -> Any:
-    """A command-line value for a setting: whole numbers, or a comma-separated
-    list of folders for banks (made absolute, so they work from any directory)."""
+    """A command-line value for a setting: whole numbers, a number for
+    desired_retention, a name for scheduler, or a comma-separated list of
+    folders for banks (made absolute, so they work from any directory)."""
     if key == "banks":
         return [str(Path(v.strip()).expanduser().resolve()) for v in value.split(",") if v.strip()]
+    if key == "scheduler":
+        return value.strip().lower()
     try:
-        return int(value)
+        return float(value) if key == "desired_retention" else int(value)
     except ValueError:
         return value  # Config.from_dict reports it with the allowed range

@@ -42,6 +42,11 @@ def backups_dir() -> Path:
     return user_dir() / "backups"
 
 
+def practice_dir() -> Path:
+    """Where `dlprep practice` writes starter files (``--dir`` overrides)."""
+    return user_dir() / "practice"
+
+
 def cache_dir() -> Path:
     """Disposable caches (the parsed bank). Under DLPREP_HOME when it is set."""
     if os.environ.get(HOME_ENV):

@@ -338,6 +338,8 @@ def test_config_show_set_unset(cli, dlprep_home):
         "day_rollover_hour": 4,
         "new_per_day": 10,
         "review_cap": 100,
+        "scheduler": "sm2",
+        "desired_retention": 0.9,
     }
     assert cli("config", "set", "new_per_day", "3").exit_code == 0
     assert len(cli.json("today")["new"]) == 3  # the setting takes effect
@@ -532,10 +534,20 @@ def test_card_shows_a_dated_review_history_and_json_keeps_its_keys(cli, clock):
     data = cli.json("card", "alpha")
     assert sorted(data) == [
         "answer", "changed_since_review", "difficulty", "due", "easiness", "errata", "follow_ups", "id",
-        "interval_days", "kind", "lapses", "last_review", "line", "pattern", "question", "red_flags", "references",
-        "repetitions", "reviews", "roles", "rubric", "see_also", "show_me", "source", "time_target_s", "topic",
+        "interval_days", "kind", "lapses", "last_review", "line", "memory", "pattern", "question", "red_flags",
+        "references", "repetitions", "reviews", "roles", "rubric", "see_also", "show_me", "source", "time_target_s",
+        "topic",
     ]  # fmt: skip
     assert [sorted(r) for r in data["reviews"]] == [["at", "counts", "coverage", "follow_up", "grade", "mode"]] * 3
+    # the memory model counts every graded review, the same-day repeat too
+    assert sorted(data["memory"]) == [
+        "difficulty", "last_day", "on", "parameters", "retrievability", "reviews", "stability",
+    ]  # fmt: skip
+    assert (data["memory"]["reviews"], data["memory"]["last_day"], data["memory"]["on"]) == (
+        3,
+        "2026-11-22",
+        "2026-11-22",
+    )
 
 
 def test_card_history_shows_the_last_ten_of_more(cli, clock):
@@ -566,8 +578,13 @@ def test_today_json_has_every_key_and_value(cli, clock):
         "seconds_per_card": 120,
         "forecast": forecast,
         "orphaned_cards": [],
+        "drills_due": [],
         "plan": {"role": "mle", "start": "2026-11-21", "interview": "2026-12-01"},
         "changed_since_review": [],
+        # FSRS-6 defaults (formulas in test_memory.py): alpha Easy (S = w3 = 8.2956, D = 1) then Again a day
+        # later: S = min(w11 D^-w12 ((S+1)^w13 - 1) e^((1-R) w14), S / e^(w17 w18)) = 1.2162, recall after
+        # 11 days 0.7026; beta Good (S = w2 = 2.3065), after 10 days 0.7744; mean 0.7385
+        "expected_recall": {"day": "2026-12-01", "overall": 0.7385, "studied_cards": 2, "parameters": "default"},
     }
     out = cli("today").stdout
     assert "1 review(s) due (0 overdue) · 1 new card(s) · about 4 min (2 min a card until you have some history)" in out

@@ -334,8 +334,8 @@ def test_plan_json_has_every_key_and_value(cli, clock):
         "interview": "2026-12-01",
         "days": 10,
         "blocks": [
-            {"topic": "advanced", "first_day": "2026-11-21", "last_day": "2026-11-23", "weight": 1.5},
-            {"topic": "basics", "first_day": "2026-11-24", "last_day": "2026-11-28", "weight": 1.6},
+            {"topic": "advanced", "first_day": "2026-11-21", "last_day": "2026-11-23", "weight": 1.5, "drills": []},
+            {"topic": "basics", "first_day": "2026-11-24", "last_day": "2026-11-28", "weight": 1.6, "drills": []},
         ],
         "periods": [
             {
@@ -343,6 +343,7 @@ def test_plan_json_has_every_key_and_value(cli, clock):
                 "from": d,
                 "to": d,
                 "topics": ["advanced"] if i < 3 else ["basics"] if i < 8 else [],
+                "drills": [],
             }
             for i, d in enumerate(days)
         ],
@@ -356,6 +357,9 @@ def test_plan_json_has_every_key_and_value(cli, clock):
             {"day": "2026-11-30", "text": "Cheat sheets (dlprep cheatsheet --all), light review, no new topics"},
             {"day": "2026-12-01", "text": "Interview"},
         ],
+        # FSRS-6 forgetting curve, default parameters: beta Good once (S = w2 = 2.3065 days), 11 days before the
+        # interview: (1 + F * 11 / S) ^ -w20 with F = 0.9 ^ (-1 / w20) - 1 = 0.9805 -> 0.7651
+        "expected_recall": {"day": "2026-12-01", "overall": 0.7651, "studied_cards": 1, "parameters": "default"},
     }
 
 

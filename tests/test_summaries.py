@@ -277,6 +277,20 @@ def test_undo_in_the_middle_of_a_history_moves_the_later_reviews_card_age(store)
     assert_matches_log(store)
 
 
+def test_card_age_is_the_sm2_interval_under_the_fsrs_scheduler_too(store):
+    """The README defines card age by SM-2; with the FSRS hook setting the due dates the
+    stored ages are still 1, 6, 17, 48 (as in the undo test above), and rebuild agrees."""
+    from dlprep.core import memory
+
+    store.replay_log = memory.fsrs_state
+    for d in (1, 2, 8, 25, 28):
+        store.record(Review("a", 5, datetime(2026, 3, d, 10, tzinfo=ZONES[0])))
+    assert [r["interval_before"] for r in store.reviews("a")] == [None, 1, 6, 17, 48]
+    incremental = tables(store)
+    store.rebuild()
+    assert tables(store) == incremental and store.check() == []
+
+
 def test_rebuild_reports_progress_to_the_end(store):
     at = datetime(2026, 3, 1, 10, tzinfo=ZONES[0])
     for i in range(120):

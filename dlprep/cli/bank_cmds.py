@@ -29,20 +29,25 @@ def validate(
     Each problem is one line: path:line: card-id: message.
     """
     from dlprep.core.bank import check_bank
+    from dlprep.drills.load import check_drills, drill_folders, split_paths
     from dlprep.paths import bundled_bank_dir
 
     obj = ctx.obj
     bundled = bundled_bank_dir()
     if paths:
-        folders = [p for p in paths if p.is_dir()]
-        files = [p for p in paths if not p.is_dir()]
+        folders, files, drill_dirs, drill_files = split_paths(
+            [p for p in paths if p.is_dir()], [p for p in paths if not p.is_dir()]
+        )
         refs = [bundled, *sorted({f.parent for f in files if f.parent.is_dir()})]
         bank, problems = check_bank(folders=folders, files=files, strict=strict, reference_folders=refs)
         checked = [str(p) for p in paths]
     else:
         folders = [bundled, *obj.extra_bank_dirs]
         bank, problems = check_bank(folders=folders, strict=strict)
+        drill_dirs, drill_files = drill_folders(bundled, obj.extra_bank_dirs), []
         checked = [str(p) for p in folders]
+    drills, drill_problems = check_drills(drill_dirs, drill_files, bank)
+    problems += drill_problems
     out = Output(json_out)
     if json_out:
         out.json(
@@ -51,6 +56,7 @@ def validate(
                 "checked": checked,
                 "cards": len(bank.cards),
                 "topics": len(bank.topics),
+                "drills": len(drills),
                 "problems": [p.to_dict() for p in problems],
             }
         )
@@ -60,7 +66,10 @@ def validate(
         if problems:
             out.message(f"{len(problems)} problem(s) found")
         else:
-            typer.echo(f"ok: {len(bank.cards)} cards, {len(bank.topics)} topics, {len(bank.files)} files")
+            typer.echo(
+                f"ok: {len(bank.cards)} cards, {len(bank.topics)} topics, {len(bank.files)} files, "
+                f"{len(drills)} drill(s)"
+            )
     if problems:
         raise typer.Exit(1)
 
@@ -172,10 +181,16 @@ def card(
         card_progress(obj.store, c.id, obj.config.day_rollover_hour) if _has_db() else card_progress(None, c.id, 4)
     )
     notice = None
+    mem = None
     if _has_db():
         from dlprep.features.errata import notice_for
 
         notice = notice_for(c, obj.store.last_seen().get(c.id), obj.errata)
+        if progress["reviews"]:
+            from dlprep.core.scheduler import study_day
+            from dlprep.features.forecast import card_memory
+
+            mem = card_memory(obj.store, c.id, study_day(obj.now(), obj.config.day_rollover_hour))
     out = Output(json_out)
     if json_out:
         data = c.to_dict()
@@ -183,6 +198,7 @@ def card(
         data.update(progress)
         data["changed_since_review"] = notice.to_dict() if notice else None
         data["errata"] = [e.to_dict() for e in obj.errata.get(c.id, [])]
+        data["memory"] = mem
         out.json(data)
         return
     from rich.text import Text
@@ -194,6 +210,14 @@ def card(
     if history is not None:
         out.print(history)
     out.print(schedule_line(progress))
+    if mem:
+        out.print(
+            Text(
+                f"memory (FSRS, {mem['parameters']} parameters): stability {mem['stability']:.1f} days"
+                f" · difficulty {mem['difficulty']:.1f} of 10 · recall today {mem['retrievability']:.0%}",
+                style="dim",
+            )
+        )
     for line in notice.lines() if notice else []:
         out.print(Text(line, style="yellow"))
 

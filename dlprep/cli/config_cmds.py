@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -35,8 +35,12 @@ def config_show(ctx: typer.Context, json_out: JsonOpt = False) -> None:
 @config_app.command("set")
 def config_set(
     ctx: typer.Context,
-    key: Annotated[str, typer.Argument(help="banks, day_rollover_hour, new_per_day or review_cap.")],
-    value: Annotated[str, typer.Argument(help="A whole number, or comma-separated folders for banks.")],
+    key: Annotated[
+        str, typer.Argument(help="banks, day_rollover_hour, new_per_day, review_cap, scheduler or desired_retention.")
+    ],
+    value: Annotated[
+        str, typer.Argument(help="A number, sm2|fsrs for scheduler, or comma-separated folders for banks.")
+    ],
 ) -> None:
     """Change one setting."""
     from dlprep.config import Config, parse_setting, save_config
@@ -53,6 +57,7 @@ def config_set(
         check_banks([Path(b) for b in updated.banks])
     path = save_config(updated)
     Output(False).message(f"{key} = {updated.to_dict()[key]} (saved in {path})")
+    _reschedule(updated)
 
 
 @config_app.command("unset")
@@ -67,5 +72,18 @@ def config_unset(
     if key not in current:
         raise UsageError(f"unknown setting {key!r} (settings: {', '.join(current)})")
     default = Config().to_dict()[key]
-    path = save_config(Config.from_dict({**current, key: default}))
+    updated = Config.from_dict({**current, key: default})
+    path = save_config(updated)
     Output(False).message(f"{key} back to its default, {default} (saved in {path})")
+    _reschedule(updated)
+
+
+def _reschedule(config: Any) -> None:
+    """After a scheduler setting changes, replay the log now (if there is one) and say so."""
+    from dlprep.features.scheduling import replay_file
+    from dlprep.paths import db_path
+
+    n = replay_file(db_path(), config)
+    if n is not None:
+        name = "FSRS" if config.scheduler == "fsrs" else "SM-2"
+        Output(False).message(f"replayed {n} card(s)' schedules from the review log under {name}")

@@ -94,6 +94,9 @@ class AppContext:
         from dlprep.paths import db_path
 
         store = Store.open(db_path())
+        from dlprep.features.scheduling import attach
+
+        attach(store, self.config)  # SM-2 or FSRS; replays the log after a switch
         if store.read_only:
             import sys
 

@@ -195,6 +195,15 @@ def _heading(text: str) -> Text:
     return Text("\n" + text, style="bold")
 
 
+def drill_line(data: dict[str, Any]) -> list[Text]:
+    """One line on implementation drills, when any was tried."""
+    d = data.get("drills") or {}
+    if not d.get("tried"):
+        return []
+    grade = f" (average grade {d['average_grade']})" if d["average_grade"] is not None else ""
+    return [Text(f"drills: {d['tried']} tried, {d['settled']} settled{grade}, {d['due']} due, {d['runs']} check runs")]
+
+
 def stats_view(data: dict[str, Any]) -> Group:
     scope = f"topic {data['topic']}" if data["topic"] else "all topics"
     parts: list[Any] = [
@@ -206,6 +215,7 @@ def stats_view(data: dict[str, Any]) -> Group:
         Text("young: interval before the review < 21 days; mature: 21+", style="dim"),
         Text(""),
         time_line(data),
+        *drill_line(data),
         Text(""),
         forecast_chart(data),
         _heading("Topics"),

@@ -96,12 +96,14 @@ def assessment_view(result: dict[str, Any]) -> Group:
     return Group(*parts)
 
 
-def plan_view(view: PlanView, today: date) -> Group:
+def plan_view(view: PlanView, today: date, headline: str | None = None) -> Group:
     head = Text(
         f"{view.title} plan: {view.start.isoformat()} to {view.end.isoformat()} ({view.days} days)", style="bold"
     )
     if view.interview:
         head.append(f" · interview {view.interview.isoformat()}", style="cyan")
+    if headline:
+        head.append("\n" + headline[0].upper() + headline[1:], style="cyan")
     table = Table(box=None, header_style="bold")
     table.add_column("when")
     table.add_column("dates")
@@ -112,11 +114,14 @@ def plan_view(view: PlanView, today: date) -> Group:
         marks = [f"{m.day.strftime('%a %d')}: {m.text}" for m in view.milestones if a <= m.day <= b]
         dates = a.strftime("%b %d") + ("" if a == b else " - " + b.strftime("%b %d"))
         style = "green" if a <= today <= b else None
-        table.add_row(label, dates, ", ".join(topics) or "-", "\n".join(marks), style=style)
+        named = [t + (f" ({len(view.drills[t])} drill(s))" if view.drills.get(t) else "") for t in topics]
+        table.add_row(label, dates, ", ".join(named) or "-", "\n".join(marks), style=style)
     parts: list[Any] = [head, table]
     after = [m for m in view.milestones if m.day >= view.end]
     parts.extend(Text(f"{m.day.strftime('%a %d %b')}: {m.text}", style="bold cyan") for m in after)
     weights = ", ".join(f"{b.topic} {b.weight:.1f}" for b in view.blocks)
     parts.append(Text(f"time per topic weighted by weakness (1 = strong, 2 = weak): {weights}", style="dim"))
     parts.append(Text("New cards in `dlprep quiz` and `dlprep today` now follow this order.", style="dim"))
+    if view.drills:
+        parts.append(Text("Drills: `dlprep practice --list`; practise a topic's drills in its block.", style="dim"))
     return Group(*parts)

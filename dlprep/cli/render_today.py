@@ -12,13 +12,17 @@ from dlprep.features.plan import Plan
 from dlprep.features.schedule import DEFAULT_SECONDS_PER_CARD, Today
 
 
-def render_today(t: Today, plan: Plan | None) -> Any:
+def render_today(
+    t: Today, plan: Plan | None, headline: str | None = None, drills_due: list[dict[str, Any]] | None = None
+) -> Any:
     parts: list[Any] = []
     head = Text(f"Today, {t.day.isoformat()}", style="bold")
     if plan and plan.interview:
         left = (plan.interview - t.day).days
         head.append(f"  ·  interview in {left} day(s) ({plan.interview.isoformat()}, {plan.role} path)", style="cyan")
     parts.append(head)
+    if headline:
+        parts.append(Text(headline[0].upper() + headline[1:], style="cyan"))
     overdue = len(t.overdue)
     per_card = (
         f"{t.seconds_per_card / 60:.1f} min a card, your average"
@@ -33,17 +37,33 @@ def render_today(t: Today, plan: Plan | None) -> Any:
     if t.held_back:
         parts.append(
             Text(
-                f"{t.held_back} more due review(s) held back by the daily cap; they stay due and come first tomorrow.",
+                f"{t.held_back} more due review(s) "
+                + (
+                    "wait for a later day before the interview (the final days' share)."
+                    if t.by_interview_recall
+                    else "held back by the daily cap; they stay due and come first tomorrow."
+                ),
                 style="yellow",
             )
         )
     if t.due:
-        parts.append(Text("\nReviews (most overdue first)", style="bold"))
+        order = "lowest predicted recall on interview day first" if t.by_interview_recall else "most overdue first"
+        parts.append(Text(f"\nReviews ({order})", style="bold"))
         parts.append(due_table(t.due[:15], t.day, more=len(t.due) - 15, box=None))
     if t.new:
         parts.append(Text("\nNew cards to introduce", style="bold"))
         parts.append(FitTable([Col("id"), Col("topic")], [[c.id, c.topic] for c in t.new], box=None))
-    if not t.due and not t.new:
+    if drills_due:
+        minutes = sum(d["minutes"] for d in drills_due)
+        parts.append(Text(f"\nDrills due (about {minutes} min; not part of the quiz)", style="bold"))
+        parts.append(
+            FitTable(
+                [Col("drill"), Col("topic"), Col("due"), Col("run", wrap=True)],
+                [[f"drill:{d['id']}", d["topic"], d["due"], d["action"]] for d in drills_due],
+                box=None,
+            )
+        )
+    if not t.due and not t.new and not drills_due:
         parts.append(Text("Nothing due and no new cards today. `dlprep quiz --cram` to practise anyway."))
     parts.append(Text("\nDue in the next 14 days", style="bold"))
     parts.append(

@@ -192,21 +192,33 @@ def today(ctx: typer.Context, json_out: JsonOpt = False) -> None:
         cfg.review_cap,
         role=plan.role if plan else None,
     )
+    from dlprep.drills.load import load_drills
+    from dlprep.drills.model import is_drill_review
     from dlprep.features.errata import notices
+    from dlprep.features.practice import due_list
 
     changed = sorted(notices(obj.bank, obj.store, obj.errata))
+    from dlprep.features.forecast import interview_forecast
+
+    recall = interview_forecast(obj.bank, obj.store, plan)
+    states = obj.store.states()
+    due_ids = [cid for cid, st in states.items() if is_drill_review(cid) and st.due is not None and st.due <= t.day]
+    drills = load_drills(obj.bank, obj.extra_bank_dirs) if due_ids else {}  # read drill files only when one is due
+    drills_due = due_list(states, drills, t.day)
     out = Output(json_out)
     if json_out:
         data = t.to_dict()
+        data["drills_due"] = drills_due
         data["plan"] = plan.to_dict() if plan else None
         data["changed_since_review"] = changed
+        data["expected_recall"] = recall.brief() if recall else None
         out.json(data)
         return
     from rich.text import Text
 
     from dlprep.cli.render_today import render_today
 
-    out.print(render_today(t, plan))
+    out.print(render_today(t, plan, recall.headline() if recall else None, drills_due))
     if changed:
         out.print(
             Text(
@@ -250,7 +262,12 @@ def db_check(ctx: typer.Context, json_out: JsonOpt = False) -> None:
         obj.close()
         _report_damage("; ".join(problems), json_out)
         raise typer.Exit(1)
-    orphans = sorted(cid for cid in store.states() if cid not in obj.bank.by_id)
+    from dlprep.drills.load import load_drills
+    from dlprep.drills.model import is_drill_review
+
+    unknown = [cid for cid in store.states() if cid not in obj.bank.by_id]
+    drills = load_drills(obj.bank, obj.extra_bank_dirs) if any(map(is_drill_review, unknown)) else {}
+    orphans = sorted(cid for cid in unknown if cid.removeprefix("drill:") not in drills or not is_drill_review(cid))
     reviews = store.review_count()
     if json_out:
         Output(True).json({"ok": not problems, "problems": problems, "orphaned_cards": orphans, "reviews": reviews})
@@ -319,6 +336,9 @@ def db_rebuild(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     obj.close()
     with _rebuild_progress(out) as progress:
         found, aside = salvage.recover(db_path(), obj.now(), progress)
+    from dlprep.features.scheduling import replay_file
+
+    replay_file(db_path(), obj.config, force=True)  # the recovered states are SM-2's; FSRS users get FSRS's
     if json_out:
         Output(True).json({"recovered": True, "reviews": found.reviews, "damaged_copy": str(aside), **found.to_dict()})
         return

@@ -68,13 +68,10 @@ def show(
 
         out.print(CodeListing(source))
         return
-    if not info.bundled and not trust:
-        out.message(f"{info.id} is code from your bank, not from dlprep: {info.path}")
-        sys.stderr.write("Run it? [y/N] ")
-        sys.stderr.flush()
-        answer = sys.stdin.readline()
-        if answer.strip().lower() not in ("y", "yes"):
-            raise DlprepError("not run (use --trust to run bank demos without asking)")
+    if not info.bundled:
+        from dlprep.cli.trust import confirm_bank_code
+
+        confirm_bank_code(out, info.id, info.path, trust, "bank demos")
     if device not in ("auto", "cpu", "cuda", "mps"):
         raise UsageError(f"unknown device {device!r} (choose from auto, cpu, cuda, mps)")
     status = run_demo(info.id, device, demo_dirs, json_out=json_out, stream=not json_out, timeout_s=timeout)

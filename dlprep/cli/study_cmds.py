@@ -254,15 +254,23 @@ def plan(
     _, ratings = store.latest_assessment()
     grades = grades_by_card(store)
     seen = {bank.by_id[c].topic for c in grades if c in bank.by_id}
-    view = lay_out(bank, chosen.role, chosen.start, chosen.interview, ratings, topic_mastery(bank, store), seen)
+    from dlprep.drills.load import drills_by_topic, load_drills
+
+    by_topic = drills_by_topic(load_drills(bank, obj.extra_bank_dirs))
+    view = lay_out(
+        bank, chosen.role, chosen.start, chosen.interview, ratings, topic_mastery(bank, store), seen, by_topic
+    )
     if chosen is not current:
         save_plan(store, chosen)
+    from dlprep.features.forecast import interview_forecast
+
+    recall = interview_forecast(bank, store, chosen)
     if json_out:
-        out.json(view.to_dict())
+        out.json({**view.to_dict(), "expected_recall": recall.brief() if recall else None})
         return
     from dlprep.cli.render_study import plan_view
 
-    out.print(plan_view(view, today))
+    out.print(plan_view(view, today, recall.headline() if recall else None))
 
 
 @app.command()

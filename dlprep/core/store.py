@@ -29,7 +29,8 @@ from dlprep.core.summaries import CardSummary, DaySummary
 from dlprep.errors import DatabaseBusy, DatabaseDamaged, DlprepError
 
 BUSY_TIMEOUT_S = 5.0
-MODES = ("quiz", "rapid", "cram", "mock", "review", "repeat", "diagnostic")
+LogEntry = tuple[int, datetime, date | None, int, bool]  # grade, time, due cap, rollover hour, counts
+MODES = ("quiz", "rapid", "cram", "mock", "review", "repeat", "diagnostic", "drill")
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,11 @@ class Store:
     conn: sqlite3.Connection
     _db: Any = field(default=None, repr=False)
     read_only: bool = False  # opened from a folder that cannot be written: reads work, writes are refused
+    # The scheduler hook. None: SM-2 over the scheduling reviews (scheduler.review / replay). Otherwise a
+    # function from a card's whole log, oldest first, as (grade, time, due cap, rollover hour, counts), to
+    # its state, or None if no review counts (FSRS: dlprep.core.memory.fsrs_state, set by
+    # dlprep.features.scheduling). It is used by record, undo, rebuild and check alike.
+    replay_log: Callable[[list[LogEntry]], CardState | None] | None = field(default=None, repr=False)
 
     # ------------------------------------------------------------ opening
 
@@ -322,8 +328,15 @@ class Store:
                         f"{review.card_id}: review at {review.at.isoformat()} is earlier than its last review "
                         f"({old.last_review.isoformat()}); reviews must be recorded in order"
                     )
-                new = scheduler.review(old, review.grade, review.at, rollover_hour, due_cap)
-                interval_before = summaries.interval_before(old)
+                if self.replay_log is None:
+                    new = scheduler.review(old, review.grade, review.at, rollover_hour, due_cap)
+                    interval_before = summaries.interval_before(old)
+                else:
+                    log = self.review_log(review.card_id).get(review.card_id, [])
+                    new = self.replay_log([*log, (review.grade, review.at, due_cap, rollover_hour, True)]) or old
+                    # Card age is the SM-2 interval (README), whichever scheduler sets the due dates.
+                    sm2 = scheduler.replay([(g, at, cap, rh) for g, at, cap, rh, counts in log if counts])
+                    interval_before = summaries.interval_before(sm2)
             else:
                 new, interval_before = old, None
             conn.execute(
@@ -369,6 +382,9 @@ class Store:
 
     def derive_states(self) -> dict[str, CardState]:
         """Every card's state replayed from the log (scheduling reviews only)."""
+        if self.replay_log is not None:
+            derived = {cid: self.replay_log(log) for cid, log in self.review_log().items()}
+            return {cid: st for cid, st in derived.items() if st is not None}
         try:
             rows = self.conn.execute(
                 "SELECT card_id, grade, at, due_cap, rollover_hour FROM reviews WHERE counts = 1 ORDER BY at_utc, id"
@@ -419,6 +435,8 @@ class Store:
         return state
 
     def _replay_card(self, card_id: str) -> CardState:
+        if self.replay_log is not None:
+            return self.replay_log(self.review_log(card_id).get(card_id, [])) or CardState()
         rows = self.conn.execute(
             "SELECT grade, at, due_cap, rollover_hour FROM reviews WHERE card_id = ? AND counts = 1"
             " ORDER BY at_utc, id",
@@ -427,6 +445,19 @@ class Store:
         return scheduler.replay(
             [(g, datetime.fromisoformat(at), date.fromisoformat(cap) if cap else None, rh) for g, at, cap, rh in rows]
         )
+
+    def review_log(self, card_id: str | None = None) -> dict[str, list[LogEntry]]:
+        """Every review, scheduling or not, by card, oldest first (for the scheduler hook)."""
+        sql = "SELECT card_id, grade, at, due_cap, rollover_hour, counts FROM reviews"
+        rows = self.conn.execute(
+            sql + (" WHERE card_id = ?" if card_id is not None else "") + " ORDER BY at_utc, id",
+            (card_id,) if card_id is not None else (),
+        ).fetchall()
+        out: dict[str, list[LogEntry]] = {}
+        for cid, grade, at, cap, rh, counts in rows:
+            entry = (grade, datetime.fromisoformat(at), date.fromisoformat(cap) if cap else None, rh, bool(counts))
+            out.setdefault(cid, []).append(entry)
+        return out
 
     def rebuild(self, progress: Callable[[int, int], None] | None = None) -> dict[str, CardState]:
         """Recompute every card's state and every summary from the log; returns

@@ -17,7 +17,7 @@ import time
 import traceback
 import types
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -135,6 +135,23 @@ def run_checks(drill: Mapping[str, Any], source: str, filename: str) -> list[Che
     """Every check of ``drill`` on ``source`` (the text of the user's file,
     shown in tracebacks as ``filename``). Stops after the first row only when
     the file does not load or lacks a required name."""
+    return list(iter_checks(drill, source, filename))
+
+
+def _out_of_memory(exc: BaseException) -> bool:
+    """MemoryError, or torch's allocator refusing (a RuntimeError)."""
+    return isinstance(exc, MemoryError) or (isinstance(exc, RuntimeError) and "can't allocate memory" in str(exc))
+
+
+OUT_OF_MEMORY = "ran out of memory (it asked for more than the check's memory limit)"
+
+
+def iter_checks(
+    drill: Mapping[str, Any], source: str, filename: str, on_start: Callable[[str, str], None] | None = None
+) -> Iterator[CheckResult]:
+    """:func:`run_checks` one row at a time; ``on_start(id, name)`` is called
+    before each check runs (the child process reports it, so a check that
+    never ends can be named)."""
     from dlprep.drills import harness
 
     forbidden = list(drill.get("forbidden") or [])
@@ -142,34 +159,43 @@ def run_checks(drill: Mapping[str, Any], source: str, filename: str) -> list[Che
         code = compile(source, filename, "exec")
     except (SyntaxError, ValueError) as exc:
         message = _syntax_message(exc) if isinstance(exc, SyntaxError) else f"cannot compile: {exc}"
-        return [CheckResult(LOADS, "your file loads", False, message)]
+        yield CheckResult(LOADS, "your file loads", False, message)
+        return
     module = types.ModuleType("solution")
     module.__file__ = filename
+    if on_start:
+        on_start(LOADS, "your file loads")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             exec(code, module.__dict__)
     except Exception as exc:
-        message = user_traceback(exc, filename) or f"{type(exc).__name__}: {exc}"
-        return [CheckResult(LOADS, "your file loads", False, message)]
-    results = [CheckResult(LOADS, "your file loads", True)]
+        if _out_of_memory(exc):
+            message = OUT_OF_MEMORY
+        else:
+            message = user_traceback(exc, filename) or f"{type(exc).__name__}: {exc}"
+        yield CheckResult(LOADS, "your file loads", False, message)
+        return
+    yield CheckResult(LOADS, "your file loads", True)
 
     names = required_names(drill["starter"])
     missing = [n for n in names if not callable(getattr(module, n, None))]
     lacking = f"your file does not define {', '.join(missing)}" if missing else ""
-    results.append(CheckResult(DEFINES, f"defines {', '.join(names)}", not missing, lacking))
+    yield CheckResult(DEFINES, f"defines {', '.join(names)}", not missing, lacking)
     if missing:
-        return results
+        return
 
     if forbidden:
         uses = forbidden_uses(source, forbidden)
         message = "; ".join(f"line {line} uses {name}" for line, name in uses)
         message = f"{message}, which this drill forbids" if uses else ""
-        results.append(CheckResult(NO_SHORTCUT, "no forbidden shortcut", not uses, message))
+        yield CheckResult(NO_SHORTCUT, "no forbidden shortcut", not uses, message)
 
     import numpy as np
 
     for check_id, name, fn in load_checks(drill):
+        if on_start:
+            on_start(check_id, name)
         start = time.perf_counter()
         passed, message = True, ""
         try:
@@ -180,9 +206,11 @@ def run_checks(drill: Mapping[str, Any], source: str, filename: str) -> list[Che
             passed, message = False, str(exc)
         except Exception as exc:
             passed = False
-            message = user_traceback(exc, filename) or f"could not use your result: {type(exc).__name__}: {exc}"
-        results.append(CheckResult(check_id, name, passed, message, time.perf_counter() - start))
-    return results
+            if _out_of_memory(exc):
+                message = OUT_OF_MEMORY
+            else:
+                message = user_traceback(exc, filename) or f"could not use your result: {type(exc).__name__}: {exc}"
+        yield CheckResult(check_id, name, passed, message, time.perf_counter() - start)
 
 
 def verify_drill(drill: Mapping[str, Any]) -> list[str]:

@@ -10,7 +10,7 @@ studied card is seen once more just before the interview.
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -123,6 +123,7 @@ class PlanView:
     interview: date | None
     blocks: list[Block]
     milestones: list[Milestone]
+    drills: dict[str, list[str]] = field(default_factory=dict)  # topic -> drill ids practised in its block
 
     @property
     def days(self) -> int:
@@ -155,6 +156,7 @@ class PlanView:
                     "first_day": b.first_day.isoformat(),
                     "last_day": b.last_day.isoformat(),
                     "weight": round(b.weight, 2),
+                    "drills": self.drills.get(b.topic, []),
                 }
                 for b in self.blocks
             ],
@@ -164,6 +166,11 @@ class PlanView:
                     "from": a.isoformat(),
                     "to": b.isoformat(),
                     "topics": [x.topic for x in self.blocks if x.first_day <= b and x.last_day >= a],
+                    "drills": [
+                        d
+                        for t in dict.fromkeys(x.topic for x in self.blocks if x.first_day <= b and x.last_day >= a)
+                        for d in self.drills.get(t, [])
+                    ],
                 }
                 for label, a, b in self.periods()
             ],
@@ -189,9 +196,11 @@ def lay_out(
     ratings: dict[str, int] | None = None,
     mastery: dict[str, float] | None = None,
     seen_topics: set[str] | None = None,
+    drills: dict[str, list[str]] | None = None,
 ) -> PlanView:
     """Spread the role's path over the days to the interview, giving weak
-    topics more days; keep the last days for mock interviews and cheat sheets."""
+    topics more days; keep the last days for mock interviews and cheat sheets.
+    ``drills`` (topic -> drill ids) are practised in their topic's blocks."""
     from dlprep.errors import DlprepError
 
     if role not in bank.paths:
@@ -231,4 +240,5 @@ def lay_out(
             )
         milestones.append(Milestone(interview, "Interview"))
     milestones.sort(key=lambda m: m.day)
-    return PlanView(role, path.title, start, end, interview, blocks, milestones)
+    wanted = {t: list(ids) for t, ids in (drills or {}).items() if t in topics and ids}
+    return PlanView(role, path.title, start, end, interview, blocks, milestones, wanted)

@@ -185,6 +185,11 @@ def select_cards(
         cards = seen + [c for c in not_due if c.id not in states]
         return cards[: opts.limit] if opts.limit else cards
     due = [d.card for d in due_cards(bank, states, day, opts.topics or None) if d.card.id in eligible][:review_cap]
+    from dlprep.features.forecast import final_window_due  # the plan's last days: as `today` lists them
+
+    window = final_window_due(bank, store, states, day, rollover_hour, review_cap, opts.topics or None)
+    if window is not None:
+        due = [d.card for d in window[0] if d.card.id in eligible]
     plan = current_plan(store)
     introduced = introduced_on(states, day, rollover_hour)
     n_new = opts.new if opts.new is not None else max(new_per_day - introduced, 0)

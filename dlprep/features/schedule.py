@@ -9,6 +9,7 @@ from typing import Any
 from dlprep.core.bank import Bank, Card
 from dlprep.core.scheduler import CardState, study_day
 from dlprep.core.store import Store
+from dlprep.drills.model import is_drill_review
 
 DEFAULT_SECONDS_PER_CARD = 120
 MIN_SECONDS_PER_CARD = 20  # reading, revealing and marking a card takes at least this
@@ -35,6 +36,7 @@ class Today:
     seconds_per_card: float
     forecast: list[tuple[date, int]]
     orphans: list[str] = field(default_factory=list)
+    by_interview_recall: bool = False  # the plan's final window: weakest on interview day first
 
     @property
     def overdue(self) -> list[DueCard]:
@@ -123,7 +125,12 @@ def build_today(
     day = study_day(now, rollover_hour)
     states = store.states()
     due_all = due_cards(bank, states, day, topics)
-    due = due_all[:review_cap]
+    due, held_back = due_all[:review_cap], max(len(due_all) - review_cap, 0)
+    from dlprep.features.forecast import final_window_due  # the plan's last days (fsrs only then)
+
+    window = final_window_due(bank, store, states, day, rollover_hour, review_cap, topics)
+    if window is not None:
+        due, held_back = window
     introduced = introduced_on(states, day, rollover_hour)
     new = new_cards(bank, states, role, topics)[: max(new_per_day - introduced, 0)]
     seconds = average_seconds(store)
@@ -132,8 +139,8 @@ def build_today(
     for offset in range(1, FORECAST_DAYS + 1):
         d = day + timedelta(days=offset)
         forecast.append((d, sum(1 for cid, st in states.items() if st.due == d and cid in bank.by_id)))
-    orphans = sorted(cid for cid in states if cid not in bank.by_id)
-    return Today(day, due, len(due_all) - len(due), new, introduced, minutes, seconds, forecast, orphans)
+    orphans = sorted(cid for cid in states if cid not in bank.by_id and not is_drill_review(cid))
+    return Today(day, due, held_back, new, introduced, minutes, seconds, forecast, orphans, window is not None)
 
 
 def average_seconds(store: Store) -> float:

@@ -144,7 +144,10 @@ def _retention(store: Store, scope: Q.Scope) -> tuple[dict[str, Any], list[dict[
 def build_stats(
     bank: Bank, store: Store, now: datetime, rollover_hour: int, topic: str | None = None
 ) -> dict[str, Any]:
-    """Every number `dlprep stats` shows (``topic`` narrows them to one topic's cards)."""
+    """Every number `dlprep stats` shows (``topic`` narrows them to one topic's cards;
+    the drill line is always the whole bank's)."""
+    from dlprep.features.practice import drill_totals
+
     today = study_day(now, rollover_hour)
     scope = scope_for(bank, today, topic)
     totals = Q.totals(store, scope)
@@ -197,4 +200,5 @@ def build_stats(
         "overdue": sum(r["overdue"] for r in due.values()),
         "topics": topics,
         "most_missed": most_missed,
+        "drills": drill_totals(store, today),
     }

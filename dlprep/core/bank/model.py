@@ -376,6 +376,14 @@ class Bank:
         try:
             return self.by_id[card_id]
         except KeyError:
+            from dlprep.drills.model import DRILL_PREFIX
+
+            if card_id.startswith(DRILL_PREFIX):
+                drill = card_id.removeprefix(DRILL_PREFIX)
+                raise DlprepError(
+                    f"{card_id} is an implementation drill, not a card: `dlprep practice {drill}` shows it "
+                    f"and `dlprep practice {drill} --check` records its reviews"
+                ) from None
             raise DlprepError(f"unknown card id {card_id!r}{suggest(card_id, self.by_id)}") from None
 
     def check_topic(self, topic: str) -> str:
