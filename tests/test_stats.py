@@ -262,6 +262,24 @@ def test_topic_narrows_every_number(history, bank):
     assert s["study_days"] == 7  # alpha's six days and beta's two, one shared
 
 
+def test_topic_card_age_windows_from_the_earliest_utc_time_and_without_future_reviews(store, bank):
+    """With --topic the last 30 study days are read from reviews after a UTC bound: a review
+    29 study days back at local midnight in UTC+14 (rollover 00:00) is the earliest that can
+    be in; 30 days back at 23:59 in UTC-12 is out. A review dated after today counts nowhere."""
+    east, west = timezone(timedelta(hours=14)), timezone(timedelta(hours=-12))
+    store.record(Review("alpha", 5, day(-60)))
+    store.record(Review("alpha", 2, day(-29, 0, east)), rollover_hour=0)
+    store.record(Review("beta", 5, day(-60)))
+    store.record(Review("beta", 4, day(-30, 23, west).replace(minute=59)), rollover_hour=0)
+    store.record(Review("beta", 5, day(2)))  # the clock was set back since
+    whole = build_stats(bank, store, NOW, 4)["retention_by"]
+    topic = build_stats(bank, store, NOW, 4, topic="basics")["retention_by"]
+    assert topic == whole  # only basics cards reviewed
+    assert topic["last_30_days"]["young"] == {"reviews": 1, "passed": 0, "rate": 0.0}
+    assert topic["all_time"]["young"] == {"reviews": 2, "passed": 1, "rate": 0.5}
+    assert topic["last_7_days"]["young"]["reviews"] == 0
+
+
 # ---------------------------------------------------------------- the command
 
 

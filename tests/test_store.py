@@ -38,6 +38,7 @@ def test_new_database_is_migrated_wal_and_versioned(store):
         "m002_settings_and_assessments",
         "m003_review_card_hash",
         "m004_summaries_and_indexes",
+        "m005_card_age",
     ]
 
 

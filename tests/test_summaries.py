@@ -14,12 +14,13 @@ import pytest
 
 from dlprep.core import summaries
 from dlprep.core.migrations import SCHEMA_VERSION, build_migrations
-from dlprep.core.scheduler import study_day
+from dlprep.core.scheduler import CardState, review, study_day
 from dlprep.core.store import Review, Store
 from dlprep.core.summaries import CardSummary, DaySummary
 
 ZONES = [timezone(timedelta(hours=h, minutes=m)) for h, m in ((1, 0), (-8, 0), (5, 30))]
 MODES = ("quiz", "rapid", "review", "mock")
+AGES = ("young_seen", "young_recalled", "mature_seen", "mature_recalled")
 
 
 @pytest.fixture
@@ -31,10 +32,11 @@ def store(tmp_path):
 
 
 def tables(store: Store) -> dict[str, list[tuple]]:
+    """The summaries, and each review's stored card age (m005)."""
     return {
         t: store.conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall()
         for t in ("card_summary", "day_summary", "point_summary")
-    }
+    } | {"ages": store.conn.execute("SELECT id, interval_before FROM reviews ORDER BY id").fetchall()}
 
 
 def random_history(store: Store, rng: random.Random, n: int, undo_every: int = 0) -> None:
@@ -64,6 +66,7 @@ def random_history(store: Store, rng: random.Random, n: int, undo_every: int = 0
             counts=counts,
             points_hit=points,
             seconds=round(rng.uniform(1, 300), 3) if rng.random() < 0.7 else None,
+            follow_up=rng.choice((None, None, "got", "missed")),
         )
         store.record(review, rollover_hour=rng.choice((0, 4, 23)))
 
@@ -74,15 +77,32 @@ def expected(store: Store) -> tuple[dict[str, dict], dict[str, dict], dict[tuple
     days: dict[str, dict] = {}
     points: dict[tuple[str, int], int] = defaultdict(int)
     seen: set[str] = set()
+    states: dict[str, CardState] = {}  # SM-2 replayed, for card age
     for r in store.reviews():  # oldest first
         day = study_day(datetime.fromisoformat(r["at"]), r["rollover_hour"]).isoformat()
         ms = round(r["seconds"] * 1000) if r["seconds"] is not None else 0
         c = cards.setdefault(
             r["card_id"],
             dict(reviews=0, scheduling=0, grade_sum=0, passes=0, grades=[], first_at=r["at"], seconds_ms=0)
-            | dict(timed=0, timed_ms=0, pointed=0, first_day=None),
+            | dict(timed=0, timed_ms=0, pointed=0, first_day=None, follow_up_got=0, follow_up_missed=0)
+            | dict.fromkeys(AGES, 0),
         )
         d = days.setdefault(day, dict(reviews=0, cards=set(), scheduling=0, grade_sum=0, passes=0, seconds_ms=0))
+        for key in AGES:
+            d.setdefault(key, 0)
+        old = states.get(r["card_id"])
+        age = None  # young or mature before this review; None for a first or unscheduled review
+        if r["counts"]:
+            if old is not None:
+                age = "mature" if old.interval_days >= 21 else "young"
+            states[r["card_id"]] = review(old or CardState(), r["grade"], datetime.fromisoformat(r["at"]))
+        assert r["interval_before"] == (old.interval_days if age else None), r
+        for x in (c, d):
+            if age:
+                x[f"{age}_seen"] += 1
+                x[f"{age}_recalled"] += r["grade"] >= 3
+        if r["follow_up"]:
+            c[f"follow_up_{r['follow_up']}"] += 1
         d.setdefault("seen_before", 0)
         d.setdefault("recalled", 0)
         for x in (c, d):
@@ -124,8 +144,9 @@ def assert_matches_log(store: Store) -> None:
         assert s.first_grade == (c["grades"][0] if c["grades"] else None)
         for key in ("reviews", "scheduling", "grade_sum", "passes", "first_at", "last_at", "last_hash"):
             assert getattr(s, key) == c[key], (cid, key)
-        for key in ("first_day", "last_day", "seconds_ms", "timed", "timed_ms", "pointed"):
+        for key in ("first_day", "last_day", "seconds_ms", "timed", "timed_ms", "pointed", *AGES):
             assert getattr(s, key) == c[key], (cid, key)
+        assert (s.follow_up_got, s.follow_up_missed) == (c["follow_up_got"], c["follow_up_missed"]), cid
     got_days = {d.day.isoformat(): d for d in store.day_summaries()}
     assert set(got_days) == set(days)
     for day, d in days.items():
@@ -139,6 +160,9 @@ def test_incremental_summaries_equal_rebuilt_ones_and_the_log(store, seed):
     random_history(store, rng, 120, undo_every=7)
     assert store.review_count() > 50
     assert_matches_log(store)
+    cards = store.card_summaries().values()
+    # the history reaches both card ages and both follow-up outcomes
+    assert all(sum(getattr(c, k) for c in cards) > 0 for k in (*AGES[:3], "follow_up_got", "follow_up_missed"))
     incremental = tables(store)
     assert store.check() == []
     store.rebuild()
@@ -219,6 +243,54 @@ def test_check_names_a_tampered_summary_and_rebuild_repairs_it(store):
     assert_matches_log(store)
 
 
+def test_check_names_a_tampered_card_age_and_rebuild_repairs_it(store):
+    for i in range(4):
+        store.record(Review("a", 5, datetime(2026, 3, 1 + i, 10, tzinfo=ZONES[0])))
+    store.conn.execute("UPDATE reviews SET interval_before = 30 WHERE interval_before = 6")
+    store.conn.execute("UPDATE reviews SET interval_before = 1 WHERE interval_before IS NULL")
+    assert store.check() == [
+        "reviews: 2 card ages (interval_before) differ from the review log (run `dlprep db rebuild`)",
+        # the summaries derived from the tampered ages disagree with the stored ones too
+        "card_summary for card a differs from the review log (run `dlprep db rebuild`)",
+        "day_summary for day 2026-03-01 differs from the review log (run `dlprep db rebuild`)",
+        "day_summary for day 2026-03-03 differs from the review log (run `dlprep db rebuild`)",
+    ]
+    store.rebuild()
+    assert store.check() == []
+    assert [r["interval_before"] for r in store.reviews("a")] == [None, 1, 6, 17]
+
+
+def test_undo_in_the_middle_of_a_history_moves_the_later_reviews_card_age(store):
+    """Each pass of 5 sets intervals 1, 6, 17, 48 (EF 2.5 rising by 0.1): the fifth
+    review comes at 48 days, mature. Deleting the second leaves 1, 6, 17: all young."""
+    days = [datetime(2026, 3, d, 10, tzinfo=ZONES[0]) for d in (1, 2, 8, 25, 28)]
+    for at in days:
+        store.record(Review("a", 5, at))
+    assert [r["interval_before"] for r in store.reviews("a")] == [None, 1, 6, 17, 48]
+    assert (store.card_summary("a").young_seen, store.card_summary("a").mature_seen) == (3, 1)
+    assert [d.mature_seen for d in store.day_summaries()] == [0, 0, 0, 0, 1]
+    store.delete_review(store.reviews("a")[1]["id"])
+    assert [r["interval_before"] for r in store.reviews("a")] == [None, 1, 6, 17]
+    assert (store.card_summary("a").young_seen, store.card_summary("a").mature_seen) == (3, 0)
+    assert [(d.young_seen, d.mature_seen) for d in store.day_summaries()] == [(0, 0), (1, 0), (1, 0), (1, 0)]
+    assert store.check() == []
+    assert_matches_log(store)
+
+
+def test_card_age_is_the_sm2_interval_under_the_fsrs_scheduler_too(store):
+    """The README defines card age by SM-2; with the FSRS hook setting the due dates the
+    stored ages are still 1, 6, 17, 48 (as in the undo test above), and rebuild agrees."""
+    from dlprep.core import memory
+
+    store.replay_log = memory.fsrs_state
+    for d in (1, 2, 8, 25, 28):
+        store.record(Review("a", 5, datetime(2026, 3, d, 10, tzinfo=ZONES[0])))
+    assert [r["interval_before"] for r in store.reviews("a")] == [None, 1, 6, 17, 48]
+    incremental = tables(store)
+    store.rebuild()
+    assert tables(store) == incremental and store.check() == []
+
+
 def test_rebuild_reports_progress_to_the_end(store):
     at = datetime(2026, 3, 1, 10, tzinfo=ZONES[0])
     for i in range(120):
@@ -256,6 +328,43 @@ def test_upgrade_to_m004_fills_summaries_from_the_existing_log(tmp_path):
     ]
     assert s.point_hits() == {"old": {0: 1, 1: 1}, "new": {1: 1}}
     assert s.timing() == (2, 7.75)
+    assert_matches_log(s)
+    s.close()
+
+
+def test_upgrade_to_m005_fills_card_ages_from_the_existing_log(tmp_path):
+    """A schema-4 database with reviews: opening it stores each review's card age and
+    recounts the summaries by it (intervals 1, 6, 17, 48: see the undo test above)."""
+    from sqlite_utils import Database
+
+    path = tmp_path / "dlprep.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    build_migrations().apply(Database(conn, execute_plugins=False), stop_before="m005_card_age")
+    rows = [("a", f"2026-03-{d:02d}T10:00:00+01:00", f"2026-03-{d:02d}T09:00:00.000000Z", 5, 1, None) for d in (1, 2)]
+    rows += [("a", "2026-03-02T11:00:00+01:00", "2026-03-02T10:00:00.000000Z", 1, 0, "missed")]  # a repeat
+    rows += [
+        ("a", f"2026-03-{d:02d}T10:00:00+01:00", f"2026-03-{d:02d}T09:00:00.000000Z", 5, 1, "got") for d in (8, 25)
+    ]
+    rows += [("a", "2026-04-30T10:00:00+01:00", "2026-04-30T09:00:00.000000Z", 2, 1, None)]
+    rows += [("b", "2026-04-30T10:00:00+01:00", "2026-04-30T09:00:00.000000Z", 4, 1, "got")]
+    conn.executemany(
+        "INSERT INTO reviews (card_id, at, at_utc, grade, mode, counts, rollover_hour, follow_up)"
+        " VALUES (?, ?, ?, ?, 'review', ?, 4, ?)",
+        rows,
+    )
+    # (schema 4's summaries are left empty here: every upgrade recomputes them all from the log)
+    conn.execute("PRAGMA user_version = 4")
+    conn.close()
+    s = Store.open(path)
+    assert s.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
+    assert [r["interval_before"] for r in s.reviews("a")] == [None, 1, None, 6, 17, 48]
+    assert [r["interval_before"] for r in s.reviews("b")] == [None]
+    a = s.card_summary("a")
+    assert (a.young_seen, a.young_recalled, a.mature_seen, a.mature_recalled) == (3, 3, 1, 0)
+    assert (a.follow_up_got, a.follow_up_missed) == (2, 1)
+    assert [(d.day.isoformat(), d.young_seen, d.mature_seen) for d in s.day_summaries()][-1] == ("2026-04-30", 0, 1)
+    # (card_state is not under test: the rows above were written without it)
+    assert summaries.stale_intervals(s.conn) == [] and summaries.differences(s.conn) == []
     assert_matches_log(s)
     s.close()
 
@@ -390,3 +499,30 @@ def test_db_rebuild_shows_a_progress_bar_on_a_terminal_only(tmp_path, dlprep_hom
     assert child.exitstatus == 0
     assert "rebuilding from the review log" in child.before
     assert "rebuilt 1 card states from the log; 0 changed" in child.before
+
+
+def test_stats_queries_never_scan_the_log(big_store):
+    """`dlprep stats` reads the summaries (card age and follow-ups included, m005), and with
+    --topic the topic's reviews through the (card_id, at_utc) index: never the whole log."""
+    from dlprep.core import stats_queries as Q
+
+    today = date(2026, 4, 1)
+    cards = [(f"c{i}", "one" if i < 2 else "two", 4) for i in range(6)]
+    for scope in (Q.Scope(today, cards), Q.Scope(today, cards[:2], topic_only=True)):
+        reads = [
+            lambda s=scope: Q.retention_by_age(big_store, s),
+            lambda s=scope: Q.follow_ups(big_store, s),
+            lambda s=scope: Q.totals(big_store, s),
+            lambda s=scope: Q.days(big_store, s, today - timedelta(days=100)),
+            lambda s=scope: Q.streaks(big_store, s),
+            lambda s=scope: Q.retention(big_store, s),
+            lambda s=scope: Q.weekly_retention(big_store, s),
+            lambda s=scope: Q.topics(big_store, s),
+            lambda s=scope: Q.missed_points(big_store, s),
+            lambda s=scope: Q.forecast(big_store, s, 30),
+        ]
+        for read in reads:
+            lines = plans_during(big_store, read)
+            assert lines and log_scans(lines) == [], lines
+    topic_age = plans_during(big_store, lambda: Q.retention_by_age(big_store, Q.Scope(today, cards[:2], True)))
+    assert any("idx_reviews_card_id_at_utc (card_id=? AND at_utc>?)" in ln for ln in topic_age), topic_age

@@ -139,12 +139,32 @@ def m004_summaries_and_indexes(db: Any) -> None:
     )
 
 
+def m005_card_age(db: Any) -> None:
+    """The card's SM-2 interval before each scheduled review (its *card age*,
+    young below 21 days, mature from 21 on), so stats need not replay the log;
+    and the young/mature retention and follow-up counts the summaries keep.
+    ``migrate`` fills them from the log after this runs."""
+    # NULL for a card's first scheduled review and for reviews that do not move the schedule.
+    db.execute("ALTER TABLE reviews ADD COLUMN interval_before INTEGER")
+    for table, columns in (
+        ("day_summary", ("young_seen", "young_recalled", "mature_seen", "mature_recalled")),
+        (
+            "card_summary",
+            ("young_seen", "young_recalled", "mature_seen", "mature_recalled", "follow_up_got", "follow_up_missed"),
+        ),
+    ):
+        # young_/mature_seen: retention reviews by card age; _recalled: those graded >= 3.
+        for column in columns:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} INTEGER NOT NULL DEFAULT 0")
+
+
 # Append new migrations here; never edit or reorder the ones above.
 MIGRATIONS = (
     m001_reviews_and_state,
     m002_settings_and_assessments,
     m003_review_card_hash,
     m004_summaries_and_indexes,
+    m005_card_age,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -179,9 +199,10 @@ def migrate(conn: sqlite3.Connection, get_db: Callable[[], Any]) -> None:
     if conn.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
         from dlprep.core import summaries
 
-        # Derived tables may have gained columns or rules: recompute them from the log.
+        # Derived tables and columns may have gained columns or rules: recompute them from the log.
         conn.execute("BEGIN IMMEDIATE")
         try:
+            summaries.fix_intervals(conn)
             summaries.refresh_all(conn)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         except BaseException:

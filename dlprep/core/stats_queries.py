@@ -17,9 +17,9 @@ Definitions (the README states them too):
   retention reviews graded 3 or more.
 - A review's *card age* is the card's SM-2 interval just before it, i.e. the
   interval its previous scheduled review set: *young* below 21 days,
-  *mature* from 21 days on. The log does not store it, so
-  :func:`retention_by_age` replays the grades with window functions, exactly
-  as the scheduler sets intervals.
+  *mature* from 21 days on. The store records it with each review
+  (``reviews.interval_before``, migration m005) and the summaries count
+  retention reviews by it.
 
 Cards are passed in as JSON (``[[card_id, topic, rubric_points], ...]``) so
 SQLite can join the log with the bank; ``topic_only`` restricts the log to
@@ -35,17 +35,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from dlprep.core.scheduler import EF_FLOOR, EF_START, PASS
-from dlprep.core.summaries import DAY_SQL
+from dlprep.core.scheduler import PASS
+from dlprep.core.summaries import AGE_COLUMNS, AGE_SUMS, DAY_SQL, MATURE_DAYS
 
 if TYPE_CHECKING:
     from dlprep.core.store import Store
 
-MATURE_DAYS = 21
-# Within a run of passes, the k-th pass sets interval 1, 6, then ceil(I * EF). With EF >= 1.30 the
-# seventh pass sets at least ceil(ceil(ceil(ceil(8 * 1.3) * 1.3) * 1.3) * 1.3) = 26 days: mature for
-# sure. So the exact interval only needs computing up to the sixth pass.
-SURELY_MATURE_PASS = 7
+AGE = AGE_COLUMNS.split(", ")
 WEEKS_BACK = 26  # retention over time: weeks 0-25 back
 
 
@@ -69,6 +65,11 @@ CARDS_CTE = (
     "cards(card_id, topic, points) AS MATERIALIZED (SELECT json_extract(value, '$[0]'),"
     " json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each(:cards))"
 )
+
+
+# The --topic cards' reviews, read card by card through the (card_id, at_utc) index: CROSS JOIN keeps
+# ``cards`` the outer loop (without it SQLite may walk the whole day index to save sorting by day).
+TOPIC_REVIEWS = "cards CROSS JOIN reviews WHERE reviews.card_id = cards.card_id"
 
 
 def _rows(store: Store, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -105,19 +106,20 @@ def _days_cte(scope: Scope) -> str:
         return f"{CARDS_CTE}, d AS (SELECT day, reviews, seconds_ms, seen_before, recalled FROM day_summary)"
     # A topic's days from its reviews; a card's first scheduled review (card_summary.first_day) is no retention review.
     return f"""{CARDS_CTE},
-        r AS (
-            SELECT {DAY_SQL} AS day, COUNT(*) AS reviews, COALESCE(SUM(CAST(ROUND(seconds * 1000) AS INTEGER)), 0)
+        topic_reviews AS (SELECT {DAY_SQL} AS day, seconds, counts, grade FROM {TOPIC_REVIEWS}),
+        by_day AS (
+            SELECT day, COUNT(*) AS reviews, COALESCE(SUM(CAST(ROUND(seconds * 1000) AS INTEGER)), 0)
                    AS seconds_ms, SUM(counts) AS scheduling, SUM(counts = 1 AND grade >= {PASS}) AS passes
-            FROM reviews WHERE {scope.in_scope()} GROUP BY day
+            FROM topic_reviews GROUP BY day
         ),
         f AS (
             SELECT first_day AS day, COUNT(*) AS firsts, SUM(first_grade >= {PASS}) AS first_passes
             FROM card_summary WHERE first_day IS NOT NULL AND {scope.in_scope()} GROUP BY first_day
         ),
         d AS (
-            SELECT r.day, reviews, seconds_ms, scheduling - COALESCE(firsts, 0) AS seen_before,
+            SELECT by_day.day, reviews, seconds_ms, scheduling - COALESCE(firsts, 0) AS seen_before,
                    passes - COALESCE(first_passes, 0) AS recalled
-            FROM r LEFT JOIN f ON f.day = r.day
+            FROM by_day LEFT JOIN f ON f.day = by_day.day
         )"""
 
 
@@ -183,73 +185,49 @@ def weekly_retention(store: Store, scope: Scope) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------- card age
 
 
-def _ceil_times(x: str, ef: str) -> str:
-    """ceil(x * ef / 100) in integers, as the scheduler computes it (both positive)."""
-    return f"(({x}) * ({ef}) + 99) / 100"
-
-
-def _mature_before_sql() -> str:
-    """1 when the interval the previous scheduled review set is >= MATURE_DAYS.
-
-    A miss sets 1 day. The k-th pass since the last miss sets 1, 6, then
-    ceil(previous interval * EF before that pass). Columns: ``pk`` and
-    ``pgrade`` are the previous review's pass number and grade, ``e0``..``e3``
-    the EF before it and before the three reviews ahead of it.
-    """
-    cases = []
-    for k in range(3, SURELY_MATURE_PASS):
-        x = "6"
-        for j in range(k - 3, -1, -1):  # the oldest EF first
-            x = _ceil_times(x, f"e{j}")
-        cases.append(f"WHEN pk = {k} THEN ({x}) >= {MATURE_DAYS}")
-    return (
-        f"CASE WHEN pgrade IS NULL OR pgrade < {PASS} OR pk < 3 THEN 0"
-        f" WHEN pk >= {SURELY_MATURE_PASS} THEN 1 {' '.join(cases)} END"
-    )
-
-
-def _aged_cte(scope: Scope) -> str:
-    """CTEs ending in ``aged``: every scheduled review with its study day,
-    whether it is its card's first, and whether the card was mature before it."""
-    delta = "10 - (5 - grade) * (8 + (5 - grade) * 2)"  # scheduler.next_easiness before the floor
-    win = "PARTITION BY card_id ORDER BY at_utc, id"
-    lag_ef = ", ".join(f"LAG(ef_after, {j + 2}, {EF_START}) OVER w AS e{j}" for j in range(4))
-    return f"""{CARDS_CTE},
-        s AS (
-            SELECT card_id, grade, at_utc, id, {DAY_SQL} AS day,
-                   SUM({delta}) OVER w AS cum, ROW_NUMBER() OVER w AS n
-            FROM reviews WHERE counts = 1 AND {scope.in_scope()} WINDOW w AS ({win})
-        ),
-        ef AS (
-            -- EF after each review: x_n = max(floor, x_(n-1) + d_n), which is the running sum S_n
-            -- plus max(x_0, max over k <= n of (floor - S_k)). k: passes since the last miss.
-            SELECT card_id, grade, at_utc, id, day, n,
-                   cum + MAX({EF_START}, MAX({EF_FLOOR} - cum) OVER w) AS ef_after,
-                   n - MAX(CASE WHEN grade < {PASS} THEN n ELSE 0 END) OVER w AS k
-            FROM s WINDOW w AS ({win})
-        ),
-        lagged AS (
-            SELECT card_id, grade, day, n, LAG(k) OVER w AS pk, LAG(grade) OVER w AS pgrade,
-                   {lag_ef}
-            FROM ef WINDOW w AS ({win})
-        ),
-        aged AS (SELECT card_id, grade, day, n, {_mature_before_sql()} AS mature FROM lagged)"""
+def _recent_since(scope: Scope) -> str:
+    """A UTC time before every review of the last 30 study days: a study day starts
+    at its local midnight plus the rollover hour (0-23), and local time is at most
+    14 hours ahead of UTC, so a day more than covers it."""
+    return (scope.today - timedelta(days=31)).isoformat()
 
 
 def retention_by_age(store: Store, scope: Scope) -> list[dict[str, Any]]:
     """Retention reviews and recalls by card age (``mature`` 0 or 1): in all,
-    and in the last 7 and 30 study days."""
+    and in the last 7 and 30 study days. Card age is stored with each review
+    (``reviews.interval_before``); the counts come from the summaries, with
+    ``--topic`` from the topic's cards' summaries and their recent reviews
+    (through the ``(card_id, at_utc)`` index)."""
+    if scope.topic_only:
+        # The topic's all-time counts from card_summary, its recent days from its recent reviews.
+        total = f"SELECT {', '.join(f'SUM({c}) AS {c}' for c in AGE)} FROM card_summary WHERE {scope.in_scope()}"
+        recent = (
+            f"topic_reviews AS (SELECT {DAY_SQL} AS day, counts, interval_before, grade FROM {TOPIC_REVIEWS}"
+            " AND at_utc >= :since),"
+            f" recent AS (SELECT day, {AGE_SUMS} FROM topic_reviews GROUP BY day)"
+        )
+    else:
+        total = f"SELECT {', '.join(f'SUM({c}) AS {c}' for c in AGE)} FROM day_summary"
+        recent = f"recent AS (SELECT day, {AGE_COLUMNS} FROM day_summary WHERE day > date(:today, '-30 days'))"
+    # Reviews after today (a clock set back) count nowhere, as in every other stats number.
+    ages = []
+    for mature, (seen, recalled) in enumerate((("young_seen", "young_recalled"), ("mature_seen", "mature_recalled"))):
+        window = "SUM(CASE WHEN day > date(:today, '-{d} days') AND day <= :today THEN {c} ELSE 0 END)"
+        ages.append(
+            f"""SELECT {mature} AS mature,
+                   COALESCE((SELECT {seen} FROM total), 0) - SUM(CASE WHEN day > :today THEN {seen} ELSE 0 END) AS n,
+                   COALESCE((SELECT {recalled} FROM total), 0) - SUM(CASE WHEN day > :today THEN {recalled} ELSE 0 END)
+                       AS passed,
+                   {window.format(d=7, c=seen)} AS n7, {window.format(d=7, c=recalled)} AS passed7,
+                   {window.format(d=30, c=seen)} AS n30, {window.format(d=30, c=recalled)} AS passed30
+            FROM (SELECT * FROM recent UNION ALL SELECT NULL, 0, 0, 0, 0)"""
+        )
     return _rows(
         store,
         f"""
-        WITH {_aged_cte(scope)}
-        SELECT mature, COUNT(*) AS n, SUM(grade >= {PASS}) AS passed,
-               SUM(day > date(:today, '-7 days')) AS n7,
-               SUM(day > date(:today, '-7 days') AND grade >= {PASS}) AS passed7,
-               SUM(day > date(:today, '-30 days')) AS n30,
-               SUM(day > date(:today, '-30 days') AND grade >= {PASS}) AS passed30
-        FROM aged WHERE n > 1 AND day <= :today GROUP BY mature""",
-        scope.params(),
+        WITH {CARDS_CTE}, total AS ({total}), {recent}
+        SELECT * FROM ({" UNION ALL ".join(ages)}) WHERE n > 0 ORDER BY mature""",
+        scope.params(since=_recent_since(scope)),
     )
 
 
@@ -257,7 +235,11 @@ def review_ages(store: Store, scope: Scope) -> list[dict[str, Any]]:
     """Each scheduled review's card, place and whether its card was mature then (for tests)."""
     return _rows(
         store,
-        f"WITH {_aged_cte(scope)} SELECT card_id, grade, day, n, mature FROM aged ORDER BY card_id, n",
+        f"""
+        WITH {CARDS_CTE}
+        SELECT card_id, grade, {DAY_SQL} AS day, ROW_NUMBER() OVER (PARTITION BY card_id ORDER BY at_utc, id) AS n,
+               COALESCE(interval_before >= {MATURE_DAYS}, 0) AS mature
+        FROM reviews WHERE counts = 1 AND {scope.in_scope()} ORDER BY card_id, n""",
         scope.params(),
     )
 
@@ -297,8 +279,8 @@ def follow_ups(store: Store, scope: Scope) -> list[dict[str, Any]]:
         f"""
         WITH {CARDS_CTE},
         per_card AS (
-            SELECT card_id, COUNT(*) AS asked, SUM(follow_up = 'missed') AS missed
-            FROM reviews NOT INDEXED WHERE follow_up IS NOT NULL GROUP BY card_id
+            SELECT card_id, follow_up_got + follow_up_missed AS asked, follow_up_missed AS missed
+            FROM card_summary WHERE follow_up_got + follow_up_missed > 0
         )
         SELECT cards.topic AS topic, SUM(asked) AS asked, SUM(missed) AS missed
         FROM per_card JOIN cards ON cards.card_id = per_card.card_id GROUP BY cards.topic""",

@@ -330,15 +330,19 @@ class Store:
                     )
                 if self.replay_log is None:
                     new = scheduler.review(old, review.grade, review.at, rollover_hour, due_cap)
+                    interval_before = summaries.interval_before(old)
                 else:
                     log = self.review_log(review.card_id).get(review.card_id, [])
                     new = self.replay_log([*log, (review.grade, review.at, due_cap, rollover_hour, True)]) or old
+                    # Card age is the SM-2 interval (README), whichever scheduler sets the due dates.
+                    sm2 = scheduler.replay([(g, at, cap, rh) for g, at, cap, rh, counts in log if counts])
+                    interval_before = summaries.interval_before(sm2)
             else:
-                new = old
+                new, interval_before = old, None
             conn.execute(
                 "INSERT INTO reviews (card_id, at, at_utc, grade, mode, counts, points_hit, coverage,"
-                " follow_up, follow_up_index, answer_text, seconds, session_id, rollover_hour, due_cap, card_hash)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " follow_up, follow_up_index, answer_text, seconds, session_id, rollover_hour, due_cap, card_hash,"
+                " interval_before) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     review.card_id,
                     review.at.isoformat(),
@@ -356,6 +360,7 @@ class Store:
                     rollover_hour,
                     due_cap.isoformat() if due_cap else None,
                     review.card_hash,
+                    interval_before,
                 ),
             )
             if review.counts:
@@ -419,12 +424,14 @@ class Store:
                 _put_state(conn, card_id, state)
             else:
                 conn.execute("DELETE FROM card_state WHERE card_id = ?", (card_id,))
-            # The card's first scheduling review may now be another one, on another day.
+            # The card's first scheduling review may now be another one, on another day; and the
+            # card's later reviews may now come at another interval (card age), on their days.
             first = conn.execute(
                 f"SELECT {summaries.DAY_SQL} FROM reviews WHERE card_id = ? AND counts = 1 ORDER BY at_utc, id LIMIT 1",
                 (card_id,),
             ).fetchone()
-            summaries.refresh(conn, [card_id], [day] + ([first[0]] if first else []))
+            aged = summaries.fix_intervals(conn, card_id)
+            summaries.refresh(conn, [card_id], [day, *aged] + ([first[0]] if first else []))
         return state
 
     def _replay_card(self, card_id: str) -> CardState:
@@ -465,6 +472,7 @@ class Store:
                 if done % 50 == 0:
                     report(done, total)
             report(len(states), total)
+            summaries.fix_intervals(conn)
             summaries.refresh_all(conn)
             report(total, total)
         return states
@@ -524,6 +532,12 @@ class Store:
         for cid in sorted(set(stored) | set(derived)):
             if stored.get(cid) != derived.get(cid):
                 problems.append(f"{cid}: stored state differs from the review log (run `dlprep db rebuild`)")
+        stale = summaries.stale_intervals(self.conn)
+        if stale:
+            problems.append(
+                f"reviews: {len(stale)} card ages (interval_before) differ from the review log"
+                " (run `dlprep db rebuild`)"
+            )
         return problems + summaries.differences(self.conn)
 
 

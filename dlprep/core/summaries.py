@@ -8,6 +8,14 @@ Three derived tables (schema in migration m004):
   counts, time spent;
 - ``point_summary``: per card and rubric point, how often it was marked covered.
 
+Migration m005 adds each review's card age (``reviews.interval_before``: the
+SM-2 interval the card's previous scheduled review set, NULL for its first
+scheduled review and for reviews that do not move the schedule) and counts
+retention reviews by it (young below ``MATURE_DAYS``, mature from it on) in
+``card_summary`` and ``day_summary``, with the follow-ups got and missed per card.
+The log row carries it, so after an undo :func:`fix_intervals` recomputes the
+card's later ones.
+
 Each is defined once, below, as a SELECT over ``reviews``. Recording or
 deleting a review refreshes the rows it touches in the same transaction
 (:func:`refresh`); :func:`refresh_all` (``Store.rebuild`` and every migration)
@@ -25,20 +33,36 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields
-from datetime import date
+from datetime import date, datetime
 from typing import Any
+
+from dlprep.core import scheduler
 
 DAY_SQL = "date(substr(at, 1, 19), '-' || rollover_hour || ' hours')"
 # The same rule on the ``reviews r`` alias (SQLite still matches it to the index).
 _R_DAY_SQL = "date(substr(r.at, 1, 19), '-' || r.rollover_hour || ' hours')"
 _X_DAY_SQL = "date(substr(x.at, 1, 19), '-' || x.rollover_hour || ' hours')"
 
+MATURE_DAYS = 21  # card age: young below this interval (days), mature from it on
+# Retention reviews by card age: scheduled reviews whose card had been scheduled before
+# (``reviews.interval_before``, migration m005, is NULL for a card's first one).
+_YOUNG = f"counts = 1 AND interval_before IS NOT NULL AND interval_before < {MATURE_DAYS}"
+_MATURE = f"counts = 1 AND interval_before IS NOT NULL AND interval_before >= {MATURE_DAYS}"
+AGE_SUMS = (
+    f"SUM({_YOUNG}) AS young_seen, SUM({_YOUNG} AND grade >= 3) AS young_recalled,"
+    f" SUM({_MATURE}) AS mature_seen, SUM({_MATURE} AND grade >= 3) AS mature_recalled"
+)
+_R_AGE_SUMS = AGE_SUMS.replace("counts", "r.counts").replace("interval_before", "r.interval_before")
+_R_AGE_SUMS = _R_AGE_SUMS.replace("grade", "r.grade")
+AGE_COLUMNS = "young_seen, young_recalled, mature_seen, mature_recalled"
+
 # Milliseconds, so that sums are exact and do not depend on the order rows are added in.
 _MS = "CAST(ROUND(seconds * 1000) AS INTEGER)"
 
 CARD_COLUMNS = (
     "card_id, reviews, scheduling, grade_sum, passes, grade_1, grade_2, grade_3, first_grade, first_at, last_at,"
-    " last_hash, first_day, last_day, seconds_ms, timed, timed_ms, pointed"
+    " last_hash, first_day, last_day, seconds_ms, timed, timed_ms, pointed,"
+    f" {AGE_COLUMNS}, follow_up_got, follow_up_missed"
 )
 _LATEST = "ORDER BY x.at_utc DESC, x.id DESC LIMIT 1"
 _LATEST_SCHEDULING = "AND x.counts = 1 ORDER BY x.at_utc DESC, x.id DESC LIMIT 1"
@@ -56,7 +80,8 @@ SELECT g.card_id, g.reviews, g.scheduling, g.grade_sum, g.passes,
     (SELECT x.card_hash FROM reviews x WHERE x.card_id = g.card_id {_LATEST}),
     (SELECT {_X_DAY_SQL} FROM reviews x WHERE x.card_id = g.card_id {_FIRST_SCHEDULING}),
     (SELECT {_X_DAY_SQL} FROM reviews x WHERE x.card_id = g.card_id {_LATEST}),
-    g.seconds_ms, g.timed, g.timed_ms, g.pointed
+    g.seconds_ms, g.timed, g.timed_ms, g.pointed,
+    g.young_seen, g.young_recalled, g.mature_seen, g.mature_recalled, g.follow_up_got, g.follow_up_missed
 FROM (
     SELECT card_id,
         COUNT(*) AS reviews,
@@ -66,17 +91,21 @@ FROM (
         COALESCE(SUM({_MS}), 0) AS seconds_ms,
         SUM(seconds IS NOT NULL AND mode != 'repeat') AS timed,
         COALESCE(SUM(CASE WHEN mode != 'repeat' THEN {_MS} END), 0) AS timed_ms,
-        SUM(points_hit IS NOT NULL) AS pointed
+        SUM(points_hit IS NOT NULL) AS pointed,
+        {AGE_SUMS},
+        SUM(follow_up IS 'got') AS follow_up_got,
+        SUM(follow_up IS 'missed') AS follow_up_missed
     FROM reviews {{where}}
     GROUP BY card_id
 ) g"""
 
-DAY_COLUMNS = "day, reviews, cards, scheduling, grade_sum, passes, seen_before, recalled, seconds_ms"
+DAY_COLUMNS = f"day, reviews, cards, scheduling, grade_sum, passes, seen_before, recalled, seconds_ms, {AGE_COLUMNS}"
 # A scheduling review is "seen before" unless it is its card's first scheduling review;
 # card_summary knows each card's first (so cards are refreshed before days).
 _DAY_SELECT = f"""
 SELECT d.day, d.reviews, d.cards, d.scheduling, d.grade_sum, d.passes,
-    d.scheduling - COALESCE(f.firsts, 0), d.passes - COALESCE(f.first_passes, 0), d.seconds_ms
+    d.scheduling - COALESCE(f.firsts, 0), d.passes - COALESCE(f.first_passes, 0), d.seconds_ms,
+    d.young_seen, d.young_recalled, d.mature_seen, d.mature_recalled
 FROM (
     SELECT {_R_DAY_SQL} AS day,
         COUNT(*) AS reviews,
@@ -84,7 +113,8 @@ FROM (
         SUM(r.counts) AS scheduling,
         SUM(CASE WHEN r.counts = 1 THEN r.grade ELSE 0 END) AS grade_sum,
         SUM(r.counts = 1 AND r.grade >= 3) AS passes,
-        COALESCE(SUM({_MS.replace("seconds", "r.seconds")}), 0) AS seconds_ms
+        COALESCE(SUM({_MS.replace("seconds", "r.seconds")}), 0) AS seconds_ms,
+        {_R_AGE_SUMS}
     FROM reviews r {{where}}
     GROUP BY day
 ) d
@@ -132,6 +162,45 @@ def refresh(conn: sqlite3.Connection, card_ids: Iterable[str], days: Iterable[st
     for day in set(days):
         conn.execute("DELETE FROM day_summary WHERE day = ?", (day,))
         conn.execute(f"INSERT INTO day_summary ({DAY_COLUMNS}) {derived_days(day_filter)}", (day,))
+
+
+def interval_before(state: scheduler.CardState) -> int | None:
+    """A review's card age: the card's SM-2 interval (days) just before it, i.e. the
+    interval its previous scheduled review set; None before its first one. The one
+    place card age is read from a state (``Store.record`` and :func:`stale_intervals`)."""
+    return state.interval_days if state.reviews else None
+
+
+def stale_intervals(conn: sqlite3.Connection, card_id: str | None = None) -> list[tuple[int | None, int, str]]:
+    """Reviews whose ``interval_before`` differs from an SM-2 replay of the log
+    (of one card, or of all): (the replayed value, review id, its study day)."""
+    where, params = ("WHERE card_id = ?", (card_id,)) if card_id is not None else ("", ())
+    rows = conn.execute(
+        f"SELECT id, card_id, grade, at, rollover_hour, counts, interval_before FROM reviews {where}"
+        " ORDER BY card_id, at_utc, id",
+        params,
+    ).fetchall()
+    states: dict[str, scheduler.CardState] = {}
+    stale = []
+    for review_id, cid, grade, at, rollover_hour, counts, stored in rows:
+        value = None
+        when = datetime.fromisoformat(at)
+        if counts:
+            old = states.get(cid, scheduler.CardState())
+            value = interval_before(old)
+            # The due cap only moves the due date, never the interval, so it is left out here.
+            states[cid] = scheduler.review(old, grade, when, rollover_hour)
+        if value != stored:
+            stale.append((value, review_id, scheduler.study_day(when, rollover_hour).isoformat()))
+    return stale
+
+
+def fix_intervals(conn: sqlite3.Connection, card_id: str | None = None) -> set[str]:
+    """Set ``interval_before`` from a replay of the log (one card's, or all);
+    returns the study days of the reviews changed. Runs inside the caller's transaction."""
+    stale = stale_intervals(conn, card_id)
+    conn.executemany("UPDATE reviews SET interval_before = ? WHERE id = ?", [(v, i) for v, i, _ in stale])
+    return {day for _, _, day in stale}
 
 
 def refresh_all(conn: sqlite3.Connection) -> None:
@@ -184,6 +253,12 @@ class CardSummary:
     timed: int
     timed_ms: int
     pointed: int
+    young_seen: int = 0  # retention reviews of the card while young (interval < 21 days)
+    young_recalled: int = 0  # of those, graded >= 3
+    mature_seen: int = 0
+    mature_recalled: int = 0
+    follow_up_got: int = 0  # follow-up questions answered
+    follow_up_missed: int = 0
 
     @property
     def recent(self) -> list[int]:
@@ -222,6 +297,10 @@ class DaySummary:
     seen_before: int
     recalled: int
     seconds_ms: int
+    young_seen: int = 0  # of seen_before, reviews of young cards (interval < 21 days)
+    young_recalled: int = 0
+    mature_seen: int = 0
+    mature_recalled: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "day": self.day.isoformat()}
