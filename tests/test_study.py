@@ -456,4 +456,5 @@ def test_stats_json_has_every_key_and_value(cli, clock):
             },
         ],
         "most_missed": [],
+        "drills": {"tried": 0, "settled": 0, "average_grade": None, "due": 0, "runs": 0},
     }
