@@ -30,7 +30,6 @@ longer in the bank.
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
@@ -73,14 +72,7 @@ TOPIC_REVIEWS = "cards CROSS JOIN reviews WHERE reviews.card_id = cards.card_id"
 
 
 def _rows(store: Store, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-    from dlprep.core.store import _error
-
-    try:
-        cur = store.conn.execute(sql, params)
-    except sqlite3.DatabaseError as exc:
-        raise _error(store.path, exc) from None
-    cols = [c[0] for c in cur.description]
-    return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+    return store._rows(sql, params)
 
 
 # ---------------------------------------------------------------- totals and days

@@ -200,7 +200,7 @@ class Store:
             self.conn.execute("ROLLBACK")
             raise _error(self.path, exc) from None
 
-    def _rows(self, sql: str, params: tuple | list = ()) -> list[dict[str, Any]]:
+    def _rows(self, sql: str, params: tuple | list | dict[str, Any] = ()) -> list[dict[str, Any]]:
         try:
             cur = self.conn.execute(sql, params)
         except sqlite3.DatabaseError as exc:
