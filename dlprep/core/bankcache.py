@@ -1,60 +1,204 @@
-"""A cache of the validated bank, so everyday commands skip parsing ~1 MB of YAML.
+"""A cache of the validated bank and its errata, so everyday commands parse no YAML.
 
-The cache is keyed on the dlprep version and the path, size and modification
-time of every file the bank is built from (card files, topics files and demo
-modules, whose ids ``show_me`` is checked against). Any change means a miss,
-a full load and validation, and a new cache. A cache that cannot be read or
-written is ignored: it only ever saves time.
+The cache is keyed on the dlprep version, the cache format, the Python that
+wrote it (marshal's format is Python's) and the path, size and modification
+time of every file the bank is built from: card, topics and reference files,
+demo modules (whose ids ``show_me`` is checked against) and errata files. Any
+change means a miss, a full load and validation, and a new cache. A cache that
+cannot be read, is damaged or cannot be written is ignored: it only ever saves
+time.
+
+The format is ``marshal`` of plain tuples, strings and numbers (loading it
+cannot run code, unlike pickle), behind a header line with the key and a
+CRC-32 of the rest, so a truncated or damaged file is a miss, never a
+half-read bank. Each card's long fields (answer, rubric, follow-ups, red
+flags, references) stay one packed blob until read (``Card.__getattr__``),
+and its ``content_hash`` is stored, so list screens and ``today`` decode
+only what they show.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
+import marshal
 import os
+import sys
+import zlib
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from dlprep import __version__, paths
-from dlprep.core.bank.model import Bank
+from dlprep.core.bank.model import Bank, Card, Reference, StudyPath, Topic
 
-CACHE_FILE = "bank.json"
+if TYPE_CHECKING:
+    from dlprep.core.errata import Erratum
+
+CACHE_FILE = "bank.marshal"
+OLD_CACHE_FILES = ("bank.json",)  # earlier formats: removed when a new cache is written
+FORMAT = 1
+MAGIC = b"dlprep-bank"
+# A card's fields kept in the light record, in order; the last one is the packed blob.
+LIGHT = (
+    "id",
+    "topic",
+    "question",
+    "difficulty",
+    "kind",
+    "roles",
+    "pattern",
+    "show_me",
+    "see_also",
+    "time_target_s",
+    "source",
+    "line",
+    "content_hash",
+    "_packed",
+)
 
 
-def _signature(folders: Iterable[Path]) -> str:
-    entries: list[tuple[str, int, int]] = [("dlprep", 0, 0), (__version__, 0, 0)]
-    dirs = []
+class CachedBank(NamedTuple):
+    bank: Bank
+    errata: dict[str, list[Erratum]]  # by card id, oldest first
+
+
+def _files(folder: Path, suffixes: tuple[str, ...]) -> list[tuple[str, int, int]]:
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError:  # missing or unreadable: the loader decides what that means
+        return []
+    found = []
+    base = str(folder.resolve())
+    for e in entries:
+        if e.name.endswith(suffixes):
+            st = e.stat()
+            found.append((os.path.join(base, e.name), st.st_size, st.st_mtime_ns))
+    return found
+
+
+def signature(folders: Iterable[Path]) -> str:
+    """The cache key: everything a change to which must invalidate the cache."""
+    entries: list[Any] = [
+        ("dlprep", __version__, FORMAT),
+        ("python", sys.implementation.cache_tag, marshal.version),
+    ]
     for folder in folders:
-        dirs += [folder, folder / "demos"]
-    dirs.append(paths.bundled_demos_dir())
-    for d in dirs:
-        if not d.is_dir():
-            continue
-        for f in sorted(d.iterdir()):
-            if f.suffix in (".yaml", ".yml", ".py"):
-                st = f.stat()
-                entries.append((str(f.resolve()), st.st_size, st.st_mtime_ns))
-    return hashlib.sha256(json.dumps(entries).encode()).hexdigest()
+        entries.append(str(folder))
+        entries += _files(folder, (".yaml", ".yml", ".py"))
+        entries += _files(folder / "demos", (".yaml", ".yml", ".py"))
+        entries += _files(folder / "errata", (".yaml", ".yml"))
+    entries += _files(paths.bundled_demos_dir(), (".py",))
+    return hashlib.sha256(repr(entries).encode()).hexdigest()
 
 
-def load_bank_cached(extra_folders: Iterable[Path] = ()) -> Bank:
+def _card_record(card: Card, source: int) -> tuple[Any, ...]:
+    return (
+        card.id,
+        card.topic,
+        card.question,
+        card.difficulty,
+        card.kind,
+        tuple(card.roles),
+        card.pattern,
+        card.show_me,
+        tuple(card.see_also),
+        card.time_target_s,
+        source,
+        card.line,
+        card.content_hash,
+        card.pack(),
+    )
+
+
+def dumps(cached: CachedBank, key: str) -> bytes:
+    bank = cached.bank
+    sources: dict[str, int] = {}
+    cards = tuple(_card_record(c, sources.setdefault(c.source, len(sources))) for c in bank.cards)
+    payload = marshal.dumps(
+        (
+            tuple(sources),
+            cards,
+            tuple(t.to_dict() for t in bank.topics.values()),
+            tuple(p.to_dict() for p in bank.paths.values()),
+            tuple(sorted(bank.demo_ids)),
+            tuple(bank.files),
+            tuple(r.to_dict() for r in bank.references.values()),
+            tuple(
+                (e.card, e.date.isoformat(), e.field, e.was, e.now, e.source)
+                for entries in cached.errata.values()
+                for e in entries
+            ),
+        )
+    )
+    return b"%s %s %08x\n" % (MAGIC, key.encode(), zlib.crc32(payload)) + payload
+
+
+def loads(data: bytes, key: str) -> CachedBank | None:
+    """The cached bank, or None when ``data`` is for another key or damaged in any way."""
+    header = b"%s %s " % (MAGIC, key.encode())
+    end = len(header) + 9
+    if not data.startswith(header) or data[end - 1 : end] != b"\n":
+        return None
+    payload = memoryview(data)[end:]
+    if b"%08x" % zlib.crc32(payload) != data[len(header) : end - 1]:
+        return None
+    sources, cards, topics, study_paths, demo_ids, files, references, errata = marshal.loads(payload)
+    new = object.__new__
+    built = []
+    for record in cards:
+        card = new(Card)
+        values = card.__dict__
+        values.update(zip(LIGHT, record, strict=True))
+        values["source"] = sources[values["source"]]
+        built.append(card)
+    from dlprep.core.errata import Erratum
+
+    by_card: dict[str, list[Erratum]] = {}
+    for entry in errata:
+        e = Erratum.from_dict(dict(zip(("card", "date", "field", "was", "now", "source"), entry, strict=True)))
+        by_card.setdefault(e.card, []).append(e)
+    bank = Bank(
+        topics={t.id: t for t in map(Topic.from_dict, topics)},
+        cards=built,
+        paths={p.role: p for p in map(StudyPath.from_dict, study_paths)},
+        demo_ids=frozenset(demo_ids),
+        files=list(files),
+        references={r.key: r for r in map(Reference.from_dict, references)},
+    )
+    return CachedBank(bank, by_card)
+
+
+def load_cached(extra_folders: Iterable[Path] = ()) -> CachedBank:
+    """The bundled bank merged with ``extra_folders``, and their errata; from the
+    cache when nothing changed. Raises ``BankError`` if the bank is invalid."""
     extra_folders = list(extra_folders)
-    key = _signature([paths.bundled_bank_dir(), *extra_folders])
+    folders = [paths.bundled_bank_dir(), *extra_folders]
+    key = signature(folders)
     cache = paths.cache_dir() / CACHE_FILE
-    with contextlib.suppress(Exception):
-        data = json.loads(cache.read_bytes())
-        if isinstance(data, dict) and data.get("key") == key:
-            return Bank.from_dict(data["bank"])
+    with contextlib.suppress(Exception):  # unreadable, damaged, stale: all a miss
+        found = loads(cache.read_bytes(), key)
+        if found is not None:
+            return found
     from dlprep.core.bank.load import load_bank
+    from dlprep.core.errata import load_errata
 
     bank = load_bank(extra_folders)  # raises BankError on any problem: nothing is cached then
+    errata, _problems = load_errata(folders)  # problems are reported by `dlprep validate`
+    cached = CachedBank(bank, errata)
     tmp = cache.with_suffix(f".{os.getpid()}.tmp")
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(json.dumps({"key": key, "bank": bank.to_dict()}, separators=(",", ":")), encoding="utf-8")
+        tmp.write_bytes(dumps(cached, key))
         os.replace(tmp, cache)
+        for name in OLD_CACHE_FILES:
+            with contextlib.suppress(OSError):
+                (cache.parent / name).unlink()
     except OSError:  # read-only or full disk: no cache, and no half-written file left behind
         with contextlib.suppress(OSError):
             tmp.unlink()
-    return bank
+    return cached
+
+
+def load_bank_cached(extra_folders: Iterable[Path] = ()) -> Bank:
+    return load_cached(extra_folders).bank
