@@ -5,17 +5,15 @@ miss, and an unchanged run imports no PyYAML."""
 from __future__ import annotations
 
 import dataclasses
-import marshal
 import os
 import shutil
 import subprocess
 import sys
-import zlib
 
 import pytest
 from conftest import FIXTURE_BANK
 
-from dlprep.core import bankcache
+from dlprep.core import bankcache, cachefile
 from dlprep.core.bank import Card, load_bank
 from dlprep.core.bank.model import FollowUp, RubricPoint
 from dlprep.core.errata import load_errata
@@ -206,12 +204,15 @@ def test_any_change_to_a_source_file_is_seen_at_once(own_bank, change, seen):
 
 
 def test_a_new_dlprep_version_or_python_misses_the_cache(own_bank, monkeypatch):
+    bankcache.load_cached()
     key = bankcache.signature([own_bank])
+    cache = cache_dir() / bankcache.CACHE_FILE
+    assert cachefile.read(cache, bankcache.NAME, key) is not None
     monkeypatch.setattr(bankcache, "__version__", "0.0.0-other")
     assert bankcache.signature([own_bank]) != key
     monkeypatch.undo()
-    monkeypatch.setattr(sys.implementation, "cache_tag", "other-311")
-    assert bankcache.signature([own_bank]) != key
+    monkeypatch.setattr(cachefile, "PYTHON", "cpython-399-m9")  # marshal's format is Python's
+    assert cachefile.read(cache, bankcache.NAME, key) is None
 
 
 def test_an_extra_folder_is_part_of_the_key(own_bank, tmp_path):
@@ -257,9 +258,9 @@ def test_a_planted_code_object_is_never_run(own_bank, tmp_path):
     marker = tmp_path / "pwned"
     bankcache.load_cached()
     key = bankcache.signature([own_bank])
-    payload = marshal.dumps(compile(f"open({str(marker)!r}, 'w')", "x", "exec"))
     cache = cache_dir() / bankcache.CACHE_FILE
-    cache.write_bytes(b"%s %s %08x\n" % (bankcache.MAGIC, key.encode(), zlib.crc32(payload)) + payload)
+    cachefile.write(cache, bankcache.NAME, key, compile(f"open({str(marker)!r}, 'w')", "x", "exec"))
+    assert cachefile.read(cache, bankcache.NAME, key) is not None  # a well-formed file: the checksum matches
     assert sorted(bankcache.load_cached().bank.by_id) == ["alpha", "beta", "gamma"]
     assert not marker.exists()
 
@@ -303,3 +304,29 @@ def test_an_unchanged_bank_and_errata_cost_no_yaml(args, dlprep_home):
     second = run()
     assert second.stderr.endswith("YAML=False"), second.stderr
     assert second.stdout == first.stdout
+
+
+# ------------------------------------------------------------ demo scans (demos/registry.py)
+
+
+def test_demo_scans_are_kept_per_file_and_redone_when_one_changes(tmp_path, monkeypatch):
+    from dlprep.demos import registry
+
+    folder = tmp_path / "demos"
+    folder.mkdir()
+    (folder / "my_demo.py").write_text(DEMO)
+    (folder / "helper.py").write_text("X = 1\n")  # not a demo: remembered as such
+    first = registry.discover([folder])
+    assert first["my-demo"].title == "A demo" and "helper" not in first
+    parsed = []
+    real = registry.read_info
+    monkeypatch.setattr(registry, "read_info", lambda path, bundled: parsed.append(path.name) or real(path, bundled))
+    assert registry.discover([folder]) == first and parsed == []  # nothing parsed again
+    (folder / "my_demo.py").write_text(DEMO.replace("A demo", "A longer demo"))
+    assert registry.discover([folder])["my-demo"].title == "A longer demo" and parsed == ["my_demo.py"]
+    (folder / "my_demo.py").write_text(DEMO.replace("def run(out):", "def run(out:"))  # a syntax error
+    assert "my-demo" not in registry.discover([folder])
+    (cache_dir() / registry.SCAN_CACHE).write_bytes(b"damaged")
+    parsed.clear()
+    assert set(registry.discover([folder])) == set(first) - {"my-demo"}
+    assert "my_demo.py" in parsed and "helper.py" in parsed  # a damaged cache: everything parsed again

@@ -275,15 +275,15 @@ def test_bank_cache_is_used_and_invalidated_by_edits(cli, tmp_path, monkeypatch,
     [b"not json at all", b'{"key": "stale", "bank": {}}', b"[1, 2, 3]", b"dlprep-bank x 00000000\n", b"\xff\xfe\x00"],
 )
 def test_corrupt_bank_cache_is_ignored_and_rewritten(cli, dlprep_home, garbage):
-    from dlprep.core import bankcache
+    from dlprep.core import bankcache, cachefile
     from dlprep.paths import bundled_bank_dir
 
     assert cli("cards").exit_code == 0
     cache = dlprep_home / "cache" / "bank.marshal"
     cache.write_bytes(garbage)
     assert [c["id"] for c in cli.json("cards")] == ["alpha", "beta", "gamma"]
-    fresh = bankcache.loads(cache.read_bytes(), bankcache.signature([bundled_bank_dir()]))
-    assert fresh is not None and sorted(fresh.bank.by_id) == ["alpha", "beta", "gamma"]  # rewritten
+    fresh = cachefile.read(cache, bankcache.NAME, bankcache.signature([bundled_bank_dir()]))
+    assert fresh is not None and sorted(bankcache.from_plain(fresh).bank.by_id) == ["alpha", "beta", "gamma"]
 
 
 def test_bank_cache_cannot_run_code(cli, dlprep_home, tmp_path):

@@ -8,10 +8,10 @@ change means a miss, a full load and validation, and a new cache. A cache that
 cannot be read, is damaged or cannot be written is ignored: it only ever saves
 time.
 
-The format is ``marshal`` of plain tuples, strings and numbers (loading it
-cannot run code, unlike pickle), behind a header line with the key and a
-CRC-32 of the rest, so a truncated or damaged file is a miss, never a
-half-read bank. Each card's long fields (answer, rubric, follow-ups, red
+The file is ``core/cachefile.py``'s: marshal of plain tuples, strings and
+numbers (loading it cannot run code, unlike pickle) behind a header with the
+key and a CRC-32, so a truncated or damaged file is a miss, never a half-read
+bank. Each card's long fields (answer, rubric, follow-ups, red
 flags, references) stay one packed blob until read (``Card.__getattr__``),
 and its ``content_hash`` is stored, so list screens and ``today`` decode
 only what they show.
@@ -21,15 +21,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import marshal
 import os
-import sys
-import zlib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from dlprep import __version__, paths
+from dlprep.core import cachefile
 from dlprep.core.bank.model import Bank, Card, Reference, StudyPath, Topic
 
 if TYPE_CHECKING:
@@ -38,7 +36,7 @@ if TYPE_CHECKING:
 CACHE_FILE = "bank.marshal"
 OLD_CACHE_FILES = ("bank.json",)  # earlier formats: removed when a new cache is written
 FORMAT = 1
-MAGIC = b"dlprep-bank"
+NAME = "bank"
 # A card's fields kept in the light record, in order; the last one is the packed blob.
 LIGHT = (
     "id",
@@ -79,10 +77,7 @@ def _files(folder: Path, suffixes: tuple[str, ...]) -> list[tuple[str, int, int]
 
 def signature(folders: Iterable[Path]) -> str:
     """The cache key: everything a change to which must invalidate the cache."""
-    entries: list[Any] = [
-        ("dlprep", __version__, FORMAT),
-        ("python", sys.implementation.cache_tag, marshal.version),
-    ]
+    entries: list[Any] = [("dlprep", __version__, FORMAT)]
     for folder in folders:
         entries.append(str(folder))
         entries += _files(folder, (".yaml", ".yml", ".py"))
@@ -111,39 +106,29 @@ def _card_record(card: Card, source: int) -> tuple[Any, ...]:
     )
 
 
-def dumps(cached: CachedBank, key: str) -> bytes:
+def to_plain(cached: CachedBank) -> tuple[Any, ...]:
+    """The cache's form: tuples of strings and numbers."""
     bank = cached.bank
     sources: dict[str, int] = {}
     cards = tuple(_card_record(c, sources.setdefault(c.source, len(sources))) for c in bank.cards)
-    payload = marshal.dumps(
-        (
-            tuple(sources),
-            cards,
-            tuple(t.to_dict() for t in bank.topics.values()),
-            tuple(p.to_dict() for p in bank.paths.values()),
-            tuple(sorted(bank.demo_ids)),
-            tuple(bank.files),
-            tuple(r.to_dict() for r in bank.references.values()),
-            tuple(
-                (e.card, e.date.isoformat(), e.field, e.was, e.now, e.source)
-                for entries in cached.errata.values()
-                for e in entries
-            ),
-        )
+    return (
+        tuple(sources),
+        cards,
+        tuple(t.to_dict() for t in bank.topics.values()),
+        tuple(p.to_dict() for p in bank.paths.values()),
+        tuple(sorted(bank.demo_ids)),
+        tuple(bank.files),
+        tuple(r.to_dict() for r in bank.references.values()),
+        tuple(
+            (e.card, e.date.isoformat(), e.field, e.was, e.now, e.source)
+            for entries in cached.errata.values()
+            for e in entries
+        ),
     )
-    return b"%s %s %08x\n" % (MAGIC, key.encode(), zlib.crc32(payload)) + payload
 
 
-def loads(data: bytes, key: str) -> CachedBank | None:
-    """The cached bank, or None when ``data`` is for another key or damaged in any way."""
-    header = b"%s %s " % (MAGIC, key.encode())
-    end = len(header) + 9
-    if not data.startswith(header) or data[end - 1 : end] != b"\n":
-        return None
-    payload = memoryview(data)[end:]
-    if b"%08x" % zlib.crc32(payload) != data[len(header) : end - 1]:
-        return None
-    sources, cards, topics, study_paths, demo_ids, files, references, errata = marshal.loads(payload)
+def from_plain(data: tuple[Any, ...]) -> CachedBank:
+    sources, cards, topics, study_paths, demo_ids, files, references, errata = data
     new = object.__new__
     built = []
     for record in cards:
@@ -176,27 +161,20 @@ def load_cached(extra_folders: Iterable[Path] = ()) -> CachedBank:
     folders = [paths.bundled_bank_dir(), *extra_folders]
     key = signature(folders)
     cache = paths.cache_dir() / CACHE_FILE
-    with contextlib.suppress(Exception):  # unreadable, damaged, stale: all a miss
-        found = loads(cache.read_bytes(), key)
+    with contextlib.suppress(Exception):  # damaged in a way the checksum cannot see: a miss too
+        found = cachefile.read(cache, NAME, key)
         if found is not None:
-            return found
+            return from_plain(found)
     from dlprep.core.bank.load import load_bank
     from dlprep.core.errata import load_errata
 
     bank = load_bank(extra_folders)  # raises BankError on any problem: nothing is cached then
     errata, _problems = load_errata(folders)  # problems are reported by `dlprep validate`
     cached = CachedBank(bank, errata)
-    tmp = cache.with_suffix(f".{os.getpid()}.tmp")
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(dumps(cached, key))
-        os.replace(tmp, cache)
-        for name in OLD_CACHE_FILES:
-            with contextlib.suppress(OSError):
-                (cache.parent / name).unlink()
-    except OSError:  # read-only or full disk: no cache, and no half-written file left behind
+    cachefile.write(cache, NAME, key, to_plain(cached))
+    for name in OLD_CACHE_FILES:
         with contextlib.suppress(OSError):
-            tmp.unlink()
+            (cache.parent / name).unlink()
     return cached
 
 

@@ -193,6 +193,13 @@ IMPLICIT_PATTERNS = (
 )
 _IMPLICIT = re.compile("|".join(f"(?:{p})" for p in IMPLICIT_PATTERNS), re.X)
 IMPLICIT_FIRST = frozenset("0123456789+-.<=~!&*yYnNtTfFoO")  # PyYAML looks resolvers up by first character
+_NUMERIC_FIRST = frozenset("0123456789+-.")  # the others only match words of 5 characters or fewer
+
+
+def could_resolve(value: str) -> bool:
+    """The cheap half of ``may_differ``: only numbers, dates and a few short words
+    (``true``, ``null``, ``~``, ``<<``...) can match a resolver."""
+    return value[:1] in IMPLICIT_FIRST and (len(value) <= 5 or value[0] in _NUMERIC_FIRST)
 
 
 def may_differ(value: str) -> bool:
@@ -203,7 +210,7 @@ def may_differ(value: str) -> bool:
     too (``yes``, ``1:30``, ``1_000``; not ``1`` or ``0.25``, which yaml_rs
     would have made numbers, so they were quoted). Then the file must show it
     quoted (``written_quoted``) or be read by PyYAML."""
-    if value[:1] not in IMPLICIT_FIRST or _IMPLICIT.match(value) is None:
+    if not could_resolve(value) or _IMPLICIT.match(value) is None:
         return False
     try:
         return type(_yaml_rs().loads(value, parse_datetime=False)) is str
@@ -278,10 +285,11 @@ def written_quoted(text: str, value: str) -> bool:
 # Text where the two parsers may disagree, or PyYAML refuses what yaml_rs takes, sends
 # the file to PyYAML: characters other than printable ones and LF (tabs, CR, NEL, LS,
 # PS and a BOM are line breaks or white space differently in YAML 1.1 and 1.2),
-# directives and document markers, tags (PyYAML refuses unknown ones, yaml_rs drops
-# them), integers with a leading 0 or 0o as mapping values or anchored (octal in 1.1,
-# decimal or octal in 1.2) and a last line without a line break (block scalars differ).
-# A false alarm only costs speed.
+# directives, tags (PyYAML refuses unknown ones, yaml_rs drops them), integers with a
+# leading 0 or 0o as mapping values or anchored (octal in 1.1, decimal or octal in
+# 1.2) and a last line without a line break (block scalars differ). Document markers
+# need no check: one document reads the same, several are a list (not a topic file:
+# a problem, so PyYAML's reading). A false alarm only costs speed.
 _NOT_PLAIN_TEXT = re.compile(r"[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
 _ZERO_VALUE = re.compile(r":\s*[-+]?0[0-9oO]")
 _ZERO_ANCHORED = re.compile(r"&\S+\s+[-+]?0[0-9oO]")
@@ -305,10 +313,8 @@ def _has_tag(text: str) -> bool:
 def _risky(text: str) -> bool:
     return bool(
         not text.endswith("\n")
-        or text.startswith(("%", "---", "..."))
+        or text.startswith("%")
         or "\n%" in text
-        or "\n---" in text
-        or "\n..." in text
         or (not text.replace("\n", " ").isprintable() and _NOT_PLAIN_TEXT.search(text))
         or _ZERO_VALUE.search(text)
         or ("&" in text and _ZERO_ANCHORED.search(text))

@@ -44,7 +44,7 @@ from dlprep.core.bank.model import (
     Topic,
     suggest,
 )
-from dlprep.core.yamlfile import IMPLICIT_FIRST, key_line, may_differ, node_line
+from dlprep.core.yamlfile import could_resolve, key_line, may_differ, node_line
 
 ARXIV_RE = re.compile(r"^\d{4}\.\d{4,5}$|^[a-z-]+(\.[A-Z]{2})?/\d{7}$")
 REFERENCE_KEYS = ("type", "title", "authors", "year", "venue", "arxiv", "url")
@@ -66,7 +66,7 @@ class Checker:
 
     def accept(self, value: str, path: str) -> str:
         """A string the bank keeps (see ``ambiguous``)."""
-        if value[:1] in IMPLICIT_FIRST and may_differ(value):
+        if could_resolve(value) and may_differ(value):
             self.ambiguous.setdefault(path, set()).add(value)
         return value
 
@@ -85,7 +85,9 @@ class Checker:
         if not isinstance(value, str) or not value.strip():
             self.add(path, key_line(m, key), f"{key!r} must be a non-empty string", cid)
             return None
-        return self.accept(value, path)
+        if could_resolve(value):
+            self.accept(value, path)
+        return value
 
     def choice(self, m: dict, key: str, options: tuple[str, ...], where: tuple[str, str | None]) -> str | None:
         path, cid = where
@@ -101,7 +103,10 @@ class Checker:
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
             self.add(path, key_line(m, key), f"{key!r} must be a list of non-empty strings", cid)
             return None
-        return tuple([self.accept(v, path) for v in value])
+        for v in value:
+            if could_resolve(v):
+                self.accept(v, path)
+        return tuple(value)
 
     def integer(self, m: dict, key: str, lo: int, hi: int | None, where: tuple[str, str | None]) -> int | None:
         path, cid = where
