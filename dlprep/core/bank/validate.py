@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import MISSING, fields
+from functools import cache
 from typing import Any
 
 from dlprep.core.bank.model import (
@@ -42,11 +44,21 @@ from dlprep.core.bank.model import (
     Stage,
     StudyPath,
     Topic,
+    _trusted,
     suggest,
 )
-from dlprep.core.yamlfile import could_resolve, key_line, may_differ, node_line
+from dlprep.core.yamlfile import IMPLICIT_FIRST, key_line, may_differ, node_line
+
+
+@cache
+def _key_set(allowed: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(allowed)
+
 
 ARXIV_RE = re.compile(r"^\d{4}\.\d{4,5}$|^[a-z-]+(\.[A-Z]{2})?/\d{7}$")
+CARD_KEYS = CARD_REQUIRED + CARD_OPTIONAL
+# A card's defaults, for building it from validated values without the frozen __init__
+CARD_DEFAULTS = {f.name: f.default for f in fields(Card) if f.default is not MISSING}
 REFERENCE_KEYS = ("type", "title", "authors", "year", "venue", "arxiv", "url")
 CITATION_KEYS = ("key", "at")
 
@@ -66,7 +78,7 @@ class Checker:
 
     def accept(self, value: str, path: str) -> str:
         """A string the bank keeps (see ``ambiguous``)."""
-        if could_resolve(value) and may_differ(value):
+        if may_differ(value):
             self.ambiguous.setdefault(path, set()).add(value)
         return value
 
@@ -85,7 +97,7 @@ class Checker:
         if not isinstance(value, str) or not value.strip():
             self.add(path, key_line(m, key), f"{key!r} must be a non-empty string", cid)
             return None
-        if could_resolve(value):
+        if value[:1] in IMPLICIT_FIRST:  # most text cannot match a YAML 1.1 resolver: skip the call
             self.accept(value, path)
         return value
 
@@ -104,7 +116,7 @@ class Checker:
             self.add(path, key_line(m, key), f"{key!r} must be a list of non-empty strings", cid)
             return None
         for v in value:
-            if could_resolve(v):
+            if v[:1] in IMPLICIT_FIRST:
                 self.accept(v, path)
         return tuple(value)
 
@@ -119,8 +131,10 @@ class Checker:
         return value
 
     def keys(self, m: dict, allowed: Iterable[str], where: tuple[str, str | None], what: str) -> None:
-        path, cid = where
         allowed = tuple(allowed)
+        if m.keys() <= _key_set(allowed):
+            return
+        path, cid = where
         for key in m:
             if key not in allowed:
                 self.add(path, key_line(m, key), f"unknown key {key!r} in {what}{suggest(str(key), allowed)}", cid)
@@ -135,7 +149,7 @@ class Checker:
         cid = raw.get("id") if isinstance(raw.get("id"), str) else None
         where = (path, cid or f"card #{index + 1}")
         before = len(self.problems)
-        self.keys(raw, CARD_REQUIRED + CARD_OPTIONAL, where, "card")
+        self.keys(raw, CARD_KEYS, where, "card")
 
         card_id = self.text(raw, "id", where)
         if card_id is not None and not ID_RE.match(card_id):
@@ -195,16 +209,20 @@ class Checker:
 
         if len(self.problems) > before or None in (card_id, question, answer, rubric):
             return None
-        return Card(
-            id=card_id,
-            topic=topic,
-            question=question,
-            answer=answer,
-            rubric=rubric,
-            follow_ups=follow_ups,
-            source=path,
-            line=node_line(raw),
-            **{k: v for k, v in values.items() if v is not None},
+        return _trusted(
+            Card,
+            {
+                **CARD_DEFAULTS,
+                "id": card_id,
+                "topic": topic,
+                "question": question,
+                "answer": answer,
+                "rubric": rubric,
+                "follow_ups": follow_ups,
+                "source": path,
+                "line": node_line(raw),
+                **{k: v for k, v in values.items() if v is not None},
+            },
         )
 
     def rubric(self, raw: dict, where: tuple[str, str | None]) -> tuple[RubricPoint, ...] | None:
