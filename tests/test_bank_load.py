@@ -238,3 +238,37 @@ def test_fast_and_pyyaml_loads_agree_on_awkward_values(bank_dir, monkeypatch, pa
     with monkeypatch.context() as m:
         got, want, _fast = both(bank_dir, text, m)
     assert got == want
+
+
+@pytest.mark.parametrize(
+    ("text", "quoted"),
+    [
+        ("a: 'yes'\n", True),
+        ('a: "yes"\n', True),
+        ("a: yes\n", False),
+        ("a: yes # a comment\n", False),
+        ("- 'yes'\n- yes, every step\n- yes (when it fits)\n", True),  # one string each, not the word
+        ("- 'yes'\n- [a, yes]\n", False),  # in a flow sequence a comma ends it
+        ("- 'yes'\n- {a: yes}\n", False),
+        ("- 'yes'\n- &x yes\n", False),
+        ("- 'yes'\n? yes\n: 1\n", False),
+        ("- 'yes'\n- yes: 1\n", False),
+        ("- 'yes'\n-\n  yes\n", False),
+        ("a: 'yes'\nb: the answer is yes\n", True),  # inside other text
+        ('a: "\\x79es"\n', False),  # not written out at all: cannot tell
+        ("a: 'yes'\nb: >\n  yes\n", False),  # a folded line of its own: counted as maybe plain
+    ],
+)
+def test_written_quoted_is_sure_or_says_no(text, quoted):
+    assert yamlfile.written_quoted(text, "yes") is quoted
+
+
+def test_doubtful_strings_are_found_under_located_mappings(bank_dir):
+    text = (bank_dir / "topics.yaml").read_text(encoding="utf-8").replace("title: Basics", "title: 'on'")
+    data = yamlfile.parse_fast(text)
+    assert isinstance(data, yamlfile.Located)
+    assert yamlfile.doubtful_strings(data) == {"on"}
+    assert yamlfile.written_quoted(text, "on")
+    (bank_dir / "topics.yaml").write_text(text.replace("'on'", "on"), encoding="utf-8")
+    with pytest.raises(BankError, match=r"topics.yaml:3: 'title' must be a non-empty string"):
+        load_bank()  # a bool to PyYAML: the topics file is read by PyYAML

@@ -224,13 +224,13 @@ def doubtful_strings(data: Any) -> set[str]:
     stack = [data]
     while stack:
         node = stack.pop()
-        if type(node) is str:
+        if isinstance(node, str):
             if may_differ(node):
                 found.add(node)
-        elif type(node) is dict:
+        elif isinstance(node, dict):  # Located too
             stack.extend(node)
             stack.extend(node.values())
-        elif type(node) is list:
+        elif isinstance(node, list):
             stack.extend(node)
     return found
 
@@ -251,9 +251,10 @@ def _may_start_plain(text: str, at: int) -> bool:
     return token.startswith("&")
 
 
-def _may_end_plain(text: str, end: int) -> bool:
-    """Could a plain scalar end at ``end``: line end, comment, ``: ``, flow indicator?"""
-    if end >= len(text) or text[end] in "\n,]}:":
+def _may_end_plain(text: str, end: int, block_item: bool) -> bool:
+    """Could a plain scalar end at ``end``: line end, comment, ``: ``, flow indicator
+    (``,`` only outside a block sequence entry: ``- yes, every step`` is one string)?"""
+    if end >= len(text) or text[end] in "\n]}:" or (text[end] == "," and not block_item):
         return True
     if text[end] != " ":
         return False
@@ -276,8 +277,10 @@ def written_quoted(text: str, value: str) -> bool:
         after = text[at + n] if at + n < len(text) else "\n"
         if before in "\"'" and after == before:
             quoted = True
-        elif _may_start_plain(text, at) and _may_end_plain(text, at + n):
-            return False
+        elif _may_start_plain(text, at):
+            lead = text[text.rfind("\n", 0, at) + 1 : at].replace(" ", "")
+            if _may_end_plain(text, at + n, block_item=bool(lead) and set(lead) <= {"-", "?"}):
+                return False
         at = text.find(value, at + 1)
     return quoted
 

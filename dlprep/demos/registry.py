@@ -12,7 +12,6 @@ is not parsed again, and a changed one always is.
 
 from __future__ import annotations
 
-import ast
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +41,8 @@ class DemoInfo:
 
 
 def read_info(path: Path, bundled: bool) -> DemoInfo | None:
+    import ast  # only when a demo file is new or changed (see ``discover``)
+
     try:
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
