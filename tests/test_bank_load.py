@@ -272,3 +272,11 @@ def test_doubtful_strings_are_found_under_located_mappings(bank_dir):
     (bank_dir / "topics.yaml").write_text(text.replace("'on'", "on"), encoding="utf-8")
     with pytest.raises(BankError, match=r"topics.yaml:3: 'title' must be a non-empty string"):
         load_bank()  # a bool to PyYAML: the topics file is read by PyYAML
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="0123456789+-._:eExXoOabcfinINAF~", min_size=1, max_size=12))
+def test_what_the_core_schema_pattern_calls_a_number_yaml_rs_reads_as_one(value):
+    """``may_differ`` trusts CORE_SCHEMA instead of asking yaml_rs: it must never be wrong that way."""
+    if yamlfile.CORE_SCHEMA.fullmatch(value):
+        assert not isinstance(yamlfile._yaml_rs().loads(value, parse_datetime=False), str), value

@@ -194,6 +194,13 @@ IMPLICIT_PATTERNS = (
 _IMPLICIT = re.compile("|".join(f"(?:{p})" for p in IMPLICIT_PATTERNS), re.X)
 IMPLICIT_FIRST = frozenset("0123456789+-.<=~!&*yYnNtTfFoO")  # PyYAML looks resolvers up by first character
 _NUMERIC_FIRST = frozenset("0123456789+-.")  # the others only match words of 5 characters or fewer
+# YAML 1.2's core schema: plain scalars that yaml_rs reads as null, bool, int or float.
+CORE_SCHEMA = re.compile(
+    r"null|Null|NULL|~|true|True|TRUE|false|False|FALSE"
+    r"|[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+"
+    r"|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)"
+)
 
 
 def could_resolve(value: str) -> bool:
@@ -211,6 +218,8 @@ def may_differ(value: str) -> bool:
     would have made numbers, so they were quoted). Then the file must show it
     quoted (``written_quoted``) or be read by PyYAML."""
     if not could_resolve(value) or _IMPLICIT.match(value) is None:
+        return False
+    if CORE_SCHEMA.fullmatch(value):  # what yaml_rs makes a number, bool or null (tests check it does)
         return False
     try:
         return type(_yaml_rs().loads(value, parse_datetime=False)) is str
