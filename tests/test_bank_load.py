@@ -5,6 +5,7 @@ with the same ``path:line`` message, as through PyYAML (``check_bank``)."""
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -280,3 +281,12 @@ def test_what_the_core_schema_pattern_calls_a_number_yaml_rs_reads_as_one(value)
     """``may_differ`` trusts CORE_SCHEMA instead of asking yaml_rs: it must never be wrong that way."""
     if yamlfile.CORE_SCHEMA.fullmatch(value):
         assert not isinstance(yamlfile._yaml_rs().loads(value, parse_datetime=False), str), value
+
+
+def test_unusual_characters_are_exactly_those_pyyaml_refuses_or_breaks_lines_on():
+    """Every character from U+0000 to U+FFFF (and a few above): flagged iff it is not LF, nor
+    printable to PyYAML (its reader's rule), or is a line break or BOM in YAML 1.1 only."""
+    plain = re.compile("[\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+    for code in [*range(0x10000), 0x10000, 0x1F600, 0x10FFFF]:
+        ch = chr(code)
+        assert yamlfile._unusual_characters(f"a: b{ch}c\n") == (not plain.match(ch)), hex(code)

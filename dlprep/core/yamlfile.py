@@ -302,7 +302,14 @@ def written_quoted(text: str, value: str) -> bool:
 # 1.2) and a last line without a line break (block scalars differ). Document markers
 # need no check: one document reads the same, several are a list (not a topic file:
 # a problem, so PyYAML's reading). A false alarm only costs speed.
-_NOT_PLAIN_TEXT = re.compile(r"[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+# Checked on the UTF-8 bytes (several times faster than on the text): ASCII controls
+# but LF, and the encodings of U+0080-U+009F, U+2028-U+2029, U+FEFF, U+FFFE-U+FFFF.
+_PLAIN_BYTES = bytes([0x0A, *range(0x20, 0x7F), *range(0x80, 0x100)])
+_UNUSUAL_UTF8 = (
+    re.compile(rb"\xc2[\x80-\x9f]"),
+    re.compile(rb"\xe2\x80[\xa8\xa9]"),
+    re.compile(rb"\xef(?:\xbb\xbf|\xbf[\xbe\xbf])"),
+)
 _ZERO_VALUE = re.compile(r":\s*[-+]?0[0-9oO]")
 _ZERO_ANCHORED = re.compile(r"&\S+\s+[-+]?0[0-9oO]")
 # A card's first line, as PyYAML reports it: the line of its ``- id: ...`` (only
@@ -322,12 +329,20 @@ def _has_tag(text: str) -> bool:
     return False
 
 
+def _unusual_characters(text: str) -> bool:
+    try:
+        raw = text.encode()
+    except UnicodeEncodeError:  # a lone surrogate
+        return True
+    return bool(raw.translate(None, _PLAIN_BYTES)) or any(rx.search(raw) for rx in _UNUSUAL_UTF8)
+
+
 def _risky(text: str) -> bool:
     return bool(
         not text.endswith("\n")
         or text.startswith("%")
         or "\n%" in text
-        or (not text.replace("\n", " ").isprintable() and _NOT_PLAIN_TEXT.search(text))
+        or _unusual_characters(text)
         or _ZERO_VALUE.search(text)
         or ("&" in text and _ZERO_ANCHORED.search(text))
         or _has_tag(text)
