@@ -222,7 +222,12 @@ from dlprep.core.bank.load import load_bank
 from dlprep.config import load_config
 extra = [Path(b) for b in load_config().banks]
 bankcache.load_bank_cached(extra)  # the bank cache, if this checkout's format or the bank changed
-load_bank(extra)  # the demo scans' cache
+load_bank(extra)
+try:
+    from dlprep.demos.registry import save_scans
+    save_scans()  # the demo scans' cache (the bank cache writes it only on a miss)
+except ImportError:  # an older checkout
+    pass
 """
 BANK_LOAD_SCRIPT = """
 import json, os, sys, tempfile, time

@@ -312,21 +312,38 @@ def test_an_unchanged_bank_and_errata_cost_no_yaml(args, dlprep_home):
 def test_demo_scans_are_kept_per_file_and_redone_when_one_changes(tmp_path, monkeypatch):
     from dlprep.demos import registry
 
+    monkeypatch.setattr(registry, "_scans", {})
+    new_process = registry._scans.clear
     folder = tmp_path / "demos"
     folder.mkdir()
     (folder / "my_demo.py").write_text(DEMO)
     (folder / "helper.py").write_text("X = 1\n")  # not a demo: remembered as such
     first = registry.discover([folder])
     assert first["my-demo"].title == "A demo" and "helper" not in first
+    assert not (cache_dir() / registry.SCAN_CACHE).exists()  # discovering writes nothing...
+    registry.save_scans()  # ...the bank cache saves the scans when it writes itself
     parsed = []
     real = registry.read_info
     monkeypatch.setattr(registry, "read_info", lambda path, bundled: parsed.append(path.name) or real(path, bundled))
+    new_process()
     assert registry.discover([folder]) == first and parsed == []  # nothing parsed again
     (folder / "my_demo.py").write_text(DEMO.replace("A demo", "A longer demo"))
+    assert registry.discover([folder])["my-demo"].title == "A longer demo" and parsed == ["my_demo.py"]
+    registry.save_scans()
+    new_process()
     assert registry.discover([folder])["my-demo"].title == "A longer demo" and parsed == ["my_demo.py"]
     (folder / "my_demo.py").write_text(DEMO.replace("def run(out):", "def run(out:"))  # a syntax error
     assert "my-demo" not in registry.discover([folder])
     (cache_dir() / registry.SCAN_CACHE).write_bytes(b"damaged")
+    new_process()
     parsed.clear()
     assert set(registry.discover([folder])) == set(first) - {"my-demo"}
     assert "my_demo.py" in parsed and "helper.py" in parsed  # a damaged cache: everything parsed again
+
+
+def test_a_bank_cache_miss_saves_the_demo_scans(own_bank, monkeypatch):
+    from dlprep.demos import registry
+
+    monkeypatch.setattr(registry, "_scans", {})
+    bankcache.load_cached()
+    assert cachefile.read(cache_dir() / registry.SCAN_CACHE, "demos", registry._SCAN_KEY)

@@ -172,6 +172,9 @@ def load_cached(extra_folders: Iterable[Path] = ()) -> CachedBank:
     errata, _problems = load_errata(folders)  # problems are reported by `dlprep validate`
     cached = CachedBank(bank, errata)
     cachefile.write(cache, NAME, key, to_plain(cached))
+    from dlprep.demos.registry import save_scans
+
+    save_scans()  # the demo modules read to check show_me: not parsed again until they change
     for name in OLD_CACHE_FILES:
         with contextlib.suppress(OSError):
             (cache.parent / name).unlink()

@@ -7,7 +7,9 @@ the file name with ``_`` turned into ``-``.
 Reading a file means parsing it (``ast``), about 2 ms a demo; what was read
 is kept in ``demos.cache`` in the cache folder, keyed on each file's path,
 size and modification time (as Python keeps bytecode), so an unchanged demo
-is not parsed again, and a changed one always is.
+is not parsed again, and a changed one always is. ``discover`` only reads
+that file; ``save_scans`` writes it (the bank cache does, when it writes
+itself), so loading or validating a bank writes nothing.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from dlprep import __version__, paths
 _NOT_DEMOS = {"__init__", "__main__", "base", "registry", "runner"}
 SCAN_CACHE = "demos.cache"
 _SCAN_KEY = f"{__version__}-1"  # dlprep's version, and this cache's format
+# by cache file: (the scans read from it, once per process; the scans used since, for save_scans)
+_scans: dict[Path, tuple[dict[str, tuple], dict[str, tuple]]] = {}
 
 
 @dataclass(frozen=True)
@@ -77,13 +81,7 @@ def discover(extra_dirs: list[Path] | tuple[Path, ...] = ()) -> dict[str, DemoIn
 
     A bundled demo's id cannot be taken over by a user's file.
     """
-    from dlprep.core import cachefile
-
-    cache = paths.cache_dir() / SCAN_CACHE
-    known = cachefile.read(cache, "demos", _SCAN_KEY)
-    if not isinstance(known, dict):
-        known = {}
-    seen: dict[str, tuple] = {}
+    known, seen = _scans_for(paths.cache_dir() / SCAN_CACHE)
     found: dict[str, DemoInfo] = {}
     sources = [(paths.bundled_demos_dir(), True)] + [(Path(d), False) for d in extra_dirs]
     for folder, bundled in sources:
@@ -95,9 +93,30 @@ def discover(extra_dirs: list[Path] | tuple[Path, ...] = ()) -> dict[str, DemoIn
             info = _read_info_cached(path, bundled, known, seen)
             if info is not None and info.id not in found:
                 found[info.id] = info
-    if seen != known:
-        cachefile.write(cache, "demos", _SCAN_KEY, seen)
     return found
+
+
+def _scans_for(cache: Path) -> tuple[dict[str, tuple], dict[str, tuple]]:
+    if cache not in _scans:
+        from dlprep.core import cachefile
+
+        read = cachefile.read(cache, "demos", _SCAN_KEY)
+        _scans[cache] = (read if isinstance(read, dict) else {}, {})
+    return _scans[cache]
+
+
+def save_scans() -> None:
+    """Keep what ``discover`` read in this process for the next one (if anything changed)."""
+    import os
+
+    from dlprep.core import cachefile
+
+    cache = paths.cache_dir() / SCAN_CACHE
+    known, seen = _scans_for(cache)
+    if seen and any(known.get(k) != v for k, v in seen.items()):
+        kept = {k: v for k, v in {**known, **seen}.items() if os.path.exists(k)}
+        cachefile.write(cache, "demos", _SCAN_KEY, kept)
+        known.update(seen)
 
 
 def _read_info_cached(path: Path, bundled: bool, known: dict, seen: dict) -> DemoInfo | None:
