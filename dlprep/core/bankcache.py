@@ -23,12 +23,13 @@ import contextlib
 import hashlib
 import os
 from collections.abc import Iterable
+from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from dlprep import __version__, paths
 from dlprep.core import cachefile
-from dlprep.core.bank.model import Bank, Card, Reference, StudyPath, Topic
+from dlprep.core.bank.model import PACKED, Bank, Card, Reference, StudyPath, Topic
 
 if TYPE_CHECKING:
     from dlprep.core.errata import Erratum
@@ -37,23 +38,10 @@ CACHE_FILE = "bank.marshal"
 OLD_CACHE_FILES = ("bank.json",)  # earlier formats: removed when a new cache is written
 FORMAT = 1
 NAME = "bank"
-# A card's fields kept in the light record, in order; the last one is the packed blob.
-LIGHT = (
-    "id",
-    "topic",
-    "question",
-    "difficulty",
-    "kind",
-    "roles",
-    "pattern",
-    "show_me",
-    "see_also",
-    "time_target_s",
-    "source",
-    "line",
-    "content_hash",
-    "_packed",
-)
+# A card's record: its light fields in the dataclass's order (``source`` as an index into
+# the file list), then its content hash and the blob of its packed fields.
+LIGHT = (*(f.name for f in fields(Card) if f.name not in PACKED), "content_hash", "_packed")
+_SOURCE = LIGHT.index("source")
 
 
 class CachedBank(NamedTuple):
@@ -88,22 +76,9 @@ def signature(folders: Iterable[Path]) -> str:
 
 
 def _card_record(card: Card, source: int) -> tuple[Any, ...]:
-    return (
-        card.id,
-        card.topic,
-        card.question,
-        card.difficulty,
-        card.kind,
-        tuple(card.roles),
-        card.pattern,
-        card.show_me,
-        tuple(card.see_also),
-        card.time_target_s,
-        source,
-        card.line,
-        card.content_hash,
-        card.pack(),
-    )
+    record = [getattr(card, name) for name in LIGHT[:-2]]
+    record[_SOURCE] = source
+    return (*record, card.content_hash, card.pack())
 
 
 def to_plain(cached: CachedBank) -> tuple[Any, ...]:
