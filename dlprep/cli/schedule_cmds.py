@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -346,15 +344,8 @@ def db_rebuild(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     typer.echo(f"recovered {found.reviews} reviews into a fresh database{partial}; the damaged file is kept at {aside}")
 
 
-@contextmanager
-def _rebuild_progress(out: Output) -> Iterator[Callable[[int, int], None] | None]:
-    """A Rich progress bar on stderr for a rebuild, on a terminal; nothing otherwise."""
-    if out.json_mode or not out.err.is_terminal:
-        yield None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+def _rebuild_progress(out: Output):
+    """A progress bar on stderr for a rebuild, on a terminal and without --json; nothing otherwise."""
+    from dlprep.cli.progress import count_bar
 
-    columns = (TextColumn("rebuilding from the review log"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=out.err, transient=True) as bar:
-        task = bar.add_task("rebuild", total=None)
-        yield lambda done, total: bar.update(task, completed=done, total=total)
+    return count_bar("rebuilding from the review log", out.err, enabled=not out.json_mode)
