@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, timedelta
-from html.parser import HTMLParser
 
 import pytest
+from conftest import HtmlPage
 
 from dlprep.core.bank import load_bank
 from dlprep.features.assess import AREAS, band, parse_ratings
@@ -58,25 +58,11 @@ def test_cheatsheet_markdown_file(cli, tmp_path):
     assert "# Advanced" in md
 
 
-class _Collector(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.tags: list[tuple[str, dict]] = []
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append((tag, dict(attrs)))
-
-    def handle_data(self, data):
-        self.text.append(data)
-
-
 def test_cheatsheet_html_is_one_self_contained_printable_page(cli, tmp_path):
     target = tmp_path / "sheet.html"
     assert cli("cheatsheet", "basics", "-o", str(target)).exit_code == 0  # format from the suffix
     page = target.read_text()
-    parser = _Collector()
-    parser.feed(page)
+    parser = HtmlPage(page)
     tags = [t for t, _ in parser.tags]
     assert tags.count("html") == 1 and "style" in tags
     # Self-contained: no scripts, no external stylesheets, images or fonts.
