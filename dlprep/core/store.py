@@ -503,9 +503,11 @@ class Store:
                 )
 
     def latest_assessment(self, kind: str = "self") -> tuple[str | None, dict[str, int]]:
+        # The latest instant, not the largest text: taken_at keeps the offset it was taken in.
         rows = self._rows(
             "SELECT taken_at, topic, rating FROM assessments WHERE kind = ? AND taken_at ="
-            " (SELECT MAX(taken_at) FROM assessments WHERE kind = ?)",
+            " (SELECT taken_at FROM assessments WHERE kind = ? ORDER BY julianday(taken_at) DESC, taken_at DESC"
+            " LIMIT 1)",
             (kind, kind),
         )
         if not rows:
