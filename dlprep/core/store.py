@@ -3,7 +3,8 @@
 The review log is the source of truth; ``card_state`` is derived from it and
 ``rebuild()`` recomputes it, together with the summaries
 (``card_summary``, ``day_summary``, ``point_summary``: dlprep/core/summaries.py)
-that let screens read aggregates instead of the whole log. Recording a review is one transaction: the log
+that let screens read aggregates instead of the whole log, and each card's FSRS
+memory state (``card_memory``: dlprep/core/memory_state.py). Recording a review is one transaction: the log
 row and the new state together, or neither. Writes take the lock up front
 (``BEGIN IMMEDIATE``) so two dlprep processes never interleave a
 read-then-write; a busy database is waited on for a few seconds, then
@@ -22,7 +23,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from dlprep.core import scheduler, summaries
+from dlprep.core import memory_state, scheduler, summaries
+from dlprep.core.memory import MemoryState
 from dlprep.core.migrations import SCHEMA_VERSION, migrate
 from dlprep.core.scheduler import CardState, study_day
 from dlprep.core.summaries import CardSummary, DaySummary
@@ -294,6 +296,29 @@ class Store:
                 good += grade >= 4 and (seconds or 0) <= target
         return n, good
 
+    # ------------------------------------------------------------ FSRS memory (dlprep/core/memory_state.py)
+
+    def memory_parameters(self) -> tuple[float, ...] | None:
+        """The FSRS parameters the stored memory states were computed with."""
+        return memory_state.recorded_parameters(self.conn)
+
+    def memory_states(self) -> dict[str, MemoryState]:
+        """Every reviewed card's stored FSRS memory state (one row per card, not per review)."""
+        return {r["card_id"]: MemoryState.from_dict(r) for r in self._rows("SELECT * FROM card_memory")}
+
+    def memory_state(self, card_id: str) -> MemoryState | None:
+        rows = self._rows("SELECT * FROM card_memory WHERE card_id = ?", (card_id,))
+        return MemoryState.from_dict(rows[0]) if rows else None
+
+    def usable_reviews(self) -> int:
+        """Reviews a fit could learn from (``memory.usable_reviews`` over the whole log)."""
+        return int(self.conn.execute("SELECT TOTAL(usable) FROM card_memory").fetchone()[0])
+
+    def refresh_memory(self, params: tuple[float, ...]) -> None:
+        """Recompute every card's memory state from the log with ``params`` (new parameters)."""
+        with self._write() as conn:
+            memory_state.refresh_all(conn, params)
+
     def due_states(self, on: date) -> dict[str, CardState]:
         """The states of cards due on or before ``on`` (read through the ``due`` index)."""
         rows = self._rows("SELECT * FROM card_state WHERE due <= ?", (on.isoformat(),))
@@ -365,7 +390,9 @@ class Store:
             )
             if review.counts:
                 _put_state(conn, review.card_id, new)
-            summaries.refresh(conn, [review.card_id], [study_day(review.at, rollover_hour).isoformat()])
+            day = study_day(review.at, rollover_hour)
+            summaries.refresh(conn, [review.card_id], [day.isoformat()])
+            memory_state.record(conn, review.card_id, review.grade, day, _utc(review.at))
         return new
 
     def start_session(self, mode: str, at: datetime, meta: dict[str, Any] | None = None) -> int:
@@ -432,6 +459,7 @@ class Store:
             ).fetchone()
             aged = summaries.fix_intervals(conn, card_id)
             summaries.refresh(conn, [card_id], [day, *aged] + ([first[0]] if first else []))
+            memory_state.refresh_card(conn, card_id)
         return state
 
     def _replay_card(self, card_id: str) -> CardState:
@@ -474,6 +502,7 @@ class Store:
             report(len(states), total)
             summaries.fix_intervals(conn)
             summaries.refresh_all(conn)
+            memory_state.refresh_all(conn, memory_state.parameters_in_use(conn)[0])
             report(total, total)
         return states
 
@@ -538,7 +567,7 @@ class Store:
                 f"reviews: {len(stale)} card ages (interval_before) differ from the review log"
                 " (run `dlprep db rebuild`)"
             )
-        return problems + summaries.differences(self.conn)
+        return problems + summaries.differences(self.conn) + memory_state.differences(self.conn)
 
 
 def _utc(at: datetime) -> str:
