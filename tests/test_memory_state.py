@@ -381,3 +381,37 @@ def test_the_forecast_paths_of_today_and_plan_never_scan_the_log(store, bank):
     store.set_setting(forecast.PARAMS_KEY, fit_setting(FITTED))
     assert log_scans(plans_during(store, lambda: forecast.interview_forecast(bank, store, plan)))
     assert log_scans(plans_during(store, lambda: forecast.interview_forecast(bank, store, plan))) == []
+
+
+# ---------------------------------------------------------------- db rebuild and db check: one replay of the log
+
+
+@pytest.mark.parametrize("hook", ["sm2", "fsrs"])
+def test_one_replay_gives_what_the_separate_replays_gave(store, hook):
+    """`db rebuild` and `db check` replay the log once (Store.replay_all) for the card
+    states, the card ages and the memory rows; each equals its own replay: the scheduler's
+    (SM-2 over the scheduling reviews with their due caps, or the FSRS hook over the whole
+    log), summaries.stale_intervals, and memory_state.derived."""
+    from dlprep.core import scheduler, summaries
+
+    if hook == "fsrs":
+        store.replay_log = memory.fsrs_state
+    random_history(store, random.Random(11), 120, undo_every=9)
+    for day in range(5):  # a plan's due cap, which moves due dates but not intervals
+        store.record(Review("capped", 5, datetime(2026, 9, 1 + 3 * day, 10, tzinfo=UTC)), due_cap=date(2026, 9, 20))
+    store.record(Review("repeat-only", 3, datetime(2026, 9, 2, tzinfo=UTC), mode="repeat", counts=False))
+    store.conn.execute("UPDATE reviews SET interval_before = 99 WHERE id % 5 = 0")  # stale ages to find
+    log = store.review_log()
+    if hook == "sm2":
+        want = {cid: scheduler.replay([e[:4] for e in entries if e[4]]) for cid, entries in log.items()}
+        want = {cid: st for cid, st in want.items() if st.reviews}
+    else:
+        want = {cid: st for cid, entries in log.items() if (st := memory.fsrs_state(entries)) is not None}
+    assert store.state("capped").due == date(2026, 9, 20) and "repeat-only" not in want
+    got = store.replay_all(FITTED)
+    assert got.states == want
+    assert got.stale_ages == summaries.stale_intervals(store.conn) != []
+    assert got.memory == list(memory_state.derived(store.conn, FITTED))
+    assert store.replay_all().memory == [] and store.derive_states() == want
+    store.rebuild()
+    assert store.check() == [] and stored(store) == replayed(store, W)

@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from itertools import groupby
 from typing import Any
@@ -113,10 +113,14 @@ _UPSERT = (
 )
 
 
-def refresh_all(conn: sqlite3.Connection, params: tuple[float, ...]) -> None:
-    """Recompute every card's row with ``params`` and record them. Runs inside the caller's transaction."""
+def refresh_all(
+    conn: sqlite3.Connection, params: tuple[float, ...], replayed: Iterable[tuple[str, MemoryState, int]] | None = None
+) -> None:
+    """Recompute every card's row with ``params`` and record them; ``replayed``: the rows
+    :func:`derived` gives, if the caller has them already. Runs inside the caller's transaction."""
+    rows = derived(conn, params) if replayed is None else replayed
     conn.execute("DELETE FROM card_memory")
-    conn.executemany(_UPSERT, (_values(*row) for row in derived(conn, params)))
+    conn.executemany(_UPSERT, (_values(*row) for row in rows))
     conn.execute(
         "INSERT INTO memory_parameters (id, parameters) VALUES (1, ?)"
         " ON CONFLICT(id) DO UPDATE SET parameters = excluded.parameters",
@@ -167,8 +171,9 @@ def record(conn: sqlite3.Connection, card_id: str, grade: int, day: date, at_utc
     conn.execute(_UPSERT, _values(card_id, *advance(Replayer(params), state, usable, grade, day)))
 
 
-def differences(conn: sqlite3.Connection) -> list[str]:
-    """Rows that differ from a replay of the log (floats to ``REL_TOL``), and parameters
+def differences(conn: sqlite3.Connection, replayed: Iterable[tuple[str, MemoryState, int]] | None = None) -> list[str]:
+    """Rows that differ from a replay of the log with the recorded parameters (floats to
+    ``REL_TOL``; ``replayed``: that replay, if the caller has it), and recorded parameters
     other than those in use (``db check``); [] when they agree."""
     params = recorded_parameters(conn)
     if params is None:
@@ -177,11 +182,11 @@ def differences(conn: sqlite3.Connection) -> list[str]:
         r[0]: (MemoryState(r[1], r[2], date.fromisoformat(r[3]), r[4]), r[5])
         for r in conn.execute(f"SELECT {COLUMNS} FROM card_memory")
     }
-    replayed = {cid: (state, usable) for cid, state, usable in derived(conn, params)}
+    want = {cid: (state, usable) for cid, state, usable in (derived(conn, params) if replayed is None else replayed)}
     problems = [
         f"card_memory for card {cid} differs from the review log {_PROBLEM}"
-        for cid in sorted(set(stored) | set(replayed))
-        if not _agree(stored.get(cid), replayed.get(cid))
+        for cid in sorted(set(stored) | set(want))
+        if not _agree(stored.get(cid), want.get(cid))
     ]
     if params != parameters_in_use(conn)[0]:
         problems.append(f"card_memory: computed with other FSRS parameters than those in use {_PROBLEM}")
