@@ -39,6 +39,7 @@ def test_new_database_is_migrated_wal_and_versioned(store):
         "m003_review_card_hash",
         "m004_summaries_and_indexes",
         "m005_card_age",
+        "m006_card_memory",
     ]
 
 

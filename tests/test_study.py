@@ -444,3 +444,23 @@ def test_stats_json_has_every_key_and_value(cli, clock):
         "most_missed": [],
         "drills": {"tried": 0, "settled": 0, "average_grade": None, "due": 0, "runs": 0},
     }
+
+
+def test_assess_measures_the_history_once_for_both_lists(cli, clock, monkeypatch, dlprep_home):
+    """The 11 areas and the other rated topics come from one measurement (it reads every card's
+    summary), and the other topics' numbers are what measuring them alone gives."""
+    from dlprep.core.store import Store
+    from dlprep.features import assess
+
+    cli("review", "alpha", "--grade", "4", "--at", "2026-11-20")  # a basics card: basics gets a measurement
+    calls = []
+    real = assess.measured
+    monkeypatch.setattr(assess, "measured", lambda *args: calls.append(args) or real(*args))
+    data = cli.json("assess", "--ratings", ALL_THREES + ",basics=5")
+    assert len(calls) == 1
+    store = Store.open(dlprep_home / "dlprep.db")
+    alone = real(load_bank(), store, ["basics"])["basics"]
+    store.close()
+    assert alone is not None and data["other_areas"] == [
+        {"area": "basics", "self": 5, "measured": alone, "overconfident": 5 - alone >= assess.OVERCONFIDENT_GAP}
+    ]
