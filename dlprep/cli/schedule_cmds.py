@@ -181,6 +181,7 @@ def today(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     obj = ctx.obj
     cfg = obj.config
     plan = current_plan(obj.store)
+    states = obj.store.states()
     t = build_today(
         obj.bank,
         obj.store,
@@ -189,6 +190,7 @@ def today(ctx: typer.Context, json_out: JsonOpt = False) -> None:
         cfg.new_per_day,
         cfg.review_cap,
         role=plan.role if plan else None,
+        states=states,
     )
     from dlprep.drills.load import load_drills
     from dlprep.drills.model import is_drill_review
@@ -199,7 +201,6 @@ def today(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     from dlprep.features.forecast import interview_forecast
 
     recall = interview_forecast(obj.bank, obj.store, plan)
-    states = obj.store.states()
     due_ids = [cid for cid, st in states.items() if is_drill_review(cid) and st.due is not None and st.due <= t.day]
     drills = load_drills(obj.bank, obj.extra_bank_dirs) if due_ids else {}  # read drill files only when one is due
     drills_due = due_list(states, drills, t.day)
