@@ -9,6 +9,7 @@ import re
 import time
 import zlib
 from datetime import datetime
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -113,6 +114,22 @@ def assert_fits(output: str, reference: str, width: int, what: object = "") -> N
     too_long = [w for w in wide if cell_len(w) > width - 12]
     split = sorted(t for t in tokens(output) - wide if not any(t in w for w in too_long))
     assert split == [], (what, width, split)
+
+
+class HtmlPage(HTMLParser):
+    """An HTML page's start tags (name, attributes) and text pieces, in order."""
+
+    def __init__(self, page: str):
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+        self.text: list[str] = []
+        self.feed(page)
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data):
+        self.text.append(data)
 
 
 def pytest_report_header(config):

@@ -15,8 +15,9 @@ from dlprep.paths import bundled_bank_dir
 
 DRILLS_DIR = Path(__file__).resolve().parents[1] / "questions" / "drills"
 DRILL_FILES = sorted(DRILLS_DIR.glob("*.yaml"))
-# Drills whose checks train a model (the first optimizer also imports torch._dynamo, seconds on a busy CI machine).
-SLOW_DRILLS = {"debug-training-loop"}
+# Drills whose checks take seconds even in this process (none since the training-loop drill's checks stopped
+# building a torch.optim optimizer, whose first use imports torch._dynamo).
+SLOW_DRILLS: set[str] = set()
 
 
 @pytest.fixture(scope="module")

@@ -148,3 +148,62 @@ def test_values_within_bounds_are_converted_as_typer_would(cli, small_bank, cloc
     assert cli("review", "gamma", "--grade", " 4").exit_code == 0  # left to Pydantic, which accepts it
     grades = [r["grade"] for r in Store.open(__import__("dlprep.paths").paths.db_path()).reviews()]
     assert grades == [0, 5, 4]
+
+
+@pytest.mark.parametrize(
+    ("argv", "name"),
+    [
+        (["due"], "due"),
+        (["due", "--all"], "due"),
+        (["--debug", "today"], "today"),
+        (["--bank", "today", "due"], "due"),  # --bank takes a value, even one that looks like a command
+        (["--bank=extra", "stats"], "stats"),
+        (["db", "check"], "db"),
+        ([], None),
+        (["--help"], None),
+        (["-h"], None),
+        (["--version"], None),
+        (["--debug"], None),
+        (["--", "due"], None),
+    ],
+)
+def test_the_invoked_command_is_found_past_the_root_options(argv, name):
+    from dlprep.cli import invoked_command
+
+    assert invoked_command(argv) == name
+
+
+def _run_main(monkeypatch, argv):
+    from dlprep.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["dlprep", *argv])
+    with pytest.raises(SystemExit) as exc:
+        main()
+    return exc.value.code
+
+
+def test_main_builds_only_the_invoked_command_and_puts_the_others_back(monkeypatch, small_bank, capsys):
+    import typer.main
+
+    from dlprep.cli import app
+
+    built: list[list[str]] = []
+    real = typer.main.get_group
+
+    def spy(typer_app):
+        group = real(typer_app)
+        built.append(sorted(group.commands))
+        return group
+
+    monkeypatch.setattr(typer.main, "get_group", spy)
+    commands, groups = list(app.registered_commands), list(app.registered_groups)
+    assert _run_main(monkeypatch, ["topics"]) == 0
+    assert built[-1] == ["topics"]
+    assert _run_main(monkeypatch, ["db", "path"]) == 0
+    assert built[-1] == ["db"]
+    assert app.registered_commands == commands and app.registered_groups == groups
+    # the root's help and a misspelt name see every command (Click suggests the closest)
+    assert _run_main(monkeypatch, ["--help"]) == 0
+    assert {"topics", "due", "db", "quiz"} <= set(built[-1])
+    assert _run_main(monkeypatch, ["topcs"]) == 2
+    assert "Did you mean 'topics'?" in capsys.readouterr().err

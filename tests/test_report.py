@@ -7,29 +7,16 @@ from __future__ import annotations
 import re
 import struct
 import sys
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 import screenshot_report as shot
+from conftest import HtmlPage
 
 pytestmark = pytest.mark.usefixtures("small_bank")
 ALL_FOURS = "backprop=4,activations=4,cnns=4,rnns=4,attention=4,transformers=4,normalization=4,training=4,distributed=4,generative=4,rapid-fire=4"
-
-
-class _Page(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.tags: list[tuple[str, dict]] = []
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append((tag, dict(attrs)))
-
-    def handle_data(self, data):
-        self.text.append(data)
 
 
 def _history(cli):
@@ -46,8 +33,7 @@ def test_report_is_one_self_contained_page_with_every_figure(cli, clock, tmp_pat
     message = " ".join(result.stderr.split())  # one message, wrapped to the terminal; no progress bar off a terminal
     assert message == f"wrote {target} ({len(target.read_text()) // 1024} KB): open it in a browser, or print it"
     page = target.read_text()
-    parser = _Page()
-    parser.feed(page)
+    parser = HtmlPage(page)
     tags = [t for t, _ in parser.tags]
     assert "script" not in tags and "link" not in tags and "img" not in tags
     assert not re.search(r"(src|href)=\"(https?:)?//", page)  # nothing fetched from the network

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import textwrap
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
@@ -39,6 +39,7 @@ def test_new_database_is_migrated_wal_and_versioned(store):
         "m003_review_card_hash",
         "m004_summaries_and_indexes",
         "m005_card_age",
+        "m006_card_memory",
     ]
 
 
@@ -189,6 +190,18 @@ def test_settings_and_assessments(store):
     store.add_assessment(T0, {"backprop": 3, "cnns": 2})
     store.add_assessment(T0 + timedelta(days=1), {"backprop": 4})
     assert store.latest_assessment() == ((T0 + timedelta(days=1)).isoformat(), {"backprop": 4})
+
+
+def test_latest_assessment_is_the_latest_instant_whatever_the_offset(store):
+    """Taken at 10:00 UTC, then at 09:30 at UTC-2 (11:30 UTC): the second is the latest, though its text sorts first."""
+    utc = datetime(2026, 1, 1, 10, 0, tzinfo=UTC)
+    west = datetime(2026, 1, 1, 9, 30, tzinfo=timezone(timedelta(hours=-2)))
+    store.add_assessment(utc, {"backprop": 2})
+    store.add_assessment(west, {"backprop": 5, "cnns": 1})
+    assert west.isoformat() < utc.isoformat()
+    assert store.latest_assessment() == (west.isoformat(), {"backprop": 5, "cnns": 1})
+    store.add_assessment(west + timedelta(minutes=1), {"rnns": 3}, kind="measured")  # another kind is apart
+    assert store.latest_assessment()[1] == {"backprop": 5, "cnns": 1}
 
 
 def test_review_round_trip_to_dict():

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, timedelta
-from html.parser import HTMLParser
 
 import pytest
+from conftest import HtmlPage
 
 from dlprep.core.bank import load_bank
 from dlprep.features.assess import AREAS, band, parse_ratings
@@ -58,25 +58,11 @@ def test_cheatsheet_markdown_file(cli, tmp_path):
     assert "# Advanced" in md
 
 
-class _Collector(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.tags: list[tuple[str, dict]] = []
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append((tag, dict(attrs)))
-
-    def handle_data(self, data):
-        self.text.append(data)
-
-
 def test_cheatsheet_html_is_one_self_contained_printable_page(cli, tmp_path):
     target = tmp_path / "sheet.html"
     assert cli("cheatsheet", "basics", "-o", str(target)).exit_code == 0  # format from the suffix
     page = target.read_text()
-    parser = _Collector()
-    parser.feed(page)
+    parser = HtmlPage(page)
     tags = [t for t, _ in parser.tags]
     assert tags.count("html") == 1 and "style" in tags
     # Self-contained: no scripts, no external stylesheets, images or fonts.
@@ -458,3 +444,23 @@ def test_stats_json_has_every_key_and_value(cli, clock):
         "most_missed": [],
         "drills": {"tried": 0, "settled": 0, "average_grade": None, "due": 0, "runs": 0},
     }
+
+
+def test_assess_measures_the_history_once_for_both_lists(cli, clock, monkeypatch, dlprep_home):
+    """The 11 areas and the other rated topics come from one measurement (it reads every card's
+    summary), and the other topics' numbers are what measuring them alone gives."""
+    from dlprep.core.store import Store
+    from dlprep.features import assess
+
+    cli("review", "alpha", "--grade", "4", "--at", "2026-11-20")  # a basics card: basics gets a measurement
+    calls = []
+    real = assess.measured
+    monkeypatch.setattr(assess, "measured", lambda *args: calls.append(args) or real(*args))
+    data = cli.json("assess", "--ratings", ALL_THREES + ",basics=5")
+    assert len(calls) == 1
+    store = Store.open(dlprep_home / "dlprep.db")
+    alone = real(load_bank(), store, ["basics"])["basics"]
+    store.close()
+    assert alone is not None and data["other_areas"] == [
+        {"area": "basics", "self": 5, "measured": alone, "overconfident": 5 - alone >= assess.OVERCONFIDENT_GAP}
+    ]

@@ -187,6 +187,36 @@ from dlprep.cli import (  # noqa: E402,F401
     study_cmds,
 )
 
+ROOT_VALUE_OPTIONS = ("--bank",)  # the root options that take a value
+
+
+def invoked_command(argv: list[str]) -> str | None:
+    """The command name ``argv`` runs (``due`` in ``dlprep --bank D due --all``), or None for the
+    root's own help or version, or when no command is named."""
+    args = iter(argv)
+    for arg in args:
+        if arg in ("-h", "--help", "--version") or arg == "--":
+            return None
+        if arg in ROOT_VALUE_OPTIONS:
+            next(args, None)
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
 
 def main() -> None:
-    app(prog_name="dlprep")
+    """Run the app, turning into Click objects only the command being run (Typer converts every
+    command's signature at start-up otherwise: a noticeable part of an everyday command's time).
+    The root's help and an unknown command (Click suggests the names) still see them all."""
+    from typer.main import get_command_name
+
+    name = invoked_command(sys.argv[1:])
+    commands, groups = app.registered_commands, app.registered_groups
+    one = [c for c in commands if (c.name or get_command_name(c.callback.__name__)) == name]
+    one_group = [g for g in groups if g.name == name]
+    if one or one_group:
+        app.registered_commands, app.registered_groups = one, one_group
+    try:
+        app(prog_name="dlprep")
+    finally:
+        app.registered_commands, app.registered_groups = commands, groups

@@ -51,12 +51,12 @@ class Output:
         if not self.err.is_terminal:
             yield lambda _name: None
             return
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+        from dlprep.cli.progress import rich_bar
 
-        with Progress(
-            TextColumn(f"{label}: {{task.description}}"), BarColumn(), TimeElapsedColumn(), console=self.err
-        ) as bar:
-            task = bar.add_task("", total=total)
+        with rich_bar(self.err, f"{label}: {{task.description}}", total, ("bar", "elapsed"), transient=False) as (
+            bar,
+            task,
+        ):
             started = [0]
 
             def step(name: str) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -183,6 +181,7 @@ def today(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     obj = ctx.obj
     cfg = obj.config
     plan = current_plan(obj.store)
+    states = obj.store.states()
     t = build_today(
         obj.bank,
         obj.store,
@@ -191,6 +190,7 @@ def today(ctx: typer.Context, json_out: JsonOpt = False) -> None:
         cfg.new_per_day,
         cfg.review_cap,
         role=plan.role if plan else None,
+        states=states,
     )
     from dlprep.drills.model import is_drill_review
     from dlprep.features.errata import notices
@@ -200,7 +200,6 @@ def today(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     from dlprep.features.forecast import interview_forecast
 
     recall = interview_forecast(obj.bank, obj.store, plan)
-    states = obj.store.states()
     due_ids = [cid for cid, st in states.items() if is_drill_review(cid) and st.due is not None and st.due <= t.day]
     drills = {}
     if due_ids:  # read drill files (and import their YAML loader) only when one is due
@@ -349,15 +348,8 @@ def db_rebuild(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     typer.echo(f"recovered {found.reviews} reviews into a fresh database{partial}; the damaged file is kept at {aside}")
 
 
-@contextmanager
-def _rebuild_progress(out: Output) -> Iterator[Callable[[int, int], None] | None]:
-    """A Rich progress bar on stderr for a rebuild, on a terminal; nothing otherwise."""
-    if out.json_mode or not out.err.is_terminal:
-        yield None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+def _rebuild_progress(out: Output):
+    """A progress bar on stderr for a rebuild, on a terminal and without --json; nothing otherwise."""
+    from dlprep.cli.progress import count_bar
 
-    columns = (TextColumn("rebuilding from the review log"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=out.err, transient=True) as bar:
-        task = bar.add_task("rebuild", total=None)
-        yield lambda done, total: bar.update(task, completed=done, total=total)
+    return count_bar("rebuilding from the review log", out.err, enabled=not out.json_mode)

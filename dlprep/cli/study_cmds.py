@@ -119,9 +119,10 @@ def assess(
             given = _ask_ratings(out, others)
         taken = obj.now().isoformat()
         store.add_assessment(obj.now(), given)
-    comparison = A.compare(given, A.measured(bank, store))
     rated_others = [a for a in others if a in given]
-    other_comparison = A.compare(given, A.measured(bank, store, rated_others), rated_others)
+    measured = A.measured(bank, store, [*A.AREAS, *rated_others])  # one pass over the history for both lists
+    comparison = A.compare(given, measured)
+    other_comparison = A.compare(given, measured, rated_others)
     total = A.total(given)
     result = {
         "taken_at": taken,

@@ -158,6 +158,30 @@ def m005_card_age(db: Any) -> None:
             db.execute(f"ALTER TABLE {table} ADD COLUMN {column} INTEGER NOT NULL DEFAULT 0")
 
 
+def m006_card_memory(db: Any) -> None:
+    """Each card's FSRS memory state after its whole log (see dlprep/core/memory_state.py),
+    so the forecast need not replay the log, and the parameters it was computed with.
+    ``migrate`` fills them from the log after this runs."""
+    db.execute(
+        """
+        CREATE TABLE card_memory (
+            card_id TEXT PRIMARY KEY,
+            stability REAL NOT NULL,       -- FSRS stability, days
+            difficulty REAL NOT NULL,      -- FSRS difficulty, 1-10
+            last_day TEXT NOT NULL,        -- study day of the card's latest review (by log order)
+            reviews INTEGER NOT NULL,      -- every logged review of the card (all are FSRS evidence)
+            usable INTEGER NOT NULL        -- of its first 64, those a study day or more after the previous one
+        ) WITHOUT ROWID"""
+    )
+    db.execute(
+        """
+        CREATE TABLE memory_parameters (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            parameters TEXT NOT NULL       -- JSON list: the FSRS parameters card_memory was computed with
+        )"""
+    )
+
+
 # Append new migrations here; never edit or reorder the ones above.
 MIGRATIONS = (
     m001_reviews_and_state,
@@ -165,6 +189,7 @@ MIGRATIONS = (
     m003_review_card_hash,
     m004_summaries_and_indexes,
     m005_card_age,
+    m006_card_memory,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -197,13 +222,14 @@ def migrate(conn: sqlite3.Connection, get_db: Callable[[], Any]) -> None:
     if migrations.pending(db):
         migrations.apply(db)
     if conn.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
-        from dlprep.core import summaries
+        from dlprep.core import memory_state, summaries
 
         # Derived tables and columns may have gained columns or rules: recompute them from the log.
         conn.execute("BEGIN IMMEDIATE")
         try:
             summaries.fix_intervals(conn)
             summaries.refresh_all(conn)
+            memory_state.refresh_all(conn, memory_state.parameters_in_use(conn)[0])
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         except BaseException:
             conn.execute("ROLLBACK")

@@ -3,7 +3,8 @@
 The review log is the source of truth; ``card_state`` is derived from it and
 ``rebuild()`` recomputes it, together with the summaries
 (``card_summary``, ``day_summary``, ``point_summary``: dlprep/core/summaries.py)
-that let screens read aggregates instead of the whole log. Recording a review is one transaction: the log
+that let screens read aggregates instead of the whole log, and each card's FSRS
+memory state (``card_memory``: dlprep/core/memory_state.py). Recording a review is one transaction: the log
 row and the new state together, or neither. Writes take the lock up front
 (``BEGIN IMMEDIATE``) so two dlprep processes never interleave a
 read-then-write; a busy database is waited on for a few seconds, then
@@ -19,10 +20,12 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
-from dlprep.core import scheduler, summaries
+from dlprep.core import memory_state, scheduler, summaries
+from dlprep.core.memory import MemoryState, Replayer
 from dlprep.core.migrations import SCHEMA_VERSION, migrate
 from dlprep.core.scheduler import CardState, study_day
 from dlprep.core.summaries import CardSummary, DaySummary
@@ -86,6 +89,15 @@ class Review:
             session_id=data.get("session_id"),
             card_hash=data.get("card_hash"),
         )
+
+
+@dataclass
+class Replayed:
+    """One replay of the whole log (``Store.replay_all``): what every value derived by replaying it should be."""
+
+    states: dict[str, CardState]  # each card's scheduling state (SM-2's, or the scheduler hook's)
+    stale_ages: list[tuple[int | None, int, str]]  # as summaries.stale_intervals: (card age, review id, study day)
+    memory: list[tuple[str, MemoryState, int]]  # as memory_state.derived: (card id, FSRS memory state, usable)
 
 
 @dataclass
@@ -294,6 +306,29 @@ class Store:
                 good += grade >= 4 and (seconds or 0) <= target
         return n, good
 
+    # ------------------------------------------------------------ FSRS memory (dlprep/core/memory_state.py)
+
+    def memory_parameters(self) -> tuple[float, ...] | None:
+        """The FSRS parameters the stored memory states were computed with."""
+        return memory_state.recorded_parameters(self.conn)
+
+    def memory_states(self) -> dict[str, MemoryState]:
+        """Every reviewed card's stored FSRS memory state (one row per card, not per review)."""
+        return {r["card_id"]: MemoryState.from_dict(r) for r in self._rows("SELECT * FROM card_memory")}
+
+    def memory_state(self, card_id: str) -> MemoryState | None:
+        rows = self._rows("SELECT * FROM card_memory WHERE card_id = ?", (card_id,))
+        return MemoryState.from_dict(rows[0]) if rows else None
+
+    def usable_reviews(self) -> int:
+        """Reviews a fit could learn from (``memory.usable_reviews`` over the whole log)."""
+        return int(self.conn.execute("SELECT TOTAL(usable) FROM card_memory").fetchone()[0])
+
+    def refresh_memory(self, params: tuple[float, ...]) -> None:
+        """Recompute every card's memory state from the log with ``params`` (new parameters)."""
+        with self._write() as conn:
+            memory_state.refresh_all(conn, params)
+
     def due_states(self, on: date) -> dict[str, CardState]:
         """The states of cards due on or before ``on`` (read through the ``due`` index)."""
         rows = self._rows("SELECT * FROM card_state WHERE due <= ?", (on.isoformat(),))
@@ -365,7 +400,9 @@ class Store:
             )
             if review.counts:
                 _put_state(conn, review.card_id, new)
-            summaries.refresh(conn, [review.card_id], [study_day(review.at, rollover_hour).isoformat()])
+            day = study_day(review.at, rollover_hour)
+            summaries.refresh(conn, [review.card_id], [day.isoformat()])
+            memory_state.record(conn, review.card_id, review.grade, day, _utc(review.at))
         return new
 
     def start_session(self, mode: str, at: datetime, meta: dict[str, Any] | None = None) -> int:
@@ -382,20 +419,46 @@ class Store:
 
     def derive_states(self) -> dict[str, CardState]:
         """Every card's state replayed from the log (scheduling reviews only)."""
-        if self.replay_log is not None:
-            derived = {cid: self.replay_log(log) for cid, log in self.review_log().items()}
-            return {cid: st for cid, st in derived.items() if st is not None}
+        return self.replay_all().states
+
+    def replay_all(self, memory_params: tuple[float, ...] | None = None) -> Replayed:
+        """Replay the whole log once, card by card: each card's state, its reviews' card
+        ages (``summaries.interval_before`` of the SM-2 state before each scheduling
+        review; the due cap moves only the due date, so the capped replay that gives the
+        state gives the ages too) and, given ``memory_params``, its FSRS memory row
+        (``memory_state.advance``). ``rebuild`` and ``check`` need all three."""
         try:
             rows = self.conn.execute(
-                "SELECT card_id, grade, at, due_cap, rollover_hour FROM reviews WHERE counts = 1 ORDER BY at_utc, id"
-            ).fetchall()
+                "SELECT id, card_id, grade, at, due_cap, rollover_hour, counts, interval_before FROM reviews"
+                " ORDER BY card_id, at_utc, id"
+            )
+            out = Replayed({}, [], [])
+            replayer = Replayer(memory_params) if memory_params is not None else None
+            parse, cap_of = datetime.fromisoformat, date.fromisoformat
+            for card_id, group in groupby(rows, key=lambda r: r[1]):
+                sm2, counted, log = CardState(), False, []
+                mem, usable = None, 0
+                for review_id, _, grade, at, cap, rollover_hour, counts, stored_age in group:
+                    when, cap_day = parse(at), (cap_of(cap) if cap else None)
+                    age = None
+                    if counts:
+                        age = summaries.interval_before(sm2)
+                        sm2, counted = scheduler.review(sm2, grade, when, rollover_hour, cap_day), True
+                    day = study_day(when, rollover_hour)
+                    if age != stored_age:
+                        out.stale_ages.append((age, review_id, day.isoformat()))
+                    if replayer is not None:
+                        mem, usable = memory_state.advance(replayer, mem, usable, grade, day)
+                    if self.replay_log is not None:
+                        log.append((grade, when, cap_day, rollover_hour, bool(counts)))
+                state = (sm2 if counted else None) if self.replay_log is None else self.replay_log(log)
+                if state is not None:
+                    out.states[card_id] = state
+                if mem is not None:
+                    out.memory.append((card_id, mem, usable))
         except sqlite3.DatabaseError as exc:
             raise _error(self.path, exc) from None
-        by_card: dict[str, list[tuple[int, datetime, date | None, int]]] = {}
-        parse, cap_of = datetime.fromisoformat, date.fromisoformat
-        for card_id, grade, at, cap, rollover_hour in rows:
-            by_card.setdefault(card_id, []).append((grade, parse(at), cap_of(cap) if cap else None, rollover_hour))
-        return {card_id: scheduler.replay(log) for card_id, log in by_card.items()}
+        return out
 
     def last_seen(self) -> dict[str, tuple[str, str | None]]:
         """Per card: (time of its latest review, the card hash stored with it)."""
@@ -432,6 +495,7 @@ class Store:
             ).fetchone()
             aged = summaries.fix_intervals(conn, card_id)
             summaries.refresh(conn, [card_id], [day, *aged] + ([first[0]] if first else []))
+            memory_state.refresh_card(conn, card_id)
         return state
 
     def _replay_card(self, card_id: str) -> CardState:
@@ -464,7 +528,9 @@ class Store:
         the new states. ``progress(done, total)`` is told how far it got."""
         report = progress or (lambda done, total: None)
         with self._write() as conn:
-            states = self.derive_states()
+            params = memory_state.parameters_in_use(conn)[0]
+            replayed = self.replay_all(params)
+            states = replayed.states
             total = len(states) + 1
             conn.execute("DELETE FROM card_state")
             for done, (card_id, st) in enumerate(states.items()):
@@ -472,8 +538,9 @@ class Store:
                 if done % 50 == 0:
                     report(done, total)
             report(len(states), total)
-            summaries.fix_intervals(conn)
+            summaries.set_intervals(conn, replayed.stale_ages)
             summaries.refresh_all(conn)
+            memory_state.refresh_all(conn, params, replayed.memory)
             report(total, total)
         return states
 
@@ -503,9 +570,11 @@ class Store:
                 )
 
     def latest_assessment(self, kind: str = "self") -> tuple[str | None, dict[str, int]]:
+        # The latest instant, not the largest text: taken_at keeps the offset it was taken in.
         rows = self._rows(
             "SELECT taken_at, topic, rating FROM assessments WHERE kind = ? AND taken_at ="
-            " (SELECT MAX(taken_at) FROM assessments WHERE kind = ?)",
+            " (SELECT taken_at FROM assessments WHERE kind = ? ORDER BY julianday(taken_at) DESC, taken_at DESC"
+            " LIMIT 1)",
             (kind, kind),
         )
         if not rows:
@@ -528,17 +597,19 @@ class Store:
         if problems:
             return problems
         stored = self.states()
-        derived = self.derive_states()
+        params = memory_state.recorded_parameters(self.conn)
+        replayed = self.replay_all(params)
+        derived = replayed.states
         for cid in sorted(set(stored) | set(derived)):
             if stored.get(cid) != derived.get(cid):
                 problems.append(f"{cid}: stored state differs from the review log (run `dlprep db rebuild`)")
-        stale = summaries.stale_intervals(self.conn)
+        stale = replayed.stale_ages
         if stale:
             problems.append(
                 f"reviews: {len(stale)} card ages (interval_before) differ from the review log"
                 " (run `dlprep db rebuild`)"
             )
-        return problems + summaries.differences(self.conn)
+        return problems + summaries.differences(self.conn) + memory_state.differences(self.conn, replayed.memory)
 
 
 def _utc(at: datetime) -> str:

@@ -198,7 +198,11 @@ def stale_intervals(conn: sqlite3.Connection, card_id: str | None = None) -> lis
 def fix_intervals(conn: sqlite3.Connection, card_id: str | None = None) -> set[str]:
     """Set ``interval_before`` from a replay of the log (one card's, or all);
     returns the study days of the reviews changed. Runs inside the caller's transaction."""
-    stale = stale_intervals(conn, card_id)
+    return set_intervals(conn, stale_intervals(conn, card_id))
+
+
+def set_intervals(conn: sqlite3.Connection, stale: list[tuple[int | None, int, str]]) -> set[str]:
+    """Store the replayed card ages of :func:`stale_intervals`' rows; returns their study days."""
     conn.executemany("UPDATE reviews SET interval_before = ? WHERE id = ?", [(v, i) for v, i, _ in stale])
     return {day for _, _, day in stale}
 

@@ -1,7 +1,8 @@
 """How much will be recalled on a day: the FSRS memory model over the whole review log.
 
-The forecast works whichever scheduler is in use, because it reads the log,
-not the schedule. Per card it is FSRS's retrievability on the day, assuming
+The forecast works whichever scheduler is in use, because it reads each card's
+memory state derived from the log (kept in the database, migration m006:
+dlprep/core/memory_state.py), not the schedule. Per card it is FSRS's retrievability on the day, assuming
 no review in between; a topic's (and the overall) number is the mean over
 its studied cards, i.e. the expected share of them recalled that day.
 
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from dlprep.core import memory
+from dlprep.core import memory, memory_state
 from dlprep.errors import DlprepError
 
 if TYPE_CHECKING:
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from dlprep.core.store import Store
     from dlprep.features.schedule import DueCard
 
-PARAMS_KEY = "fsrs_parameters"
+PARAMS_KEY = memory_state.PARAMS_KEY
 AT_RISK = 10  # how many cards the forecast names as most at risk
 
 
@@ -53,21 +54,41 @@ class Parameters:
 
 
 def parameters(store: Store) -> Parameters:
-    """The fitted parameters if any (and still valid), else the defaults."""
-    data = store.get_setting(PARAMS_KEY)
-    if isinstance(data, dict):
-        try:
-            p = Parameters.from_dict(data)
-            memory.check_parameters(p.values)
-            return p
-        except (KeyError, TypeError, ValueError):
-            pass  # a damaged setting falls back to the defaults rather than stopping every forecast
-    return Parameters(memory.DEFAULT_PARAMETERS)
+    """The fitted parameters if any (and still valid), else the defaults
+    (a damaged setting falls back to the defaults rather than stopping every forecast)."""
+    values, data = memory_state.parameters_in_use(store.conn)
+    if data is None:
+        return Parameters(values)
+    return Parameters(values, data.get("reviews"), data.get("fitted_on"))
 
 
 def log_rows(store: Store) -> list[tuple[str, int, datetime, int]]:
     """Every graded review, by card and oldest first, as (card id, grade, time, rollover hour)."""
     return [(cid, g, at, rh) for cid, log in store.review_log().items() for g, at, _, rh, _ in log]
+
+
+def _stored(store: Store) -> tuple[Parameters, bool]:
+    """The parameters in use, and whether the stored memory states were computed with them.
+    If they were not (after a fit, or when a damaged fitted setting gives way to the
+    defaults), every card's state is recomputed first, unless the database is read-only."""
+    params = parameters(store)
+    if store.memory_parameters() == params.values:
+        return params, True
+    if store.read_only:
+        return params, False
+    store.refresh_memory(params.values)
+    return params, True
+
+
+def memory_states(store: Store) -> tuple[Parameters, dict[str, memory.MemoryState], int]:
+    """(The parameters in use, every studied card's memory state, how many reviews a fit could use).
+    Read from the stored states (one row per card); replayed from the log only on a read-only
+    database whose states were computed with other parameters."""
+    params, stored = _stored(store)
+    if stored:
+        return params, store.memory_states(), store.usable_reviews()
+    rows = log_rows(store)
+    return params, memory.memory_states(rows, params.values), memory.usable_reviews(rows)
 
 
 @dataclass(frozen=True)
@@ -144,23 +165,23 @@ def recall_on(bank: Bank, states: dict[str, memory.MemoryState], day: date, para
 
 
 def build_forecast(bank: Bank, store: Store, day: date, topics: list[str] | None = None) -> Forecast:
-    params = parameters(store)
-    rows = log_rows(store)
-    states = memory.memory_states(rows, params.values)
+    params, states, usable = memory_states(store)
     cards = recall_on(bank, states, day, params)
     if topics:
         cards = [c for c in cards if c.topic in topics]
-    return Forecast(day, params, cards, memory.usable_reviews(rows))
+    return Forecast(day, params, cards, usable)
 
 
 def card_memory(store: Store, card_id: str, day: date) -> dict[str, Any] | None:
     """One card's FSRS memory state and its recall probability on ``day``; None if never reviewed."""
-    rows = [(r["grade"], datetime.fromisoformat(r["at"]), r["rollover_hour"]) for r in store.reviews(card_id)]
-    if not rows:
+    params, stored = _stored(store)
+    if stored:
+        state = store.memory_state(card_id)
+    else:
+        rows = [(r["grade"], datetime.fromisoformat(r["at"]), r["rollover_hour"]) for r in store.reviews(card_id)]
+        state = memory.Replayer(params.values).replay(memory.study_days(rows))
+    if state is None:
         return None
-    params = parameters(store)
-    state = memory.Replayer(params.values).replay(memory.study_days(rows))
-    assert state is not None
     return {
         **state.to_dict(),
         "retrievability": round(memory.retrievability(state, day, params.values), 4),
@@ -197,6 +218,7 @@ def fit(store: Store, on: date) -> tuple[Parameters, int]:
         ) from None
     p = Parameters(values, usable, on.isoformat())
     store.set_setting(PARAMS_KEY, p.to_dict())
+    store.refresh_memory(p.values)  # (were this interrupted, the next forecast would see the change and do it)
     return p, usable
 
 
@@ -240,8 +262,7 @@ def final_window_due(
         if (d.state.due and d.state.due <= day)
         or (d.state.last_review is not None and study_day(d.state.last_review, rollover_hour) < start)
     ]
-    params = parameters(store)
-    mem = memory.memory_states(log_rows(store), params.values)
+    params, mem, _ = memory_states(store)
     recall = {cid: memory.retrievability(st, interview, params.values) for cid, st in mem.items()}
     candidates.sort(key=lambda d: (recall.get(d.card.id, 0.0), d.card.id))
     share = min(review_cap, math.ceil(len(candidates) / (interview - day).days))

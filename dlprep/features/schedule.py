@@ -121,9 +121,11 @@ def build_today(
     review_cap: int,
     role: str | None = None,
     topics: list[str] | None = None,
+    states: dict[str, CardState] | None = None,
 ) -> Today:
+    """``states``: ``store.states()`` when the caller has already read them."""
     day = study_day(now, rollover_hour)
-    states = store.states()
+    states = store.states() if states is None else states
     due_all = due_cards(bank, states, day, topics)
     due, held_back = due_all[:review_cap], max(len(due_all) - review_cap, 0)
     from dlprep.features.forecast import final_window_due  # the plan's last days (fsrs only then)

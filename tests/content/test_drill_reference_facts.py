@@ -109,6 +109,29 @@ def test_sgd_drill_reference_equals_torch_sgd(kw, lrs):
         torch.testing.assert_close(g, w, atol=1e-14, rtol=1e-13)
 
 
+@pytest.mark.parametrize("set_to_none", [True, False])
+def test_debug_loop_drill_optimizer_equals_torch_sgd(set_to_none):
+    """The training-loop drill hands the user's loop a written-out SGD; it must train exactly like torch.optim.SGD,
+    including a parameter without a gradient for the first steps and zero_grad() either way."""
+    sgd = _checks_namespace("debug-training-loop")["_SGD"]
+    shapes = [(4,), (2, 3)]
+    init = _tensors(shapes, 2)
+    grads = _grads(shapes, 6, 40, none_until=(1, 3))
+    runs = []
+    for make in (lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9), lambda ps: sgd(ps, lr=0.1, momentum=0.9)):
+        params = [x.clone().requires_grad_() for x in init]
+        opt = make(params)
+        for step_grads in grads:
+            opt.zero_grad(set_to_none=set_to_none)
+            for p, g in zip(params, step_grads, strict=True):
+                if g is not None:
+                    p.grad = g.clone() if p.grad is None else p.grad.add_(g)
+            opt.step()
+        runs.append([p.detach() for p in params])
+    for g, w in zip(runs[1], runs[0], strict=True):
+        torch.testing.assert_close(g, w, atol=1e-14, rtol=1e-13)
+
+
 def test_sgd_nesterov_needs_momentum_and_zero_dampening():
     p = [torch.zeros(1, requires_grad=True)]
     with pytest.raises(ValueError):
