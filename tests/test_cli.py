@@ -259,7 +259,7 @@ def test_bank_cache_is_used_and_invalidated_by_edits(cli, tmp_path, monkeypatch,
     shutil.copytree(FIXTURE_BANK, bank)
     monkeypatch.setenv("DLPREP_BUNDLED_BANK", str(bank))
     assert [c["id"] for c in cli.json("cards")] == ["alpha", "beta", "gamma"]
-    assert (dlprep_home / "cache" / "bank.json").exists()
+    assert (dlprep_home / "cache" / "bank.marshal").exists()
     # An edit (new size and mtime) is picked up at once, never served stale from the cache.
     text = (bank / "advanced.yaml").read_text().replace("What is gamma?", "What is gamma, really?")
     (bank / "advanced.yaml").write_text(text)
@@ -272,18 +272,18 @@ def test_bank_cache_is_used_and_invalidated_by_edits(cli, tmp_path, monkeypatch,
 
 @pytest.mark.parametrize(
     "garbage",
-    [b"not json at all", b'{"key": "stale", "bank": {}}', b"[1, 2, 3]", b'{"key": null}', b"\xff\xfe\x00"],
+    [b"not json at all", b'{"key": "stale", "bank": {}}', b"[1, 2, 3]", b"dlprep-bank x 00000000\n", b"\xff\xfe\x00"],
 )
 def test_corrupt_bank_cache_is_ignored_and_rewritten(cli, dlprep_home, garbage):
+    from dlprep.core import bankcache, cachefile
+    from dlprep.paths import bundled_bank_dir
+
     assert cli("cards").exit_code == 0
-    cache = dlprep_home / "cache" / "bank.json"
+    cache = dlprep_home / "cache" / "bank.marshal"
     cache.write_bytes(garbage)
     assert [c["id"] for c in cli.json("cards")] == ["alpha", "beta", "gamma"]
-    assert {c["id"] for c in json.loads(cache.read_text())["bank"]["cards"]} == {
-        "alpha",
-        "beta",
-        "gamma",
-    }  # a fresh cache replaced the garbage
+    fresh = cachefile.read(cache, bankcache.NAME, bankcache.signature([bundled_bank_dir()]))
+    assert fresh is not None and sorted(bankcache.from_plain(fresh).bank.by_id) == ["alpha", "beta", "gamma"]
 
 
 def test_bank_cache_cannot_run_code(cli, dlprep_home, tmp_path):
@@ -297,7 +297,7 @@ def test_bank_cache_cannot_run_code(cli, dlprep_home, tmp_path):
             return (open, (str(marker), "w"))
 
     assert cli("cards").exit_code == 0
-    for name in ("bank.json", "bank.pickle"):
+    for name in ("bank.json", "bank.pickle", "bank.marshal"):
         (dlprep_home / "cache" / name).write_bytes(pickle.dumps(Payload()))
     assert cli("today").exit_code == 0
     assert not marker.exists()

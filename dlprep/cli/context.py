@@ -15,6 +15,7 @@ from dlprep.errors import DlprepError
 if TYPE_CHECKING:
     from dlprep.config import Config
     from dlprep.core.bank import Bank
+    from dlprep.core.bankcache import CachedBank
     from dlprep.core.store import Store
 
 NOW_ENV = "DLPREP_NOW"
@@ -75,18 +76,20 @@ class AppContext:
         return dirs
 
     @cached_property
-    def bank(self) -> Bank:
-        from dlprep.core.bankcache import load_bank_cached
+    def _cached_bank(self) -> CachedBank:
+        from dlprep.core.bankcache import load_cached
 
-        return load_bank_cached(self.extra_bank_dirs)
+        return load_cached(self.extra_bank_dirs)
+
+    @cached_property
+    def bank(self) -> Bank:
+        return self._cached_bank.bank
 
     @cached_property
     def errata(self) -> dict:
-        """Errata by card id, from the bundled bank's and extra banks' errata/ folders."""
-        from dlprep.features.errata import bank_errata
-        from dlprep.paths import bundled_bank_dir
-
-        return bank_errata([bundled_bank_dir(), *self.extra_bank_dirs])
+        """Errata by card id, from the bundled bank's and extra banks' errata/ folders
+        (kept in the bank cache: an unchanged bank costs no YAML)."""
+        return self._cached_bank.errata
 
     @cached_property
     def store(self) -> Store:

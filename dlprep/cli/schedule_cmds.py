@@ -192,7 +192,6 @@ def today(ctx: typer.Context, json_out: JsonOpt = False) -> None:
         role=plan.role if plan else None,
         states=states,
     )
-    from dlprep.drills.load import load_drills
     from dlprep.drills.model import is_drill_review
     from dlprep.features.errata import notices
     from dlprep.features.practice import due_list
@@ -202,7 +201,11 @@ def today(ctx: typer.Context, json_out: JsonOpt = False) -> None:
 
     recall = interview_forecast(obj.bank, obj.store, plan)
     due_ids = [cid for cid, st in states.items() if is_drill_review(cid) and st.due is not None and st.due <= t.day]
-    drills = load_drills(obj.bank, obj.extra_bank_dirs) if due_ids else {}  # read drill files only when one is due
+    drills = {}
+    if due_ids:  # read drill files (and import their YAML loader) only when one is due
+        from dlprep.drills.load import load_drills
+
+        drills = load_drills(obj.bank, obj.extra_bank_dirs)
     drills_due = due_list(states, drills, t.day)
     out = Output(json_out)
     if json_out:

@@ -3,7 +3,8 @@
 ``questions/errata/<topic>.yaml`` holds a list of entries (card, date, field,
 was, now, source). A user who reviewed a card before a correction is told
 about it when the card next comes up (``features/errata.py``). Loading is
-separate from the bank: only the commands that show errata pay for it.
+separate from the bank; the bank cache keeps the parsed errata beside the
+bank, so a run where nothing changed reads no errata YAML.
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
-
-from dlprep.core.yamlfile import Located, LocatedList, YamlError, load_yaml
 
 FIELDS = ("question", "answer", "rubric", "follow_ups", "red_flags")
 KEYS = ("card", "date", "field", "was", "now", "source")
@@ -48,7 +47,11 @@ def load_errata(
     bank_folders: list[Path], card_ids: set[str] | None = None
 ) -> tuple[dict[str, list[Erratum]], list[str]]:
     """Every bank folder's ``errata/*.yaml``: entries by card (oldest first),
-    and problems as ``path:line: message`` (``card_ids`` checks the cards exist)."""
+    and problems as ``path:line: message`` (``card_ids`` checks the cards exist).
+    Everyday commands get these from the bank cache (``core/bankcache.py``),
+    without importing PyYAML."""
+    from dlprep.core.yamlfile import Located, LocatedList, YamlError, load_yaml
+
     by_card: dict[str, list[Erratum]] = {}
     problems: list[str] = []
     for folder in bank_folders:

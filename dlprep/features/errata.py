@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from dlprep.core.bank import Bank, Card
-from dlprep.core.errata import Erratum, load_errata
+from dlprep.core.errata import Erratum
 from dlprep.core.store import Store
 
 
@@ -36,11 +35,6 @@ class Notice:
         if not self.errata:
             return [f"This card was edited since your last review ({self.last_review.date().isoformat()})."]
         return [head, *(f"  {e.line()}" for e in self.errata)]
-
-
-def bank_errata(bank_folders: list[Path]) -> dict[str, list[Erratum]]:
-    errata, _problems = load_errata(bank_folders)  # problems are reported by `dlprep validate`
-    return errata
 
 
 def notice_for(card: Card, seen: tuple[str, str | None] | None, errata: dict[str, list[Erratum]]) -> Notice | None:

@@ -8,8 +8,9 @@ need the whole bank: unique ids, known topics and demos, ``see_also`` and
 
 from __future__ import annotations
 
+import gc
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from dlprep.core.bank.model import (
@@ -26,7 +27,18 @@ from dlprep.core.bank.model import (
     suggest,
 )
 from dlprep.core.bank.validate import Checker
-from dlprep.core.yamlfile import Located, LocatedList, YamlError, load_yaml
+from dlprep.core.yamlfile import (
+    LocatedList,
+    YamlError,
+    doubtful_strings,
+    key_line,
+    load_yaml,
+    node_line,
+    parse_fast,
+    parse_located,
+    read_text,
+    written_quoted,
+)
 
 
 def _yaml_files(folder: Path) -> list[Path]:
@@ -59,6 +71,35 @@ def _find_cycle(prereqs: dict[str, tuple[str, ...]]) -> list[str] | None:
     return None
 
 
+class _FastReader:
+    """Reads bank files through ``yamlfile.parse_fast`` where it can (no per-node
+    lines), PyYAML otherwise and for the files in ``located``. Topics and
+    reference files (small, with many short values) have their strings checked
+    here; ``unchecked`` lists the fast-read card files, whose strings the
+    checker records as it accepts them (``Checker.ambiguous``)."""
+
+    def __init__(self, located: frozenset[str] = frozenset()):
+        self.located = located
+        self.unchecked: set[str] = set()
+
+    def __call__(self, f: Path) -> tuple[object, list]:
+        text = read_text(f)
+        data = None if str(f) in self.located else parse_fast(text)
+        if data is None:
+            return parse_located(text)
+        if f.name in (TOPICS_FILE, REFERENCES_FILE):
+            if not all(written_quoted(text, v) for v in doubtful_strings(data)):
+                return parse_located(text)
+        else:
+            self.unchecked.add(str(f))
+        return data, []
+
+
+def _quoted(path: str, values: set[str]) -> bool:
+    text = read_text(Path(path))
+    return all(written_quoted(text, v) for v in values)
+
+
 def check_bank(
     folders: Iterable[Path] = (),
     files: Iterable[Path] = (),
@@ -73,6 +114,17 @@ def check_bank(
     ``reference_folders`` are loaded only so that references from ``files``
     resolve (their own problems are not reported).
     """
+    bank, checker = _check(folders, files, strict, reference_folders, load_yaml)
+    return bank, checker.problems
+
+
+def _check(
+    folders: Iterable[Path],
+    files: Iterable[Path],
+    strict: bool,
+    reference_folders: Iterable[Path],
+    read: Callable[[Path], tuple[object, list]],
+) -> tuple[Bank, Checker]:
     from dlprep.demos.registry import discover
 
     checker = Checker(strict)
@@ -106,7 +158,7 @@ def check_bank(
     topics: dict[str, Topic] = {}
     study_paths: dict[str, StudyPath] = {}
     card_entries: list[tuple[Card, bool]] = []
-    card_sites: list[tuple[str, str, int, bool, Located]] = []  # id, path, line, report, raw
+    card_sites: list[tuple[str, str, int, bool, dict]] = []  # id, path, line, report, raw
     file_topics: list[tuple[str, str, int, bool]] = []
     registry: dict[str, tuple[Reference, str, int, bool]] = {}  # key -> entry, path, line, report
 
@@ -118,7 +170,7 @@ def check_bank(
         checker.problems = reported if report else []
         checker.report = report
         try:
-            data, dups = load_yaml(f)
+            data, dups = read(f)
         except YamlError as exc:
             checker.problems.append(Problem(path, exc.line, exc.message, column=exc.column))
             continue
@@ -145,25 +197,25 @@ def check_bank(
         if data is None:
             checker.add(path, 1, "empty file: expected 'topic' and 'cards'")
             continue
-        if not isinstance(data, Located):
+        if not isinstance(data, dict):
             checker.add(path, 1, "a topic file must be a mapping with 'topic' and 'cards'")
             continue
         checker.keys(data, ("topic", "cards"), (path, None), "topic file")
         topic_id = checker.text(data, "topic", (path, None))
         if topic_id is not None:
-            file_topics.append((topic_id, path, data.line_of("topic"), report))
+            file_topics.append((topic_id, path, key_line(data, "topic"), report))
         cards = data.get("cards")
         if "cards" not in data:
-            checker.add(path, data.line, "missing required key 'cards'")
+            checker.add(path, node_line(data), "missing required key 'cards'")
             cards = []
         elif not isinstance(cards, list):
-            checker.add(path, data.line_of("cards"), "'cards' must be a list")
+            checker.add(path, key_line(data, "cards"), "'cards' must be a list")
             cards = []
         for i, raw in enumerate(cards):
             line = cards.line_of_item(i) if isinstance(cards, LocatedList) else 0
             card = checker.card(raw, topic_id or "?", path, i, line)
-            if isinstance(raw, Located) and isinstance(raw.get("id"), str):
-                card_sites.append((raw["id"], path, raw.line_of("id"), report, raw))
+            if isinstance(raw, dict) and isinstance(raw.get("id"), str):
+                card_sites.append((raw["id"], path, key_line(raw, "id"), report, raw))
             if card is not None:
                 card_entries.append((card, report))
 
@@ -213,12 +265,15 @@ def check_bank(
             for ref in see_also:
                 if isinstance(ref, str) and ref not in all_ids:
                     checker.add(
-                        path, raw.line_of("see_also"), f"see_also {ref!r} is not a card id{suggest(ref, all_ids)}", cid
+                        path,
+                        key_line(raw, "see_also"),
+                        f"see_also {ref!r} is not a card id{suggest(ref, all_ids)}",
+                        cid,
                     )
         demo = raw.get("show_me")
         if isinstance(demo, str) and demo.strip() and demo not in demo_ids:
             checker.add(
-                path, raw.line_of("show_me"), f"show_me {demo!r} is not a demo id{suggest(demo, demo_ids)}", cid
+                path, key_line(raw, "show_me"), f"show_me {demo!r} is not a demo id{suggest(demo, demo_ids)}", cid
             )
 
     _check_citations(checker, registry, strict)
@@ -234,7 +289,7 @@ def check_bank(
         files=[str(f) for f, _ in wanted],
         references={key: entry[0] for key, entry in sorted(registry.items())},
     )
-    return bank, checker.problems
+    return bank, checker
 
 
 def _norm_title(title: str) -> str:
@@ -284,7 +339,26 @@ def load_bank(extra_folders: Iterable[Path] = ()) -> Bank:
     :class:`BankError` if anything in them is invalid."""
     from dlprep.paths import bundled_bank_dir
 
-    bank, problems = check_bank(folders=[bundled_bank_dir(), *extra_folders])
-    if problems:
-        raise BankError(problems)
+    folders = [bundled_bank_dir(), *extra_folders]
+    # Fast: files parsed without per-node lines where that reads them exactly as PyYAML would.
+    # The ~100,000 dicts, lists and objects made here are all kept: collecting cycles
+    # among them while they are made is wasted work (about 5% of the load).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        read = _FastReader()
+        bank, checker = _check(folders, (), False, (), read)
+    finally:
+        if collecting:
+            gc.enable()
+    doubtful = {
+        path for path, values in checker.ambiguous.items() if path in read.unchecked and not _quoted(path, values)
+    }
+    if doubtful and not checker.problems:  # a string PyYAML might read otherwise: those files by PyYAML
+        read = _FastReader(frozenset(doubtful))
+        bank, checker = _check(folders, (), False, (), read)
+    if checker.problems:  # every problem again, each with its line: the slow, exact reading
+        bank, problems = check_bank(folders=folders)
+        if problems:
+            raise BankError(problems)
     return bank

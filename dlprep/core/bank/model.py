@@ -1,8 +1,10 @@
 """The card model: the typed objects the bank is made of.
 
-Every stored type has ``to_dict``/``from_dict`` (the bank cache is JSON built
-from them), and nothing here reads files or validates: that is
-``validate.py`` (rules) and ``load.py`` (files in, bank out).
+Every stored type has ``to_dict``/``from_dict`` (``--json`` output, and the
+bank cache's topics, paths and references); cards have a faster packed form
+for the cache (``Card.pack``, ``core/bankcache.py``). Nothing here reads
+files or validates: that is ``validate.py`` (rules) and ``load.py`` (files
+in, bank out).
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from typing import Any
 
 from dlprep.errors import DlprepError
@@ -155,11 +158,12 @@ class Card:
     def total_weight(self) -> int:
         return sum(p.weight for p in self.rubric)
 
-    @property
+    @cached_property
     def content_hash(self) -> str:
         """A short hash of what a learner memorises (question, answer, rubric,
         follow-ups, red flags), whitespace-normalised. Stored with each review,
-        so a later change to the card can be pointed out."""
+        so a later change to the card can be pointed out. Computed once per
+        card (the bank cache stores it, so ``today`` need not unpack answers)."""
         import hashlib
         import json
 
@@ -180,18 +184,30 @@ class Card:
         data["references"] = [c.to_dict() for c in self.references]
         return data
 
-    @classmethod
-    def from_cache(cls, data: dict[str, Any]) -> Card:
-        """``from_dict`` for the complete dicts ``to_dict`` wrote (the bank cache), faster."""
-        if data.keys() != _CARD_FIELDS:
-            return cls.from_dict(data)
-        values = dict(data)
-        values["rubric"] = tuple(_trusted(RubricPoint, p) for p in data["rubric"])
-        values["follow_ups"] = tuple(_trusted(FollowUp, f) for f in data["follow_ups"])
-        for key in ("red_flags", "roles", "see_also"):
-            values[key] = tuple(data[key])
-        values["references"] = tuple(Citation.from_dict(c) for c in data["references"])
-        return _trusted(cls, values)
+    def __getattr__(self, name: str) -> Any:
+        """Reached only for a field missing from ``__dict__``: a card from the
+        bank cache keeps its long fields (``PACKED``) as one marshal blob until
+        one of them is read, so list screens never decode 1,000 answers."""
+        packed = self.__dict__.get("_packed")
+        if packed is None or name not in PACKED:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        self.__dict__.update(_unpack(packed))
+        del self.__dict__["_packed"]
+        return self.__dict__[name]
+
+    def pack(self) -> bytes:
+        """The ``PACKED`` fields as one marshal blob (plain tuples and strings: loading it runs no code)."""
+        import marshal
+
+        return marshal.dumps(
+            (
+                self.answer,
+                tuple((p.point, p.weight) for p in self.rubric),
+                tuple((f.question, f.answer) for f in self.follow_ups),
+                tuple(self.red_flags),
+                tuple((c.key, c.at) for c in self.references),
+            )
+        )
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Card:
@@ -206,7 +222,25 @@ class Card:
         return cls(**data)
 
 
-_CARD_FIELDS = {f.name for f in fields(Card)}
+PACKED = ("answer", "rubric", "follow_ups", "red_flags", "references")
+# A packed card has no instance value for these until read (``Card.__getattr__``):
+# a class-level default would shadow that. ``__init__`` keeps its own defaults.
+for _name in PACKED:
+    if hasattr(Card, _name):
+        delattr(Card, _name)
+
+
+def _unpack(blob: bytes) -> dict[str, Any]:
+    import marshal
+
+    answer, rubric, follow_ups, red_flags, references = marshal.loads(blob)
+    return {
+        "answer": answer,
+        "rubric": tuple([_trusted(RubricPoint, {"point": p, "weight": w}) for p, w in rubric]),
+        "follow_ups": tuple([_trusted(FollowUp, {"question": q, "answer": a}) for q, a in follow_ups]),
+        "red_flags": red_flags,
+        "references": tuple([_trusted(Citation, {"key": k, "at": a}) for k, a in references]),
+    }
 
 
 @dataclass(frozen=True)
@@ -340,7 +374,7 @@ class Bank:
         refs = [Reference.from_dict(r) for r in data["references"]]
         return cls(
             topics={t.id: t for t in topics},
-            cards=[Card.from_cache(c) for c in data["cards"]],
+            cards=[Card.from_dict(c) for c in data["cards"]],
             paths={p.role: p for p in paths},
             demo_ids=frozenset(data["demo_ids"]),
             files=list(data["files"]),

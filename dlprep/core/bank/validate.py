@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import MISSING, fields
+from functools import cache
 from typing import Any
 
 from dlprep.core.bank.model import (
@@ -42,11 +44,21 @@ from dlprep.core.bank.model import (
     Stage,
     StudyPath,
     Topic,
+    _trusted,
     suggest,
 )
-from dlprep.core.yamlfile import Located
+from dlprep.core.yamlfile import IMPLICIT_FIRST, key_line, may_differ, node_line
+
+
+@cache
+def _key_set(allowed: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(allowed)
+
 
 ARXIV_RE = re.compile(r"^\d{4}\.\d{4,5}$|^[a-z-]+(\.[A-Z]{2})?/\d{7}$")
+CARD_KEYS = CARD_REQUIRED + CARD_OPTIONAL
+# A card's defaults, for building it from validated values without the frozen __init__
+CARD_DEFAULTS = {f.name: f.default for f in fields(Card) if f.default is not MISSING}
 REFERENCE_KEYS = ("type", "title", "authors", "year", "venue", "arxiv", "url")
 CITATION_KEYS = ("key", "at")
 
@@ -60,72 +72,88 @@ class Checker:
         self.report = True  # are problems in the current file reported? (False for reference-only folders)
         # every citation read, even from cards that fail validation: (citation, path, line, card id, report)
         self.cited: list[tuple[Citation, str, int, str | None, bool]] = []
+        # accepted strings that PyYAML might read as no string if written plain
+        # (``yes``, ``1:30``), by file: a fast-parsed file must show them quoted
+        self.ambiguous: dict[str, set[str]] = {}
+
+    def accept(self, value: str, path: str) -> str:
+        """A string the bank keeps (see ``ambiguous``)."""
+        if may_differ(value):
+            self.ambiguous.setdefault(path, set()).add(value)
+        return value
 
     def add(self, path: str, line: int, message: str, card_id: str | None = None) -> None:
         self.problems.append(Problem(path, line, message, card_id))
 
     # -- small typed readers; each returns None (and records a problem) on failure
 
-    def text(self, m: Located, key: str, where: tuple[str, str | None], required: bool = True) -> str | None:
+    def text(self, m: dict, key: str, where: tuple[str, str | None], required: bool = True) -> str | None:
         path, cid = where
         if key not in m:
             if required:
-                self.add(path, m.line, f"missing required key {key!r}", cid)
+                self.add(path, node_line(m), f"missing required key {key!r}", cid)
             return None
         value = m[key]
         if not isinstance(value, str) or not value.strip():
-            self.add(path, m.line_of(key), f"{key!r} must be a non-empty string", cid)
+            self.add(path, key_line(m, key), f"{key!r} must be a non-empty string", cid)
             return None
+        if value[:1] in IMPLICIT_FIRST:  # most text cannot match a YAML 1.1 resolver: skip the call
+            self.accept(value, path)
         return value
 
-    def choice(self, m: Located, key: str, options: tuple[str, ...], where: tuple[str, str | None]) -> str | None:
+    def choice(self, m: dict, key: str, options: tuple[str, ...], where: tuple[str, str | None]) -> str | None:
         path, cid = where
         value = m.get(key)
         if value not in options:
-            self.add(path, m.line_of(key), f"{key!r} must be one of {', '.join(options)}, got {value!r}", cid)
+            self.add(path, key_line(m, key), f"{key!r} must be one of {', '.join(options)}, got {value!r}", cid)
             return None
         return value
 
-    def str_list(self, m: Located, key: str, where: tuple[str, str | None]) -> tuple[str, ...] | None:
+    def str_list(self, m: dict, key: str, where: tuple[str, str | None]) -> tuple[str, ...] | None:
         path, cid = where
         value = m.get(key)
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-            self.add(path, m.line_of(key), f"{key!r} must be a list of non-empty strings", cid)
+            self.add(path, key_line(m, key), f"{key!r} must be a list of non-empty strings", cid)
             return None
+        for v in value:
+            if v[:1] in IMPLICIT_FIRST:
+                self.accept(v, path)
         return tuple(value)
 
-    def integer(self, m: Located, key: str, lo: int, hi: int | None, where: tuple[str, str | None]) -> int | None:
+    def integer(self, m: dict, key: str, lo: int, hi: int | None, where: tuple[str, str | None]) -> int | None:
         path, cid = where
         value = m.get(key)
         ok = isinstance(value, int) and not isinstance(value, bool) and value >= lo and (hi is None or value <= hi)
         if not ok:
             span = f"from {lo} to {hi}" if hi is not None else f">= {lo}"
-            self.add(path, m.line_of(key), f"{key!r} must be an integer {span}, got {value!r}", cid)
+            self.add(path, key_line(m, key), f"{key!r} must be an integer {span}, got {value!r}", cid)
             return None
         return value
 
-    def keys(self, m: Located, allowed: Iterable[str], where: tuple[str, str | None], what: str) -> None:
-        path, cid = where
+    def keys(self, m: dict, allowed: Iterable[str], where: tuple[str, str | None], what: str) -> None:
         allowed = tuple(allowed)
+        if m.keys() <= _key_set(allowed):
+            return
+        path, cid = where
         for key in m:
             if key not in allowed:
-                self.add(path, m.line_of(key), f"unknown key {key!r} in {what}{suggest(str(key), allowed)}", cid)
+                self.add(path, key_line(m, key), f"unknown key {key!r} in {what}{suggest(str(key), allowed)}", cid)
 
     # -- cards
 
     def card(self, raw: Any, topic: str, path: str, index: int, line: int = 0) -> Card | None:
-        if not isinstance(raw, Located):
+        if not isinstance(raw, dict):
             got = "a plain string" if isinstance(raw, str) else type(raw).__name__
             self.add(path, line, f"card #{index + 1} must be a mapping with id, question, answer and rubric, got {got}")
             return None
         cid = raw.get("id") if isinstance(raw.get("id"), str) else None
         where = (path, cid or f"card #{index + 1}")
         before = len(self.problems)
-        self.keys(raw, CARD_REQUIRED + CARD_OPTIONAL, where, "card")
+        self.keys(raw, CARD_KEYS, where, "card")
 
         card_id = self.text(raw, "id", where)
         if card_id is not None and not ID_RE.match(card_id):
-            self.add(path, raw.line_of("id"), f"id {card_id!r} must be kebab-case (a-z, 0-9, single hyphens)", cid)
+            self.add(path, key_line(raw, "id"), f"id {card_id!r} must be kebab-case (a-z, 0-9, single hyphens)", cid)
         question = self.text(raw, "question", where)
         answer = self.text(raw, "answer", where)
         rubric = self.rubric(raw, where)
@@ -140,7 +168,7 @@ class Checker:
         if "references" in raw:
             values["references"] = self.citations(raw, where)
             for c in values["references"] or ():
-                self.cited.append((c, path, raw.line, cid, self.report))
+                self.cited.append((c, path, node_line(raw), cid, self.report))
         if "difficulty" in raw:
             values["difficulty"] = self.choice(raw, "difficulty", DIFFICULTIES, where)
         if "kind" in raw:
@@ -158,52 +186,56 @@ class Checker:
                 if bad or not roles:
                     self.add(
                         path,
-                        raw.line_of("roles"),
+                        key_line(raw, "roles"),
                         f"'roles' must be a non-empty subset of {', '.join(ROLES)}, got {list(roles)!r}",
                         cid,
                     )
                 elif len(set(roles)) != len(roles):
-                    self.add(path, raw.line_of("roles"), "'roles' lists a role twice", cid)
+                    self.add(path, key_line(raw, "roles"), "'roles' lists a role twice", cid)
                 values["roles"] = roles
 
         if self.strict:
             for key in STRICT_REQUIRED:
                 if key not in raw:
-                    self.add(path, raw.line, f"missing key {key!r} (required by --strict)", cid)
+                    self.add(path, node_line(raw), f"missing key {key!r} (required by --strict)", cid)
             if answer is not None:
                 words = len(answer.split())
                 lo, hi = ANSWER_WORDS
                 if not lo <= words <= hi:
-                    self.add(path, raw.line_of("answer"), f"answer has {words} words; --strict wants {lo}-{hi}", cid)
+                    self.add(path, key_line(raw, "answer"), f"answer has {words} words; --strict wants {lo}-{hi}", cid)
             for key, what in (("follow_ups", "follow-up"), ("red_flags", "red flag"), ("references", "reference")):
                 if not raw.get(key):
-                    self.add(path, raw.line, f"needs at least one {what} (required by --strict)", cid)
+                    self.add(path, node_line(raw), f"needs at least one {what} (required by --strict)", cid)
 
         if len(self.problems) > before or None in (card_id, question, answer, rubric):
             return None
-        return Card(
-            id=card_id,
-            topic=topic,
-            question=question,
-            answer=answer,
-            rubric=rubric,
-            follow_ups=follow_ups,
-            source=path,
-            line=raw.line,
-            **{k: v for k, v in values.items() if v is not None},
+        return _trusted(
+            Card,
+            {
+                **CARD_DEFAULTS,
+                "id": card_id,
+                "topic": topic,
+                "question": question,
+                "answer": answer,
+                "rubric": rubric,
+                "follow_ups": follow_ups,
+                "source": path,
+                "line": node_line(raw),
+                **{k: v for k, v in values.items() if v is not None},
+            },
         )
 
-    def rubric(self, raw: Located, where: tuple[str, str | None]) -> tuple[RubricPoint, ...] | None:
+    def rubric(self, raw: dict, where: tuple[str, str | None]) -> tuple[RubricPoint, ...] | None:
         path, cid = where
         if "rubric" not in raw:
-            self.add(path, raw.line, "missing required key 'rubric'", cid)
+            self.add(path, node_line(raw), "missing required key 'rubric'", cid)
             return None
         items = raw["rubric"]
         if not isinstance(items, list) or not RUBRIC_MIN <= len(items) <= RUBRIC_MAX:
             got = len(items) if isinstance(items, list) else type(items).__name__
             self.add(
                 path,
-                raw.line_of("rubric"),
+                key_line(raw, "rubric"),
                 f"'rubric' must be a list of {RUBRIC_MIN}-{RUBRIC_MAX} points, got {got}",
                 cid,
             )
@@ -211,31 +243,31 @@ class Checker:
         points = []
         for i, item in enumerate(items):
             label = f"rubric[{i + 1}]"
-            if not isinstance(item, Located):
-                self.add(path, raw.line_of("rubric"), f"{label} must be a mapping with 'point' and 'weight'", cid)
+            if not isinstance(item, dict):
+                self.add(path, key_line(raw, "rubric"), f"{label} must be a mapping with 'point' and 'weight'", cid)
                 continue
             self.keys(item, ("point", "weight"), where, label)
             point = self.text(item, "point", where)
             if "weight" not in item:
-                self.add(path, item.line, f"{label}: missing required key 'weight'", cid)
+                self.add(path, node_line(item), f"{label}: missing required key 'weight'", cid)
                 continue
             weight = self.integer(item, "weight", 1, None, where)
             if point is not None and weight is not None:
                 points.append(RubricPoint(point, weight))
         return tuple(points) if len(points) == len(items) else None
 
-    def follow_ups(self, raw: Located, where: tuple[str, str | None]) -> tuple[FollowUp, ...] | None:
+    def follow_ups(self, raw: dict, where: tuple[str, str | None]) -> tuple[FollowUp, ...] | None:
         path, cid = where
         items = raw["follow_ups"]
         if not isinstance(items, list):
-            self.add(path, raw.line_of("follow_ups"), "'follow_ups' must be a list of question/answer pairs", cid)
+            self.add(path, key_line(raw, "follow_ups"), "'follow_ups' must be a list of question/answer pairs", cid)
             return None
         result = []
         for i, item in enumerate(items):
-            if not isinstance(item, Located):
+            if not isinstance(item, dict):
                 self.add(
                     path,
-                    raw.line_of("follow_ups"),
+                    key_line(raw, "follow_ups"),
                     f"follow_ups[{i + 1}] must be a mapping with 'question' and 'answer'",
                     cid,
                 )
@@ -247,7 +279,7 @@ class Checker:
                 result.append(FollowUp(q, a))
         return tuple(result)
 
-    def citations(self, raw: Located, where: tuple[str, str | None]) -> tuple[Citation, ...] | None:
+    def citations(self, raw: dict, where: tuple[str, str | None]) -> tuple[Citation, ...] | None:
         """``references``: registry keys, each a string or ``{key, at}``.
 
         Free text (a string that is not key-shaped) is accepted outside
@@ -256,7 +288,7 @@ class Checker:
         path, cid = where
         items = raw["references"]
         if not isinstance(items, list):
-            self.add(path, raw.line_of("references"), "'references' must be a list of registry keys", cid)
+            self.add(path, key_line(raw, "references"), "'references' must be a list of registry keys", cid)
             return None
         result = []
         for i, item in enumerate(items):
@@ -264,22 +296,25 @@ class Checker:
             if isinstance(item, str) and item.strip():
                 if self.strict and not KEY_RE.match(item):
                     self.add(
-                        path, raw.line_of("references"), f"{label} must be a registry key (--strict), got {item!r}", cid
+                        path,
+                        key_line(raw, "references"),
+                        f"{label} must be a registry key (--strict), got {item!r}",
+                        cid,
                     )
                     continue
-                result.append(Citation(item.strip()))
-            elif isinstance(item, Located):
+                result.append(Citation(self.accept(item, path).strip()))
+            elif isinstance(item, dict):
                 self.keys(item, CITATION_KEYS, where, label)
                 key = self.text(item, "key", where)
                 at = self.text(item, "at", where) if "at" in item else ""
                 if key is not None and not KEY_RE.match(key):
-                    self.add(path, item.line_of("key"), f"{label}: {key!r} is not a registry key", cid)
+                    self.add(path, key_line(item, "key"), f"{label}: {key!r} is not a registry key", cid)
                     continue
                 if key is not None and at is not None:
                     result.append(Citation(key, at))
             else:
                 self.add(
-                    path, raw.line_of("references"), f"{label} must be a key or a mapping with 'key' and 'at'", cid
+                    path, key_line(raw, "references"), f"{label} must be a key or a mapping with 'key' and 'at'", cid
                 )
         return tuple(result)
 
@@ -287,7 +322,7 @@ class Checker:
 
     def registry(self, data: Any, path: str) -> list[tuple[Reference, int]]:
         """Entries of a reference registry, each with its line."""
-        if not isinstance(data, Located) or not isinstance(data.get("references"), Located):
+        if not isinstance(data, dict) or not isinstance(data.get("references"), dict):
             self.add(
                 path, getattr(data, "line", 1), "a reference registry must be a mapping 'references: {key: entry}'"
             )
@@ -296,12 +331,13 @@ class Checker:
         entries = []
         refs = data["references"]
         for key, raw in refs.items():
-            line = refs.line_of(key)
+            line = key_line(refs, key)
             where = (path, None)
             if not isinstance(key, str) or not KEY_RE.match(key):
                 self.add(path, line, f"reference key {key!r} must be lowercase a-z, 0-9 and hyphens")
                 continue
-            if not isinstance(raw, Located):
+            self.accept(key, path)
+            if not isinstance(raw, dict):
                 self.add(path, line, f"reference {key!r} must be a mapping")
                 continue
             before = len(self.problems)
@@ -309,7 +345,9 @@ class Checker:
             kind = raw.get("type", "paper")
             if kind not in REFERENCE_TYPES:
                 self.add(
-                    path, raw.line_of("type"), f"reference {key!r}: 'type' must be one of {', '.join(REFERENCE_TYPES)}"
+                    path,
+                    key_line(raw, "type"),
+                    f"reference {key!r}: 'type' must be one of {', '.join(REFERENCE_TYPES)}",
                 )
             title = self.text(raw, "title", where)
             venue = self.text(raw, "venue", where)
@@ -320,15 +358,15 @@ class Checker:
             if "year" in raw:
                 year = self.integer(raw, "year", 1600, 2100, where)
             elif kind != "docs":
-                self.add(path, raw.line, f"reference {key!r}: missing required key 'year'")
+                self.add(path, node_line(raw), f"reference {key!r}: missing required key 'year'")
             arxiv = self.text(raw, "arxiv", where) if "arxiv" in raw else ""
             url = ""
             if "url" in raw or kind == "docs":
                 url = self.text(raw, "url", where)
             if arxiv and not ARXIV_RE.match(arxiv):
-                self.add(path, raw.line_of("arxiv"), f"reference {key!r}: arXiv id {arxiv!r} is not like 1706.03762")
+                self.add(path, key_line(raw, "arxiv"), f"reference {key!r}: arXiv id {arxiv!r} is not like 1706.03762")
             if url and not url.startswith(("https://", "http://")):
-                self.add(path, raw.line_of("url"), f"reference {key!r}: url must start with https://")
+                self.add(path, key_line(raw, "url"), f"reference {key!r}: url must start with https://")
             if len(self.problems) > before:
                 continue
             ref = Reference(key, title or "", venue or "", kind, authors or "", year, arxiv or "", url or "")
@@ -338,32 +376,32 @@ class Checker:
     # -- topics.yaml
 
     def topics_file(self, data: Any, path: str) -> tuple[list[Topic], list[StudyPath]]:
-        if not isinstance(data, Located):
+        if not isinstance(data, dict):
             self.add(path, 1, "topics file must be a mapping with 'topics' (and optionally 'paths')")
             return [], []
         self.keys(data, ("topics", "paths"), (path, None), "topics file")
         topics: list[Topic] = []
         raw_topics = data.get("topics", [])
         if not isinstance(raw_topics, list):
-            self.add(path, data.line_of("topics"), "'topics' must be a list")
+            self.add(path, key_line(data, "topics"), "'topics' must be a list")
             raw_topics = []
         for raw in raw_topics:
-            topic = self.topic(raw, path, data.line_of("topics"))
+            topic = self.topic(raw, path, key_line(data, "topics"))
             if topic:
                 topics.append(topic)
         study_paths: list[StudyPath] = []
         raw_paths = data.get("paths", [])
         if not isinstance(raw_paths, list):
-            self.add(path, data.line_of("paths"), "'paths' must be a list")
+            self.add(path, key_line(data, "paths"), "'paths' must be a list")
             raw_paths = []
         for raw in raw_paths:
-            sp = self.study_path(raw, path, data.line_of("paths"))
+            sp = self.study_path(raw, path, key_line(data, "paths"))
             if sp:
                 study_paths.append(sp)
         return topics, study_paths
 
     def topic(self, raw: Any, path: str, line: int) -> Topic | None:
-        if not isinstance(raw, Located):
+        if not isinstance(raw, dict):
             self.add(path, line, "each topic must be a mapping")
             return None
         before = len(self.problems)
@@ -371,15 +409,17 @@ class Checker:
         self.keys(raw, TOPIC_KEYS, where, "topic")
         tid = self.text(raw, "id", where)
         if tid is not None and not ID_RE.match(tid):
-            self.add(path, raw.line_of("id"), f"topic id {tid!r} must be kebab-case")
+            self.add(path, key_line(raw, "id"), f"topic id {tid!r} must be kebab-case")
         title = self.text(raw, "title", where)
         summary = self.text(raw, "summary", where)
         order = self.integer(raw, "order", 1, None, where) if "order" in raw else None
         if "order" not in raw:
-            self.add(path, raw.line, "missing required key 'order'")
+            self.add(path, node_line(raw), "missing required key 'order'")
         prereqs = self.str_list(raw, "prerequisites", where) if "prerequisites" in raw else ()
         sheet = (
-            self.cheatsheet(raw["cheatsheet"], path, raw.line_of("cheatsheet")) if "cheatsheet" in raw else Cheatsheet()
+            self.cheatsheet(raw["cheatsheet"], path, key_line(raw, "cheatsheet"))
+            if "cheatsheet" in raw
+            else Cheatsheet()
         )
         if len(self.problems) > before:
             return None
@@ -387,13 +427,13 @@ class Checker:
 
     def cheatsheet(self, raw: Any, path: str, line: int) -> Cheatsheet | None:
         where = (path, None)
-        if not isinstance(raw, Located):
+        if not isinstance(raw, dict):
             self.add(path, line, "'cheatsheet' must be a mapping")
             return None
         self.keys(raw, CHEATSHEET_KEYS, where, "cheatsheet")
         formulas = []
         for item in raw.get("formulas", []) or []:
-            if not isinstance(item, Located) or set(item) != {"name", "formula"}:
+            if not isinstance(item, dict) or set(item) != {"name", "formula"}:
                 self.add(
                     path, getattr(item, "line", line), "each cheatsheet formula needs exactly 'name' and 'formula'"
                 )
@@ -407,8 +447,8 @@ class Checker:
         rows: list[tuple[str, ...]] = []
         if "table" in raw:
             table = raw["table"]
-            if not isinstance(table, Located) or set(table) != {"columns", "rows"}:
-                self.add(path, raw.line_of("table"), "cheatsheet 'table' needs exactly 'columns' and 'rows'")
+            if not isinstance(table, dict) or set(table) != {"columns", "rows"}:
+                self.add(path, key_line(raw, "table"), "cheatsheet 'table' needs exactly 'columns' and 'rows'")
             else:
                 columns = self.str_list(table, "columns", where) or ()
                 for row in table["rows"] if isinstance(table["rows"], list) else [None]:
@@ -418,15 +458,15 @@ class Checker:
                         or not all(isinstance(c, str) for c in row)
                     ):
                         self.add(
-                            path, table.line_of("rows"), f"each table row must be a list of {len(columns)} strings"
+                            path, key_line(table, "rows"), f"each table row must be a list of {len(columns)} strings"
                         )
                         continue
-                    rows.append(tuple(row))
+                    rows.append(tuple([self.accept(c, path) for c in row]))
         return Cheatsheet(tuple(formulas), summaries or (), traps or (), columns, tuple(rows))
 
     def study_path(self, raw: Any, path: str, line: int) -> StudyPath | None:
         where = (path, None)
-        if not isinstance(raw, Located):
+        if not isinstance(raw, dict):
             self.add(path, line, "each path must be a mapping")
             return None
         before = len(self.problems)
@@ -437,11 +477,11 @@ class Checker:
         stages = []
         raw_stages = raw.get("stages")
         if not isinstance(raw_stages, list) or not raw_stages:
-            self.add(path, raw.line_of("stages"), "'stages' must be a non-empty list")
+            self.add(path, key_line(raw, "stages"), "'stages' must be a non-empty list")
             raw_stages = []
         for st in raw_stages:
-            if not isinstance(st, Located):
-                self.add(path, raw.line_of("stages"), "each stage must be a mapping")
+            if not isinstance(st, dict):
+                self.add(path, key_line(raw, "stages"), "each stage must be a mapping")
                 continue
             self.keys(st, STAGE_KEYS, where, "stage")
             label = self.text(st, "label", where)
