@@ -27,11 +27,12 @@ import ast
 import re
 from collections.abc import Iterable
 from dataclasses import replace
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dlprep.core.bank.model import ID_RE, Problem, suggest
-from dlprep.core.bank.validate import Checker
+from dlprep.core.bank.validate import Checker, unique_files
 from dlprep.core.yamlfile import Located, LocatedList, YamlError, load_yaml
 from dlprep.drills.model import (
     DIFFICULTY_MAX,
@@ -289,19 +290,15 @@ def check_drills(
     Returns the valid drills (first of each id) and every problem. Without
     ``parse``, the Python in them is taken as text (for listing drills)."""
     checker = Checker(strict=False)
-    wanted: list[tuple[Path, bool]] = []
-    seen: set[Path] = set()
-    for folder, bundled in folders:
-        for f in drill_files(folder):
-            if f.resolve() not in seen:
-                seen.add(f.resolve())
-                wanted.append((f, bundled))
     for f in files:
         if not f.is_file():
             checker.add(str(f), 0, "no such file")
-        elif f.resolve() not in seen:
-            seen.add(f.resolve())
-            wanted.append((f, True))
+    wanted = unique_files(
+        chain(
+            ((f, bundled) for folder, bundled in folders for f in drill_files(folder)),
+            ((f, True) for f in files if f.is_file()),
+        )
+    )
     drills: dict[str, Drill] = {}
     first_site: dict[str, str] = {}
     for f, bundled in wanted:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import re
 from collections.abc import Callable, Iterable
+from itertools import chain
 from pathlib import Path
 
 from dlprep.core.bank.model import (
@@ -26,7 +27,7 @@ from dlprep.core.bank.model import (
     Topic,
     suggest,
 )
-from dlprep.core.bank.validate import Checker
+from dlprep.core.bank.validate import Checker, unique_files
 from dlprep.core.yamlfile import (
     LocatedList,
     YamlError,
@@ -132,27 +133,19 @@ def _check(
     files = [Path(f) for f in files]
     reference_folders = [Path(f) for f in reference_folders]
 
-    wanted: list[tuple[Path, bool]] = []  # (file, report problems?)
-    seen: set[Path] = set()
     for folder in folders:
         if not folder.is_dir():
             checker.add(str(folder), 0, "not a folder")
-            continue
-        for f in _yaml_files(folder):
-            seen.add(f.resolve())
-            wanted.append((f, True))
     for f in files:
         if not f.is_file():
             checker.add(str(f), 0, "no such file")
-        elif f.resolve() not in seen:
-            seen.add(f.resolve())
-            wanted.append((f, True))
-    for folder in reference_folders:
-        if folder.is_dir():
-            for f in _yaml_files(folder):
-                if f.resolve() not in seen:
-                    seen.add(f.resolve())
-                    wanted.append((f, False))
+    wanted = unique_files(  # (file, report problems?)
+        chain(
+            ((f, True) for folder in folders if folder.is_dir() for f in _yaml_files(folder)),
+            ((f, True) for f in files if f.is_file()),
+            ((f, False) for folder in reference_folders if folder.is_dir() for f in _yaml_files(folder)),
+        )
+    )
 
     reported = checker.problems
     topics: dict[str, Topic] = {}

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import MISSING, fields
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from dlprep.core.bank.model import (
@@ -61,6 +62,18 @@ CARD_KEYS = CARD_REQUIRED + CARD_OPTIONAL
 CARD_DEFAULTS = {f.name: f.default for f in fields(Card) if f.default is not MISSING}
 REFERENCE_KEYS = ("type", "title", "authors", "year", "venue", "arxiv", "url")
 CITATION_KEYS = ("key", "at")
+
+
+def unique_files(entries: Iterable[tuple[Path, bool]]) -> list[tuple[Path, bool]]:
+    """(file, flag) pairs in order, each file once (by resolved path: the first listing wins)."""
+    seen: set[Path] = set()
+    out = []
+    for f, flag in entries:
+        key = f.resolve()
+        if key not in seen:
+            seen.add(key)
+            out.append((f, flag))
+    return out
 
 
 class Checker:
